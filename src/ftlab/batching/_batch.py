@@ -1,0 +1,109 @@
+"""What a model receives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, fields, replace
+from typing import Any, Protocol, runtime_checkable
+
+import torch
+
+__all__ = ["Encoded", "Batch", "BatchSource"]
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One example after preprocessing.
+
+    Attributes:
+        index: position of the example in its split (used to map predictions back).
+        ids: token ids of the model input (for ``pair_mode="separator"`` both sides joined).
+        label: class index from the label map, or -1 when unlabelled.
+        pair_ids: token ids of the second text when pairs are encoded separately
+            (``pair_mode="separate"``), else ``None``.
+        token_type_ids: segment ids for pretrained tokenizers that use them, else ``None``.
+    """
+
+    index: int
+    ids: list[int]
+    label: int
+    pair_ids: list[int] | None = None
+    token_type_ids: list[int] | None = None
+
+    @property
+    def length(self) -> int:
+        """Number of tokens the model will see (both sides for separately encoded pairs)."""
+        return len(self.ids) + (len(self.pair_ids) if self.pair_ids is not None else 0)
+
+
+@dataclass
+class Batch:
+    """A padded batch. Shapes: B = batch size, T = longest sequence in the batch.
+
+    Attributes:
+        ids: (B, T) long, padded with the tokenizer's pad id.
+        mask: (B, T) long, 1 for real tokens and 0 for padding (HF ``attention_mask`` convention).
+        lengths: (B,) long, real lengths (>= 1).
+        labels: (B,) long, class indices (-1 when unlabelled).
+        index: (B,) long, positions of the examples in their split.
+        pair_ids / pair_mask / pair_lengths: the second text of separately encoded pairs.
+        token_type_ids: (B, T) long segment ids, when the tokenizer produces them.
+    """
+
+    ids: torch.Tensor
+    mask: torch.Tensor
+    lengths: torch.Tensor
+    labels: torch.Tensor
+    index: torch.Tensor
+    pair_ids: torch.Tensor | None = None
+    pair_mask: torch.Tensor | None = None
+    pair_lengths: torch.Tensor | None = None
+    token_type_ids: torch.Tensor | None = None
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> Batch:
+        """Return a copy with every tensor on ``device``."""
+        moved = {
+            f.name: (v.to(device, non_blocking=non_blocking) if isinstance(v, torch.Tensor) else v)
+            for f in fields(self)
+            for v in [getattr(self, f.name)]
+        }
+        return replace(self, **moved)
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    @property
+    def n_tokens(self) -> int:
+        """Real (unpadded) tokens in the batch, both sides of pairs included."""
+        n = int(self.lengths.sum())
+        if self.pair_lengths is not None:
+            n += int(self.pair_lengths.sum())
+        return n
+
+    @property
+    def n_padded(self) -> int:
+        """Token slots including padding (what the model computes over)."""
+        n = int(self.ids.numel())
+        if self.pair_ids is not None:
+            n += int(self.pair_ids.numel())
+        return n
+
+
+@runtime_checkable
+class BatchSource(Protocol):
+    """A resumable, epoch-aware iterable of :class:`Batch` (what ``fit`` consumes).
+
+    ``state_dict()`` must be JSON-serialisable (ints/strings/lists) and hold the epoch, seed and
+    the number of batches already yielded in the current epoch, so that after
+    ``load_state_dict`` iteration yields exactly the remaining batches of that epoch.
+    """
+
+    def __iter__(self) -> Iterator[Batch]: ...
+
+    def __len__(self) -> int: ...  # batches in one full epoch (on this rank)
+
+    def set_epoch(self, epoch: int) -> None: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...

@@ -1,0 +1,1 @@
+"""ftlab.testing."""
