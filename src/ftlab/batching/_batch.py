@@ -17,7 +17,7 @@ class Encoded:
 
     Attributes:
         index: position of the example in its split (used to map predictions back).
-        ids: token ids of the model input (for ``pair_mode="separator"`` both sides joined).
+        ids: token ids of the model input (for ``pair_mode="joined"`` both sides with a separator).
         label: class index from the label map, or -1 when unlabelled.
         pair_ids: token ids of the second text when pairs are encoded separately
             (``pair_mode="separate"``), else ``None``.

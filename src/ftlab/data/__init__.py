@@ -1,5 +1,58 @@
-"""Data sources, splits and checks."""
+"""Data sources, splits and checks.
 
+Readers turn files, folders, Hugging Face datasets and built-in offline datasets into
+:class:`Example` lists; :func:`load_dataset` does it in one call and completes the
+train/validation/test splits; :func:`check_splits` reports problems before any training.
+"""
+
+from ftlab.data._builtin import BuiltinInfo, list_builtin, load_builtin, register_builtin
+from ftlab.data._checks import (
+    DataReport,
+    Finding,
+    SplitStats,
+    check_splits,
+    clean_splits,
+    format_report,
+    normalize_text,
+)
 from ftlab.data._example import Example
+from ftlab.data._folders import read_folder
+from ftlab.data._hf import examples_from_hf, load_hf, parse_hf_name
+from ftlab.data._load import load_dataset
+from ftlab.data._readers import (
+    SUPPORTED_FORMATS,
+    FileFormat,
+    detect_format,
+    normalize_label,
+    read_file,
+)
+from ftlab.data._splits import canonical_split, complete_splits, split_examples, subsample_examples
 
-__all__ = ["Example"]
+__all__ = [
+    "Example",
+    "read_file",
+    "detect_format",
+    "normalize_label",
+    "FileFormat",
+    "SUPPORTED_FORMATS",
+    "read_folder",
+    "load_hf",
+    "examples_from_hf",
+    "parse_hf_name",
+    "BuiltinInfo",
+    "list_builtin",
+    "load_builtin",
+    "register_builtin",
+    "split_examples",
+    "complete_splits",
+    "subsample_examples",
+    "canonical_split",
+    "check_splits",
+    "clean_splits",
+    "format_report",
+    "normalize_text",
+    "DataReport",
+    "Finding",
+    "SplitStats",
+    "load_dataset",
+]

@@ -1,1 +1,72 @@
-"""ftlab.training."""
+"""Training: the explicit ``fit`` loop, TrainState, typed events and observers, checkpoints.
+
+Importing this package does not import optional trackers (mlflow, wandb) or transformers.
+"""
+
+from ftlab.training._checkpoint import Checkpointer, observer_states
+from ftlab.training._early_stopping import EarlyStopping
+from ftlab.training._env import collect_env, write_env_json
+from ftlab.training._events import (
+    EpochEnd,
+    EvalEnd,
+    Event,
+    Observer,
+    StepEnd,
+    StopRequest,
+    TrainEnd,
+    TrainStart,
+    notify,
+)
+from ftlab.training._loop import Precision, fit
+from ftlab.training._optim import build_optimizer, param_groups_for_weight_decay
+from ftlab.training._restore import LoadedCheckpoint, find_resume_checkpoint, load_checkpoint, restore
+from ftlab.training._schedule import build_scheduler, resolve_warmup_steps
+from ftlab.training._seed import rng_state, seed_everything, set_rng_state
+from ftlab.training._state import TrainResult, TrainState
+from ftlab.training._tracking import (
+    JsonlTracker,
+    MLflowTracker,
+    ProgressObserver,
+    TensorBoardTracker,
+    WandbTracker,
+)
+from ftlab.training._validate import predict, run_validation
+
+__all__ = [
+    "Checkpointer",
+    "EarlyStopping",
+    "EpochEnd",
+    "EvalEnd",
+    "Event",
+    "JsonlTracker",
+    "LoadedCheckpoint",
+    "MLflowTracker",
+    "Observer",
+    "Precision",
+    "ProgressObserver",
+    "StepEnd",
+    "StopRequest",
+    "TensorBoardTracker",
+    "TrainEnd",
+    "TrainResult",
+    "TrainStart",
+    "TrainState",
+    "WandbTracker",
+    "build_optimizer",
+    "build_scheduler",
+    "collect_env",
+    "find_resume_checkpoint",
+    "fit",
+    "load_checkpoint",
+    "notify",
+    "observer_states",
+    "param_groups_for_weight_decay",
+    "predict",
+    "resolve_warmup_steps",
+    "restore",
+    "rng_state",
+    "run_validation",
+    "seed_everything",
+    "set_rng_state",
+    "write_env_json",
+]

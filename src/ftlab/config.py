@@ -1,0 +1,430 @@
+"""Typed run configuration: YAML in, dotted ``--set`` overrides, validated before any work.
+
+Configs are grouped by concern (data, preprocess, batching, model, train, eval). Unknown keys and
+bad values fail together, each with its dotted location, the value received and, for unknown
+keys, the closest valid key. Components never see these objects: builders in
+:mod:`ftlab.runs` turn them into keyword arguments.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ftlab.errors import ConfigError
+
+__all__ = [
+    "RunConfig",
+    "DataConfig",
+    "ColumnsConfig",
+    "SplitConfig",
+    "PreprocessConfig",
+    "TokenizerConfig",
+    "BatchingConfig",
+    "BowConfig",
+    "RnnConfig",
+    "TrainConfig",
+    "CheckpointConfig",
+    "EarlyStoppingConfig",
+    "EvalConfig",
+    "load_config",
+    "parse_config",
+    "apply_overrides",
+    "dump_config",
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# ----------------------------------------------------------------------------- data
+class ColumnsConfig(_Section):
+    """Which columns of a file hold what."""
+
+    text: str = Field("text", description="column with the (first) text")
+    text_pair: str | None = Field(None, description="column with the second text of a pair")
+    label: str = Field("label", description="column with the label")
+    id: str | None = Field(None, description="column with a stable example id (else row number)")
+    extra: list[str] = Field(default_factory=list, description="columns kept for slicing")
+
+
+class SplitConfig(_Section):
+    """Sizes of the splits made when the source has none (fraction < 1 or absolute count)."""
+
+    validation: float = Field(0.1, ge=0, description="validation share (or count when >= 1)")
+    test: float = Field(0.1, ge=0, description="test share (or count when >= 1)")
+    stratify: bool = Field(True, description="keep label proportions in every split")
+
+
+class DataConfig(_Section):
+    """Where the examples come from and how they are checked."""
+
+    source: str = Field(
+        "builtin:rotten_tomatoes",
+        description="'builtin:NAME', 'hf:NAME[/CONFIG]', a file, or a folder-per-class directory",
+    )
+    files: dict[Literal["train", "validation", "test"], str] | None = Field(
+        None, description="separate files per split (instead of `source`)"
+    )
+    format: Literal["auto", "csv", "tsv", "jsonl", "parquet"] = "auto"
+    columns: ColumnsConfig = Field(default_factory=ColumnsConfig)
+    encoding: str = "utf-8"
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="options of a built-in dataset (e.g. anagram size)"
+    )
+    max_examples: int | None = Field(
+        None, gt=0, description="cap each split (seeded stratified subsample) for quick runs"
+    )
+    drop_empty: bool = Field(True, description="drop empty/whitespace-only texts (counted)")
+    drop_duplicates: bool = Field(False, description="drop duplicates within a split (counted)")
+    drop_leaked: bool = Field(
+        False, description="drop validation/test texts that also occur in train (counted)"
+    )
+    imbalance_warn_ratio: float = Field(3.0, gt=1)
+
+    @model_validator(mode="after")
+    def _source_or_files(self) -> DataConfig:
+        if not self.source and not self.files:
+            raise ValueError("set `data.source` or `data.files` (e.g. source: builtin:bbc_news)")
+        return self
+
+
+# ----------------------------------------------------------------------------- preprocess
+class TokenizerConfig(_Section):
+    """Own vocabulary (word/char) or a pretrained tokenizer."""
+
+    kind: Literal["word", "char", "pretrained"] = "word"
+    name: str | None = Field(None, description="hub name or local dir (kind: pretrained)")
+    min_freq: int = Field(1, ge=1, description="own vocabulary: minimum training frequency")
+    max_size: int | None = Field(None, gt=0, description="own vocabulary: most frequent N")
+
+    @model_validator(mode="after")
+    def _pretrained_needs_name(self) -> TokenizerConfig:
+        if self.kind == "pretrained" and not self.name:
+            raise ValueError("tokenizer.kind 'pretrained' needs tokenizer.name (e.g. minilm)")
+        return self
+
+
+class PreprocessConfig(_Section):
+    """Normalization, tokenization and truncation."""
+
+    lowercase: bool = True
+    strip_html: bool = True
+    nfkc: bool = False
+    collapse_whitespace: bool = True
+    tokenizer: TokenizerConfig = Field(default_factory=TokenizerConfig)
+    max_length: int = Field(256, gt=0, description="tokens per example after truncation")
+    truncation: Literal["head", "tail", "head_tail"] = "head"
+    head_tokens: int | None = Field(None, ge=0, description="head_tail: tokens kept at the start")
+    pair_truncation: Literal["longest_first", "only_first", "only_second"] = "longest_first"
+    pair_mode: Literal["joined", "separate"] = Field(
+        "joined", description="pairs as one sequence with a separator, or encoded separately"
+    )
+
+    @model_validator(mode="after")
+    def _head_fits(self) -> PreprocessConfig:
+        if self.head_tokens is not None and self.head_tokens > self.max_length:
+            raise ValueError(
+                f"head_tokens ({self.head_tokens}) must be <= max_length ({self.max_length})"
+            )
+        return self
+
+
+# ----------------------------------------------------------------------------- batching
+class BatchingConfig(_Section):
+    """How examples are grouped into batches."""
+
+    batch_size: int = Field(32, gt=0)
+    eval_batch_size: int = Field(128, gt=0)
+    max_tokens: int | None = Field(None, gt=0, description="token budget instead of batch_size")
+    bucket: bool = Field(True, description="sort by length inside maxi-batches (less padding)")
+    maxi_batch: int = Field(100, gt=0, description="minibatches per maxi-batch when bucketing")
+    longest_first: bool = Field(False, description="longest batch first: OOM shows at step 1")
+    balance: Literal["none", "oversample", "undersample"] = "none"
+    class_weights: Literal["none", "inverse", "sqrt_inverse", "effective"] = "none"
+    num_workers: int = Field(0, ge=0)
+
+
+# ----------------------------------------------------------------------------- models
+_Activation = Literal["relu", "gelu", "tanh", "leaky_relu"]
+_Init = Literal[
+    "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "uniform_fan_in",
+    "default", "zeros",
+]
+
+
+class _ModelCommon(_Section):
+    init: _Init = Field("xavier_uniform", description="weight initialization ('zeros' is refused)")
+    binary_mode: Literal["softmax", "sigmoid"] = Field(
+        "softmax", description="binary tasks: 2 logits + CE, or 1 logit + sigmoid/BCE"
+    )
+    embed_dim: int = Field(50, gt=0, description="embedding size (GloVe: 50)")
+    embeddings: Literal["random", "glove"] = "random"
+    freeze_embeddings: bool = False
+    pair_combine: Literal["concat", "concat_diff_prod"] = "concat"
+    hidden_dims: list[int] = Field(default_factory=list, description="feed-forward head widths")
+    activation: _Activation = "relu"
+    dropout: float = Field(0.0, ge=0, lt=1)
+    norm: Literal["none", "batch", "layer"] = "none"
+    residual: bool = False
+
+    @model_validator(mode="after")
+    def _glove_is_50d(self) -> _ModelCommon:
+        if self.embeddings == "glove" and self.embed_dim != 50:
+            raise ValueError(f"embeddings 'glove' are 50-dimensional; set embed_dim: 50 "
+                             f"(got {self.embed_dim})")
+        return self
+
+
+class BowConfig(_ModelCommon):
+    """Averaged (or summed / max-pooled) word embeddings + feed-forward network."""
+
+    family: Literal["bow"] = "bow"
+    pooling: Literal["mean", "sum", "max"] = "mean"
+
+
+class RnnConfig(_ModelCommon):
+    """LSTM/GRU over packed sequences + feed-forward head."""
+
+    family: Literal["rnn"] = "rnn"
+    cell: Literal["lstm", "gru"] = "lstm"
+    hidden_size: int = Field(128, gt=0)
+    num_layers: int = Field(1, gt=0)
+    bidirectional: bool = True
+    pooling: Literal["last", "mean", "max"] = "last"
+
+
+ModelConfig = Annotated[Union[BowConfig, RnnConfig], Field(discriminator="family")]
+
+
+# ----------------------------------------------------------------------------- training
+class CheckpointConfig(_Section):
+    """When checkpoints are written and how many are kept."""
+
+    every_n_steps: int | None = Field(None, gt=0)
+    every_epoch: bool = True
+    keep_best: int = Field(1, ge=0, description="best-k by eval.monitor (plus the last)")
+
+
+class EarlyStoppingConfig(_Section):
+    """Stop when the monitored validation metric stops improving."""
+
+    enabled: bool = False
+    patience: int = Field(3, gt=0, description="evaluations without improvement")
+    min_delta: float = Field(0.0, ge=0)
+    target: float | None = Field(None, description="stop once the metric reaches this value")
+
+
+class TrainConfig(_Section):
+    """Optimizer, schedule and loop settings."""
+
+    optimizer: Literal["sgd", "adam", "adamw"] = "adamw"
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    momentum: float = Field(0.0, ge=0, lt=1)
+    nesterov: bool = False
+    betas: tuple[float, float] = (0.9, 0.999)
+    schedule: Literal["constant", "linear", "cosine", "one_cycle"] = "linear"
+    warmup: float = Field(0.0, ge=0, description="warmup steps (int) or ratio of total (< 1)")
+    min_lr_ratio: float = Field(0.0, ge=0, le=1)
+    epochs: int = Field(3, gt=0)
+    max_steps: int | None = Field(None, gt=0, description="stop after this many optimizer steps")
+    grad_accum: int = Field(1, gt=0, description="micro-batches per optimizer step")
+    clip_norm: float | None = Field(1.0, gt=0)
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    deterministic: bool = False
+    eval_every: int | None = Field(None, gt=0, description="also evaluate every N steps")
+    log_every: int = Field(50, gt=0)
+    restore_best: bool = Field(True, description="end with the best validation weights")
+    checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
+    early_stopping: EarlyStoppingConfig = Field(default_factory=EarlyStoppingConfig)
+    trackers: list[Literal["tensorboard", "mlflow", "wandb"]] = Field(
+        default_factory=lambda: ["tensorboard"]
+    )
+
+    @model_validator(mode="after")
+    def _nesterov_needs_momentum(self) -> TrainConfig:
+        if self.nesterov and (self.optimizer != "sgd" or self.momentum <= 0):
+            raise ValueError("nesterov needs optimizer: sgd and momentum > 0")
+        return self
+
+
+class EvalConfig(_Section):
+    """What the run is judged by."""
+
+    monitor: Literal["accuracy", "macro_f1", "loss"] = Field(
+        "accuracy", description="validation metric for checkpoints and early stopping"
+    )
+    splits: list[Literal["validation", "test"]] = Field(default_factory=lambda: ["test"])
+
+
+class RunConfig(_Section):
+    """One run: data -> preprocess -> batching -> model -> train -> eval."""
+
+    name: str | None = Field(None, description="run name (default: <model>-<timestamp>)")
+    seed: int = 13
+    output_dir: str = Field("runs", description="where run directories are created")
+    data: DataConfig = Field(default_factory=DataConfig)
+    preprocess: PreprocessConfig = Field(default_factory=PreprocessConfig)
+    batching: BatchingConfig = Field(default_factory=BatchingConfig)
+    model: ModelConfig = Field(default_factory=BowConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_family(cls, data: Any) -> Any:
+        # `--set model.dropout=0.3` on the default model must not need `model.family`
+        if isinstance(data, dict) and isinstance(data.get("model"), dict):
+            data["model"].setdefault("family", "bow")
+        return data
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str | None) -> str | None:
+        if v is not None and (not v or any(c in v for c in "/\\") or v.startswith(".")):
+            raise ValueError(f"run name must be a plain directory name, got {v!r}")
+        return v
+
+
+# ----------------------------------------------------------------------------- loading
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The config class that owns the (parent) location ``loc``."""
+    cls: type[BaseModel] = RunConfig
+    for part in loc:
+        if not isinstance(part, str):
+            continue
+        field = cls.model_fields.get(part)
+        if field is None:
+            # discriminated-union tag in the location, e.g. ('model', 'rnn', 'x')
+            if part in ("bow", "rnn"):
+                cls = {"bow": BowConfig, "rnn": RnnConfig}[part]
+                continue
+            return cls
+        ann = field.annotation
+        sub = _section_type(ann)
+        if sub is None:
+            return cls
+        cls = sub
+    return cls
+
+
+def _section_type(ann: Any) -> type[BaseModel] | None:
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for arg in getattr(ann, "__args__", ()) or ():
+        found = _section_type(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _format_errors(exc: ValidationError, origin: str) -> str:
+    lines = [f"invalid configuration ({origin}): {exc.error_count()} problem(s)"]
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        where = ".".join(str(p) for p in loc if p not in ("bow", "rnn")) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            owner = _model_at(loc[:-1])
+            valid = sorted(owner.model_fields) if owner else []
+            close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(valid)}"
+            lines.append(f"  - {where}: unknown key; {hint}")
+        else:
+            got = err.get("input")
+            shown = "" if isinstance(got, dict) else f" (got {got!r})"
+            lines.append(f"  - {where}: {err['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def parse_config(raw: dict[str, Any], *, origin: str = "config") -> RunConfig:
+    """Validate a plain dict into a :class:`RunConfig`.
+
+    Raises:
+        ConfigError: listing every problem at once, with the closest valid key for typos.
+    """
+    try:
+        return RunConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, origin)) from None
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``key.sub=value`` overrides (values parsed as YAML) to a config dict, in place.
+
+    Raises:
+        ConfigError: for an override without ``=``.
+    """
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} must look like key.sub=value "
+                              f"(e.g. --set train.lr=3e-5)")
+        key, _, value = item.partition("=")
+        parts = [p for p in key.strip().split(".") if p]
+        if not parts:
+            raise ConfigError(f"override {item!r} has an empty key")
+        node = raw
+        for part in parts[:-1]:
+            nxt = node.get(part)
+            if not isinstance(nxt, dict):
+                nxt = {}
+                node[part] = nxt
+            node = nxt
+        node[parts[-1]] = _parse_value(value)
+    return raw
+
+
+def _parse_value(text: str) -> Any:
+    """YAML scalar/list/dict; also numbers YAML 1.1 reads as strings (``3e-5``)."""
+    if not text.strip():
+        return None
+    value = yaml.safe_load(text)
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        return float(value)
+    return value
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def load_config(path: str | Path | None, overrides: list[str] | None = None) -> RunConfig:
+    """Read a YAML config (or the defaults when ``path`` is None), apply overrides, validate.
+
+    Raises:
+        ConfigError: unreadable file, YAML syntax error (with line), or invalid values.
+    """
+    raw: dict[str, Any] = {}
+    origin = "defaults"
+    if path is not None:
+        p = Path(path)
+        origin = str(p)
+        if not p.is_file():
+            raise ConfigError(f"config file not found: {p} (pass a YAML file, e.g. configs/quickstart.yaml)")
+        try:
+            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise ConfigError(f"{p}: YAML syntax error{where}: {exc}") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{p}: the top level must be a mapping of sections, got {type(loaded).__name__}")
+        raw = loaded
+    if overrides:
+        origin += " + --set overrides"
+        raw = apply_overrides(raw, list(overrides))
+    return parse_config(raw, origin=origin)
+
+
+def dump_config(config: RunConfig) -> str:
+    """The resolved config as YAML (what actually ran)."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)

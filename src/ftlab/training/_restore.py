@@ -1,0 +1,251 @@
+"""Reading checkpoints back: validation, weights-only loading, restoring live objects."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ftlab.batching import BatchSource
+from ftlab.errors import CheckpointError
+from ftlab.training._seed import set_rng_state
+from ftlab.training._state import TrainState
+
+__all__ = ["LoadedCheckpoint", "load_checkpoint", "restore", "find_resume_checkpoint", "read_json"]
+
+REQUIRED_FILES = ("model.safetensors", "optimizer.pt", "rng.pt", "trainer_state.json")
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """Read a JSON object, raising CheckpointError naming the file and line when it is bad."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CheckpointError(f"{path} is missing; the checkpoint is incomplete") from exc
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(
+            f"{path}, line {exc.lineno}: not valid JSON ({exc.msg}); the file is truncated or "
+            "corrupted; resume from another checkpoint"
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"cannot read {path} ({exc}); check the file") from exc
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _load_pt(path: Path) -> Any:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise CheckpointError(
+            f"refusing to unpickle {path}: it holds objects other than tensors and plain "
+            "containers, and loading them could run code; ftlab never loads code from "
+            "checkpoints. Do not use this file; resume from a checkpoint written by ftlab"
+        ) from exc
+    except FileNotFoundError as exc:
+        raise CheckpointError(f"{path} is missing; the checkpoint is incomplete") from exc
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+        raise CheckpointError(
+            f"{path} is truncated or corrupted ({type(exc).__name__}: {str(exc)[:200]}); "
+            "resume from another checkpoint"
+        ) from exc
+
+
+@dataclass
+class LoadedCheckpoint:
+    """A validated checkpoint read from disk (weights stay in the file until :func:`restore`).
+
+    Attributes:
+        path: the checkpoint directory.
+        step: its optimizer step.
+        train_state: the saved TrainState.
+        loader_state: the BatchSource state (``None`` if not saved).
+        metrics: metrics evaluated at that step.
+        observer_states: observer states keyed ``"<position>:<ClassName>"``.
+        optimizer_state / scheduler_state / scaler_state / rng: loaded weights-only.
+        model_keys: tensor names in ``model.safetensors``.
+        artifacts: name -> path of the copied artifacts.
+    """
+
+    path: Path
+    step: int
+    train_state: TrainState
+    loader_state: dict[str, Any] | None
+    metrics: dict[str, float]
+    observer_states: dict[str, Any]
+    optimizer_state: dict[str, Any]
+    scheduler_state: dict[str, Any] | None
+    scaler_state: dict[str, Any] | None
+    rng: dict[str, Any]
+    model_keys: list[str] = field(default_factory=list)
+    artifacts: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def model_file(self) -> Path:
+        """Path of the safetensors weights."""
+        return self.path / "model.safetensors"
+
+
+def load_checkpoint(path: str | Path) -> LoadedCheckpoint:
+    """Read and validate a checkpoint directory written by :class:`Checkpointer`.
+
+    Args:
+        path: a ``step-XXXXXXXX`` directory.
+
+    Returns:
+        The LoadedCheckpoint.
+
+    Raises:
+        CheckpointError: missing directory or file, corrupted/truncated JSON, safetensors or
+            ``.pt`` file, or a ``.pt`` holding a pickle that would run code.
+    """
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_dir():
+        raise CheckpointError(
+            f"checkpoint directory {path} does not exist; pass a 'step-XXXXXXXX' directory, or "
+            "use find_resume_checkpoint(run_dir) to locate the last one"
+        )
+    missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
+    if missing:
+        raise CheckpointError(
+            f"checkpoint {path} is incomplete: missing {', '.join(missing)}; it was not written "
+            "by ftlab or was damaged; resume from another checkpoint"
+        )
+    trainer = read_json(path / "trainer_state.json")
+    source = str(path / "trainer_state.json")
+    try:
+        with safe_open(str(path / "model.safetensors"), framework="pt") as fh:
+            keys = list(fh.keys())
+    except Exception as exc:  # SafetensorError has no importable base class
+        raise CheckpointError(
+            f"{path / 'model.safetensors'} is truncated or corrupted ({exc}); resume from "
+            "another checkpoint"
+        ) from exc
+    sched: dict[str, Any] | None = None
+    if (path / "scheduler.json").is_file():
+        sched = read_json(path / "scheduler.json")
+    elif (path / "scheduler.pt").is_file():
+        sched = _load_pt(path / "scheduler.pt")
+    try:
+        train_state = TrainState.from_dict(dict(trainer["train_state"]), source=source)
+        step = int(trainer["step"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{source}: missing or malformed field {exc}; the file is damaged") from exc
+    art_dir = path / "artifacts"
+    return LoadedCheckpoint(
+        path=path,
+        step=step,
+        train_state=train_state,
+        loader_state=trainer.get("loader_state"),
+        metrics=dict(trainer.get("metrics") or {}),
+        observer_states=dict(trainer.get("observers") or {}),
+        optimizer_state=_load_pt(path / "optimizer.pt"),
+        scheduler_state=sched,
+        scaler_state=_load_pt(path / "scaler.pt") if (path / "scaler.pt").is_file() else None,
+        rng=_load_pt(path / "rng.pt"),
+        model_keys=keys,
+        artifacts={p.name: p for p in sorted(art_dir.iterdir())} if art_dir.is_dir() else {},
+    )
+
+
+def restore(
+    ckpt: LoadedCheckpoint,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    scheduler: Any = None,
+    train_source: BatchSource | None = None,
+    *,
+    scaler: torch.amp.GradScaler | None = None,
+    observers: Sequence[object] = (),
+    restore_rng: bool = True,
+) -> TrainState:
+    """Put a checkpoint back into live objects: weights, optimizer, scheduler, scaler, loader
+    position, observer states and (by default) RNG states.
+
+    Args:
+        ckpt: from :func:`load_checkpoint`.
+        model: the model, already on its device (weights load onto that device).
+        optimizer, scheduler, train_source, scaler: restored when given.
+        observers: observers with ``load_state_dict`` get their saved state (matched by position
+            and class name; an observer without a saved state keeps its own).
+        restore_rng: also restore Python/NumPy/torch RNG states (needed for exact resume).
+
+    Returns:
+        A copy of the saved TrainState to continue from.
+
+    Raises:
+        CheckpointError: weights or states do not fit the given objects (names, shapes, groups).
+    """
+    from safetensors.torch import load_model
+
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    try:
+        load_model(model, str(ckpt.model_file), strict=True, device=str(device))
+    except Exception as exc:
+        raise CheckpointError(
+            f"{ckpt.model_file} does not fit the model ({type(exc).__name__}: {str(exc)[:500]}); "
+            "build the model with the same architecture/config as the run that wrote it"
+        ) from exc
+    parts: list[tuple[str, Any, Any]] = [
+        ("optimizer.pt", optimizer, ckpt.optimizer_state),
+        ("scheduler state", scheduler, ckpt.scheduler_state),
+        ("scaler.pt", scaler, ckpt.scaler_state),
+        ("loader_state in trainer_state.json", train_source, ckpt.loader_state),
+    ]
+    for name, target, saved in parts:
+        if target is None or saved is None:
+            continue
+        try:
+            target.load_state_dict(saved)
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise CheckpointError(
+                f"{ckpt.path}: {name} does not fit the {type(target).__name__} given "
+                f"({type(exc).__name__}: {exc}); build it with the same settings as the saved run"
+            ) from exc
+    for i, obs in enumerate(observers):
+        key = f"{i}:{type(obs).__name__}"
+        if key in ckpt.observer_states and callable(getattr(obs, "load_state_dict", None)):
+            obs.load_state_dict(ckpt.observer_states[key])  # type: ignore[attr-defined]
+    if restore_rng:
+        set_rng_state(ckpt.rng)
+    return TrainState.from_dict(ckpt.train_state.to_dict())
+
+
+def find_resume_checkpoint(run_dir: str | Path) -> Path | None:
+    """The checkpoint named by ``last.json`` of a run (or of a checkpoints folder).
+
+    Args:
+        run_dir: ``runs/<name>`` (looks in ``checkpoints/``) or the checkpoints folder itself.
+
+    Returns:
+        The checkpoint directory, or ``None`` when the run has no checkpoint yet.
+
+    Raises:
+        CheckpointError: ``last.json`` is corrupted or names a missing checkpoint.
+    """
+    run_dir = Path(run_dir)
+    pointer = run_dir / "checkpoints" / "last.json"
+    if not pointer.exists():
+        pointer = run_dir / "last.json"
+        if not pointer.exists():
+            return None
+    data = read_json(pointer)
+    try:
+        target = pointer.parent / str(data["path"])
+    except KeyError as exc:
+        raise CheckpointError(f"{pointer}: no 'path' field; the file is damaged") from exc
+    if not target.is_dir():
+        raise CheckpointError(
+            f"{pointer} names {target}, which does not exist; resume from another "
+            f"checkpoint in {pointer.parent}"
+        )
+    return target

@@ -1,0 +1,110 @@
+"""Streaming validation: one batch on the device at a time, probabilities moved to CPU at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+from ftlab.batching import Batch
+
+__all__ = ["run_validation", "predict"]
+
+ProbsFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _stream(
+    model: nn.Module,
+    batches: Iterable[Batch],
+    probs_fn: ProbsFn,
+    device: str | torch.device,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
+    """Yield (index, probs, labels, summed loss) per batch, all on the CPU."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for batch in batches:
+                batch = batch.to(device)
+                logits = model(batch).float()  # (B, C)
+                labelled = batch.labels >= 0
+                loss = 0.0
+                if loss_fn is not None and bool(labelled.any()):
+                    loss = float(loss_fn(logits[labelled], batch.labels[labelled]))
+                yield (
+                    batch.index.cpu().numpy(),
+                    probs_fn(logits).cpu().numpy(),  # (B, C): leaves the device right away
+                    batch.labels.cpu().numpy(),
+                    loss,
+                )
+    finally:
+        model.train(was_training)
+
+
+def predict(
+    model: nn.Module, batches: Iterable[Batch], probs_fn: ProbsFn, device: str | torch.device = "cpu"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Predict class probabilities, keeping at most one batch on the device.
+
+    Args:
+        model: Batch -> logits ``(B, C)``.
+        batches: any iterable of Batch (e.g. a sequential loader over the split).
+        probs_fn: logits -> probabilities (softmax, sigmoid, temperature-scaled...).
+        device: where the model runs.
+
+    Returns:
+        ``(index (N,), probs (N, C), labels (N,))`` NumPy arrays; labels are -1 when unlabelled.
+    """
+    parts = list(_stream(model, batches, probs_fn, device, None))
+    if not parts:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.int64)
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+    )
+
+
+def run_validation(
+    model: nn.Module,
+    batches: Iterable[Batch],
+    *,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    probs_fn: ProbsFn,
+    device: str | torch.device = "cpu",
+) -> dict[str, float]:
+    """Loss, accuracy and macro-F1 over the labelled examples of ``batches``.
+
+    Args:
+        model: Batch -> logits ``(B, C)``.
+        batches: the validation batches.
+        loss_fn: ``loss_fn(logits, labels)`` -> loss summed over the batch.
+        probs_fn: logits -> probabilities; the prediction is their argmax.
+        device: where the model runs.
+
+    Returns:
+        ``{"loss": mean per example, "accuracy": ..., "macro_f1": ..., "n": examples}``
+        (``n`` counts labelled examples; the other values are NaN when there are none).
+    """
+    from sklearn.metrics import f1_score
+
+    total_loss, preds, labels = 0.0, [], []
+    for _, probs, y, loss in _stream(model, batches, probs_fn, device, loss_fn):
+        total_loss += loss
+        keep = y >= 0
+        preds.append(probs.argmax(axis=1)[keep])
+        labels.append(y[keep])
+    y_pred = np.concatenate(preds) if preds else np.zeros(0, dtype=np.int64)
+    y_true = np.concatenate(labels) if labels else np.zeros(0, dtype=np.int64)
+    n = int(y_true.size)
+    if n == 0:
+        return {"loss": float("nan"), "accuracy": float("nan"), "macro_f1": float("nan"), "n": 0.0}
+    return {
+        "loss": total_loss / n,
+        "accuracy": float((y_pred == y_true).mean()),
+        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        "n": float(n),
+    }

@@ -1,0 +1,67 @@
+"""Every shipped config validates; config errors list every problem with a fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ftlab.config import RunConfig, apply_overrides, dump_config, load_config, parse_config
+from ftlab.errors import ConfigError
+from ftlab.runs import QUICKSTART_CONFIG
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
+
+
+def test_there_are_shipped_configs() -> None:
+    names = {p.stem for p in CONFIGS}
+    assert {"quickstart", "bow-glove", "bilstm", "sst2-file"} <= names
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+def test_shipped_config_validates_and_round_trips(path: Path) -> None:
+    cfg = load_config(path)
+    assert isinstance(cfg, RunConfig)
+    again = parse_config(__import__("yaml").safe_load(dump_config(cfg)))
+    assert again == cfg
+
+
+def test_quickstart_command_uses_the_shipped_quickstart_config() -> None:
+    assert load_config(QUICKSTART_CONFIG) == load_config(ROOT / "configs" / "quickstart.yaml")
+
+
+def test_all_problems_reported_at_once_with_closest_key() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(None, ["train.lr=-1", "train.epochz=2", "model.family=rnn",
+                           "model.hiden_size=8", "batching.balance=sometimes"])
+    msg = str(err.value)
+    assert "4 problem(s)" in msg
+    assert "train.epochz: unknown key; did you mean 'epochs'?" in msg
+    assert "model.hiden_size: unknown key; did you mean 'hidden_size'?" in msg
+    assert "train.lr" in msg and "greater than 0" in msg
+    assert "batching.balance" in msg and "sometimes" in msg
+
+
+def test_overrides_parse_yaml_values_and_nest() -> None:
+    raw = apply_overrides({}, ["train.lr=3e-5", "model.hidden_dims=[64, 32]", "data.source=x.csv"])
+    assert raw == {"train": {"lr": 3e-5}, "model": {"hidden_dims": [64, 32]},
+                   "data": {"source": "x.csv"}}
+    with pytest.raises(ConfigError, match="key.sub=value"):
+        apply_overrides({}, ["train.lr"])
+
+
+def test_cross_field_checks() -> None:
+    with pytest.raises(ConfigError, match="nesterov needs optimizer: sgd"):
+        load_config(None, ["train.nesterov=true"])
+    with pytest.raises(ConfigError, match="head_tokens"):
+        load_config(None, ["preprocess.max_length=10", "preprocess.head_tokens=20"])
+    with pytest.raises(ConfigError, match="glove"):
+        load_config(None, ["model.embeddings=glove", "model.embed_dim=100"])
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train:\n  lr: [1\n  epochs: 2\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml: YAML syntax error at line \d+"):
+        load_config(bad)
