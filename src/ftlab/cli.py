@@ -21,8 +21,9 @@ app = typer.Typer(
 data_app = typer.Typer(help="Inspect data sources.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (CI logs, `| less`) gets a wide console instead of rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 SetOpt = Annotated[
     Optional[list[str]],
@@ -77,11 +78,19 @@ def train(
     name: Annotated[Optional[str], typer.Option(help="Run directory name.")] = None,
     stop_after: Annotated[Optional[int], typer.Option(
         help="Stop (resumably) after this many optimizer steps in this process.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Load data, build the model, take one "
+                                          "step; write nothing.")] = False,
 ) -> None:
     """Train a classifier from a config; writes a complete run directory."""
     from ftlab.config import load_config
+    from ftlab.runs import dry_run as _dry_run
     from ftlab.runs import resume_run, train_run
 
+    if dry_run:
+        if config is None:
+            raise FtlabError("--dry-run needs a CONFIG file")
+        _dry_run(load_config(config, set_ or []), console=console)
+        return
     if resume is not None:
         if config is not None:
             raise FtlabError("pass either CONFIG or --resume RUN_DIR, not both "
@@ -139,7 +148,7 @@ def runs(
         console.print(f"no runs under {root}")
         return
     table = Table(title=f"runs in {root}")
-    cols = [c for c in RUN_COLUMNS if c not in ("started", "study")]
+    cols = [c for c in RUN_COLUMNS if c not in ("started", "study", "optimizer", "dataset")]
     for col in cols:
         table.add_column(col)
     for row in rows:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ftlab.batching import BucketBatchSampler, Encoded, Loader
-from ftlab.testing._batching import check_batch_source, check_sampler
+from ftlab.testing import check_batch_source, check_sampler
 
 N = 23
 LENGTHS = np.random.default_rng(3).integers(1, 30, N).tolist()

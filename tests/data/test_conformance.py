@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ftlab.data import Example, list_builtin, load_builtin, read_file, read_folder
-from ftlab.testing._data import check_reader
+from ftlab.testing import check_reader
 
 ROWS = [("a, \"quoted\"\ntext", "x"), ("tab\there", "y"), ("plain", "x")]
 

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from ftlab.models import MODELS, build_model, classification_loss
-from ftlab.testing._models import check_model
+from ftlab.testing import check_model
 
 from ._batches import random_batch
 

@@ -3,7 +3,7 @@
 import pytest
 
 from ftlab.preprocessing import TOKENIZERS, PretrainedTokenizer, WordTokenizer
-from ftlab.testing._preprocessing import check_tokenizer
+from ftlab.testing import check_tokenizer
 
 TEXTS = [
     "The movie wasn't great, but I'd watch it again.",

@@ -30,12 +30,15 @@ def make_batch(indices: Sequence[int], *, data_seed: int = 0) -> Batch:
 class ToySource:
     """Seeded per-epoch shuffling, uneven batch sizes, resumable position (a fake BatchSource)."""
 
-    def __init__(self, n: int = 30, sizes: Sequence[int] = (3, 5), seed: int = 1, data_seed: int = 0):
+    def __init__(
+        self, n: int = 30, sizes: Sequence[int] = (3, 5), seed: int = 1, data_seed: int = 0
+    ):
         self.n, self.sizes, self.seed, self.data_seed = n, list(sizes), seed, data_seed
         self.epoch, self.position = 0, 0
 
     def _chunks(self) -> list[list[int]]:
-        order = torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed * 1000 + self.epoch))
+        g = torch.Generator().manual_seed(self.seed * 1000 + self.epoch)
+        order = torch.randperm(self.n, generator=g)
         chunks, start, i = [], 0, 0
         while start < self.n:
             size = self.sizes[i % len(self.sizes)]
@@ -60,7 +63,8 @@ class ToySource:
         return {"epoch": self.epoch, "seed": self.seed, "position": self.position}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.epoch, self.seed, self.position = int(state["epoch"]), int(state["seed"]), int(state["position"])
+        self.epoch, self.seed = int(state["epoch"]), int(state["seed"])
+        self.position = int(state["position"])
 
 
 class ListSource:

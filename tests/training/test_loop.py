@@ -71,7 +71,8 @@ def _run(seed: int, epochs: int = 2):
     opt = build_optimizer(model, name="adamw", lr=0.05, weight_decay=0.01)
     val = [make_batch(list(range(i, i + 5)), data_seed=7) for i in range(0, 20, 5)]
     result = fit(model, ToySource(seed=seed), loss_fn=sum_ce, optimizer=opt, epochs=epochs,
-                 grad_accum=2, evaluate=lambda m: run_validation(m, val, loss_fn=sum_ce, probs_fn=softmax))
+                 grad_accum=2,
+                 evaluate=lambda m: run_validation(m, val, loss_fn=sum_ce, probs_fn=softmax))
     return model, result
 
 
@@ -100,7 +101,8 @@ def test_events_are_emitted_in_order_with_counts():
     assert [s.step for s in steps] == [1, 2, 3, 4]
     assert [s.examples for s in steps] == [12, 4, 12, 4]  # the last window of an epoch is short
     assert all(s.padded_tokens >= s.tokens > 0 and s.grad_norm > 0 for s in steps)
-    assert len([e for e in rec.events if isinstance(e, EvalEnd)]) == 4  # no double eval at epoch end
+    evals = [e for e in rec.events if isinstance(e, EvalEnd)]
+    assert len(evals) == 4  # no second evaluation at the epoch end
     assert [(e.epoch, e.step) for e in rec.events if isinstance(e, EpochEnd)] == [(0, 2), (1, 4)]
     assert result.stop_reason == "completed 2 epochs"
     assert result.state.examples_seen == 32
@@ -166,7 +168,7 @@ class _Poisoned(torch.nn.Module):
 def test_non_finite_loss_stops_before_the_step_with_a_diagnosis(tmp_path):
     torch.manual_seed(0)
     model = _Poisoned(bad=9)
-    batches = [make_batch([0, 1, 2]), make_batch([3, 4, 5]), make_batch([6, 7, 8]), make_batch([9, 10, 11])]
+    batches = [make_batch([3 * i, 3 * i + 1, 3 * i + 2]) for i in range(4)]
     ckpt = Checkpointer(tmp_path / "checkpoints", every_n_steps=1, monitor=None)
     rec = Recorder()
     with pytest.raises(TrainingError) as info:
@@ -178,7 +180,8 @@ def test_non_finite_loss_stops_before_the_step_with_a_diagnosis(tmp_path):
     assert diag["step"] == 2 and diag["epoch"] == 0
     assert diag["example_indices"] == [6, 7, 8, 9, 10, 11]
     assert diag["last_good_lr"] == 1.0 and len(diag["grad_norm_history"]) == 1
-    assert isinstance(rec.events[-1], TrainEnd) and rec.events[-1].reason.startswith("non-finite loss")
+    assert isinstance(rec.events[-1], TrainEnd)
+    assert rec.events[-1].reason.startswith("non-finite loss")
     # the last good checkpoint is intact, and the failed step changed nothing
     last = find_resume_checkpoint(tmp_path)
     assert last is not None and last.name == "step-00000001"

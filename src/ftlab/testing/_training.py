@@ -56,7 +56,8 @@ def check_observer(observer: Any) -> None:
                     f"{name}.{hook} asked to stop without a reason"
                 )
             assert repr(event) == before, f"{name}.{hook} mutated the event it received"
-        if hook == "on_eval_end" and state_mid is None and callable(getattr(observer, "state_dict", None)):
+        has_state = callable(getattr(observer, "state_dict", None))
+        if hook == "on_eval_end" and state_mid is None and has_state:
             state_mid = observer.state_dict()
 
     if callable(getattr(observer, "state_dict", None)):
@@ -74,7 +75,9 @@ def check_observer(observer: Any) -> None:
         )
         if state_mid is not None:  # loading an older state must really restore it
             observer.load_state_dict(json.loads(json.dumps(state_mid)))
-            assert observer.state_dict() == state_mid, f"{name}.load_state_dict did not restore an earlier state"
+            assert observer.state_dict() == state_mid, (
+                f"{name}.load_state_dict did not restore an earlier state"
+            )
             observer.load_state_dict(json.loads(text))
 
     if hasattr(observer, "on_train_end"):

@@ -19,7 +19,12 @@ from ftlab.training._events import (
 )
 from ftlab.training._loop import Precision, fit
 from ftlab.training._optim import build_optimizer, param_groups_for_weight_decay
-from ftlab.training._restore import LoadedCheckpoint, find_resume_checkpoint, load_checkpoint, restore
+from ftlab.training._restore import (
+    LoadedCheckpoint,
+    find_resume_checkpoint,
+    load_checkpoint,
+    restore,
+)
 from ftlab.training._schedule import build_scheduler, resolve_warmup_steps
 from ftlab.training._seed import rng_state, seed_everything, set_rng_state
 from ftlab.training._state import TrainResult, TrainState

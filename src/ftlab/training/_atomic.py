@@ -35,7 +35,7 @@ def fsync_tree(root: Path) -> None:
 
 
 def atomic_write_json(path: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON to ``path`` so readers see the old or the new file, never half.
+    """Write ``obj`` as JSON to ``path`` so readers see the old or the new file, never half.
 
     Args:
         path: destination; its directory is created if needed.

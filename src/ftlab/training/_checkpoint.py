@@ -80,12 +80,18 @@ class Checkpointer:
         if keep_best < 0:
             raise ConfigError(f"Checkpointer keep_best must be >= 0, got {keep_best=}")
         if every_n_steps is not None and every_n_steps < 1:
-            raise ConfigError(f"Checkpointer every_n_steps must be >= 1 or None, got {every_n_steps=}")
+            raise ConfigError(
+                f"Checkpointer every_n_steps must be >= 1 or None, got {every_n_steps=}"
+            )
         for name, src in (artifacts or {}).items():
             if not name or "/" in name or "\\" in name or name.startswith("."):
-                raise ConfigError(f"artifact name {name!r} must be a plain file name (no '/', no leading '.')")
+                raise ConfigError(
+                    f"artifact name {name!r} must be a plain file name (no '/', no leading '.')"
+                )
             if not Path(src).exists():
-                raise ConfigError(f"artifact {name!r}: {src} does not exist; pass an existing file or directory")
+                raise ConfigError(
+                    f"artifact {name!r}: {src} does not exist; pass an existing file or directory"
+                )
         self.directory = Path(directory)
         self.monitor = monitor
         self.mode = mode
@@ -239,7 +245,9 @@ class Checkpointer:
                 "step": self._ranking[0][1],
                 "value": self._ranking[0][0],
                 "path": _step_name(self._ranking[0][1]),
-                "ranking": [{"step": s, "value": v, "path": _step_name(s)} for v, s in self._ranking],
+                "ranking": [
+                    {"step": s, "value": v, "path": _step_name(s)} for v, s in self._ranking
+                ],
             })
         else:
             (self.directory / "best.json").unlink(missing_ok=True)

@@ -55,7 +55,8 @@ class EarlyStopping:
             )
         value = float(event.metrics[self.monitor])
         sign = 1.0 if self.mode == "max" else -1.0
-        if math.isfinite(value) and (self.best is None or sign * (value - self.best) > self.min_delta):
+        better = self.best is None or sign * (value - self.best) > self.min_delta
+        if math.isfinite(value) and better:
             self.best, self.best_step, self.bad_evals = value, event.step, 0
         else:
             self.bad_evals += 1
@@ -66,11 +67,11 @@ class EarlyStopping:
                 f"at step {event.step}"
             )
         if self.bad_evals >= self.patience:
+            best = "none" if self.best is None else f"{self.best:.4g}"
             word = ">" if self.mode == "max" else "<"
             return StopRequest(
                 f"no improvement in validation {self.monitor} {word} {self.min_delta:g} for "
-                f"{self.bad_evals} evaluations; best {self.best if self.best is None else f'{self.best:.4g}'} "
-                f"at step {self.best_step}"
+                f"{self.bad_evals} evaluations; best {best} at step {self.best_step}"
             )
         return None
 

@@ -31,7 +31,9 @@ def _git_commit(cwd: Path) -> str | None:
     return out.stdout.strip() or None
 
 
-def collect_env(*, seed: int | None, device: str, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def collect_env(
+    *, seed: int | None, device: str, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Versions, platform, CPU count, device, git commit of the cwd and the seed.
 
     Args:

@@ -1,4 +1,4 @@
-"""Typed training events and the Observer protocol (observers observe; they may only ask to stop)."""
+"""Typed training events and the Observer protocol: observers observe and may only ask to stop."""
 
 from __future__ import annotations
 

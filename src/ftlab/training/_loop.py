@@ -18,7 +18,15 @@ from ftlab.errors import ConfigError, TrainingError
 from ftlab.training._atomic import atomic_write_json
 from ftlab.training._checkpoint import Checkpointer, observer_states
 from ftlab.training._restore import load_checkpoint, restore
-from ftlab.training._events import EpochEnd, EvalEnd, StepEnd, StopRequest, TrainEnd, TrainStart, notify
+from ftlab.training._events import (
+    EpochEnd,
+    EvalEnd,
+    StepEnd,
+    StopRequest,
+    TrainEnd,
+    TrainStart,
+    notify,
+)
 from ftlab.training._state import TrainResult, TrainState
 
 __all__ = ["fit", "Precision"]
@@ -55,7 +63,7 @@ def fit(
     run_dir: str | Path | None = None,
     hparams: Mapping[str, Any] | None = None,
 ) -> TrainResult:
-    """Train ``model`` on ``train``: forward, loss, backward, accumulate, clip, step, schedule, emit.
+    """Train ``model``: forward, loss, backward, accumulate, clip, step, schedule, emit events.
 
     Args:
         model: maps a Batch to logits ``(B, C)``; moved to ``device``.
@@ -116,12 +124,16 @@ def fit(
     resumed_from: int | None = None
     if resume_from is not None:
         ckpt = load_checkpoint(resume_from)
-        state = restore(ckpt, model, optimizer, scheduler, train, scaler=scaler, observers=observers)
+        state = restore(ckpt, model, optimizer, scheduler, train, scaler=scaler,
+                        observers=observers)
         resumed_from = state.step
         if checkpointer is not None:
             checkpointer.discard_after(state.step)
     state = state if state is not None else TrainState()
-    run_dir = Path(run_dir) if run_dir is not None else (checkpointer.run_dir if checkpointer else None)
+    state.stop_reason = ""  # a restored state carries the reason its run stopped
+    if run_dir is None and checkpointer is not None:
+        run_dir = checkpointer.run_dir
+    run_dir = Path(run_dir) if run_dir is not None else None
     best_from_checkpoint = bool(
         checkpointer is not None and checkpointer.monitor == monitor and checkpointer.mode == mode
         and checkpointer.keep_best > 0 and checkpointer.save_on_eval
@@ -149,6 +161,11 @@ def fit(
                     f"epoch {state.epoch} but len() says {n_batches}; fix its __len__/__iter__"
                 )
             n_examples = sum(len(b) for b in window)  # the loss normaliser of the whole window
+            if n_examples == 0:
+                raise TrainingError(
+                    f"the accumulation window of step {state.step + 1} (epoch {state.epoch}) holds "
+                    "no examples; the batch source yields empty batches; fix the sampler/collate"
+                )
             t0 = time.perf_counter()
 
             # 2. forward and backward per micro-batch; gradients add up over the window
@@ -173,9 +190,11 @@ def fit(
 
             # 4. non-finite guard BEFORE the step: no update, no checkpoint. With fp16 an
             # inf gradient is an overflow the GradScaler handles (skips the step, lowers scale).
-            if not math.isfinite(loss_value) or (not math.isfinite(grad_norm) and not scaler.is_enabled()):
+            bad_grad = not math.isfinite(grad_norm) and not scaler.is_enabled()
+            if not math.isfinite(loss_value) or bad_grad:
                 optimizer.zero_grad(set_to_none=True)
-                _fail_non_finite(state, window, loss_value, grad_norm, lr, precision, run_dir, observers)
+                _fail_non_finite(state, window, loss_value, grad_norm, lr, precision, run_dir,
+                                 observers)
 
             # 5. clip, step, schedule, reset
             if clip_norm is not None and grads:
@@ -238,12 +257,16 @@ def fit(
                 )
 
     if reason is None:  # nothing left to do (e.g. resumed from a finished run)
-        reason = f"completed {epochs} epochs" if state.epoch >= epochs else f"max_steps reached ({max_steps})"
+        reason = (f"completed {epochs} epochs" if state.epoch >= epochs
+                  else f"max_steps reached ({max_steps})")
     state.stop_reason = reason
     restored = None
-    if restore_best and state.best_step is not None and state.best_step != state.step:
-        restored = _restore_best(model, state, checkpointer if best_from_checkpoint else None,
-                                 best_weights, monitor)
+    if restore_best and state.best_step is not None:
+        if state.best_step == state.step:
+            restored = f"the final weights are the best ({monitor}={state.best_metric:.4g})"
+        else:
+            restored = _restore_best(model, state, checkpointer if best_from_checkpoint else None,
+                                     best_weights, monitor)
         log.info(restored)
     notify(observers, TrainEnd(state.step, state.epoch, reason, state.best_metric, state.best_step))
     return TrainResult(state=state, stop_reason=reason, metrics=dict(state.last_metrics),
@@ -267,8 +290,8 @@ def _evaluate(model: nn.Module, evaluate: Callable[[nn.Module], Mapping[str, flo
     with torch.no_grad():
         metrics = {str(k): float(v) for k, v in evaluate(model).items()}
     model.train()
-    for who, name in (("fit(monitor=...)", monitor),
-                      ("Checkpointer(monitor=...)", checkpointer.monitor if checkpointer else None)):
+    ckpt_monitor = checkpointer.monitor if checkpointer else None
+    for who, name in (("fit(monitor=...)", monitor), ("Checkpointer(monitor=...)", ckpt_monitor)):
         if name is not None and name not in metrics:
             raise ConfigError(
                 f"{who} is {name!r} but evaluate() returned only {sorted(metrics)}; monitor one "
@@ -290,11 +313,13 @@ def _restore_best(model: nn.Module, state: TrainState, checkpointer: Checkpointe
     if best_weights is not None:
         model.load_state_dict(best_weights)
         return f"restored {what} from memory"
-    return f"could not restore {what}: not in memory (best predates the resume); model holds the last weights"
+    return (f"could not restore {what}: not in memory (best predates the resume); the model "
+            "holds the last weights")
 
 
 def _fail_non_finite(state: TrainState, window: list[Batch], loss: float, grad_norm: float,
-                     lr: float, precision: str, run_dir: Path | None, observers: Sequence[object]) -> None:
+                     lr: float, precision: str, run_dir: Path | None,
+                     observers: Sequence[object]) -> None:
     what = "loss" if not math.isfinite(loss) else "gradient norm"
     step = state.step + 1
     diagnosis = {
@@ -331,7 +356,8 @@ def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype:
     if precision == "fp16":
         if device.type != "cuda":
             raise ConfigError(
-                f"precision='fp16' needs a CUDA device, got device={str(device)!r}; use 'bf16' or 'fp32'"
+                f"precision='fp16' needs a CUDA device, got device={str(device)!r}; use 'bf16' "
+                "or 'fp32'"
             )
         return torch.float16
     if precision == "bf16":

@@ -51,13 +51,15 @@ def param_groups_for_weight_decay(
     """Split named parameters into a decayed and a non-decayed group.
 
     Args:
-        named_params: ``(name, parameter)`` pairs; frozen ones (``requires_grad=False``) are skipped.
+        named_params: ``(name, parameter)`` pairs; frozen ones (``requires_grad=False``) are
+            skipped.
         weight_decay: decay for the decayed group.
         owners: parameter name -> the module that owns it, to recognise normalization layers.
         extra: options copied into both groups (e.g. ``{"lr": 1e-4}`` for layer-wise rates).
 
     Returns:
-        Up to two param-group dicts (empty groups are dropped); each also records ``"param_names"`` (torch's own key).
+        Up to two param-group dicts (empty groups are dropped); each also records
+        ``"param_names"`` (torch's own key).
     """
     decay: list[tuple[str, torch.Tensor]] = []
     no_decay: list[tuple[str, torch.Tensor]] = []
@@ -143,7 +145,8 @@ def build_optimizer(
         for i, group in enumerate(model_or_param_groups):
             if not isinstance(group, Mapping) or "params" not in group:
                 raise ConfigError(
-                    f"param group {i} must be a dict with a 'params' entry, got {type(group).__name__}"
+                    f"param group {i} must be a dict with a 'params' entry, got "
+                    f"{type(group).__name__}"
                 )
             params = list(group["params"])
             options = {k: v for k, v in group.items() if k != "params"}

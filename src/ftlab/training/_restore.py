@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,10 +45,19 @@ def _load_pt(path: Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        found = re.search(r"GLOBAL\s+(\S+)", str(exc))
+        if found is None and "global" not in str(exc).lower():  # not a code object: garbage
+            lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+            detail = next((ln for ln in lines if "Unsupported" in ln), lines[-1] if lines else "")
+            raise CheckpointError(
+                f"{path} is truncated or corrupted (not a torch file: {detail.strip()}); resume "
+                "from another checkpoint"
+            ) from exc
+        what = f" ({found.group(1)})" if found else ""
         raise CheckpointError(
-            f"refusing to unpickle {path}: it holds objects other than tensors and plain "
-            "containers, and loading them could run code; ftlab never loads code from "
-            "checkpoints. Do not use this file; resume from a checkpoint written by ftlab"
+            f"refusing to unpickle {path}: it references a Python callable{what}, and loading it "
+            "could run code; ftlab never loads code from checkpoints. Do not use this file; "
+            "resume from a checkpoint written by ftlab"
         ) from exc
     except FileNotFoundError as exc:
         raise CheckpointError(f"{path} is missing; the checkpoint is incomplete") from exc
@@ -139,7 +149,9 @@ def load_checkpoint(path: str | Path) -> LoadedCheckpoint:
         train_state = TrainState.from_dict(dict(trainer["train_state"]), source=source)
         step = int(trainer["step"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{source}: missing or malformed field {exc}; the file is damaged") from exc
+        raise CheckpointError(
+            f"{source}: missing or malformed field {exc}; the file is damaged"
+        ) from exc
     art_dir = path / "artifacts"
     return LoadedCheckpoint(
         path=path,

@@ -93,7 +93,8 @@ def build_scheduler(
     """
     if name not in ("constant", "linear", "cosine", "one_cycle"):
         raise ConfigError(
-            f"scheduler name must be one of 'constant', 'linear', 'cosine', 'one_cycle', got {name!r}"
+            "scheduler name must be one of 'constant', 'linear', 'cosine', 'one_cycle', "
+            f"got {name!r}"
         )
     if int(total_steps) < 1:
         raise ConfigError(f"scheduler total_steps must be >= 1, got {total_steps=}")

@@ -27,7 +27,9 @@ def seed_everything(seed: int, *, deterministic: bool = False) -> None:
         ValueError: when ``seed`` is negative or too large for NumPy.
     """
     if not 0 <= int(seed) < 2**32:
-        raise ValueError(f"seed must be in [0, 2**32), got {seed=}; pick a smaller non-negative seed")
+        raise ValueError(
+            f"seed must be in [0, 2**32), got {seed=}; pick a smaller non-negative seed"
+        )
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # seeds CUDA devices too

@@ -13,7 +13,13 @@ from typing import IO, Any, Literal
 from ftlab._imports import optional_import
 from ftlab.training._events import EpochEnd, EvalEnd, StepEnd, TrainEnd, TrainStart
 
-__all__ = ["JsonlTracker", "TensorBoardTracker", "MLflowTracker", "WandbTracker", "ProgressObserver"]
+__all__ = [
+    "JsonlTracker",
+    "TensorBoardTracker",
+    "MLflowTracker",
+    "WandbTracker",
+    "ProgressObserver",
+]
 
 
 def _step_values(e: StepEnd) -> dict[str, float]:
@@ -43,11 +49,14 @@ class JsonlTracker:
         self.path = Path(path)
         self._fh: IO[str] | None = None
 
-    def _write(self, kind: str, step: int | None, epoch: int | None, values: Mapping[str, Any]) -> None:
+    def _write(
+        self, kind: str, step: int | None, epoch: int | None, values: Mapping[str, Any]
+    ) -> None:
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = self.path.open("a", encoding="utf-8")
-        record = {"kind": kind, "step": step, "epoch": epoch, "values": dict(values), "time": time.time()}
+        record = {"kind": kind, "step": step, "epoch": epoch, "values": dict(values),
+                  "time": time.time()}
         self._fh.write(json.dumps(record) + "\n")
         self._fh.flush()
 
@@ -173,7 +182,8 @@ class MLflowTracker:
 
     def on_eval_end(self, event: EvalEnd) -> None:
         """Log evaluation metrics."""
-        self._mlflow.log_metrics({f"eval/{k}": v for k, v in event.metrics.items()}, step=event.step)
+        values = {f"eval/{k}": v for k, v in event.metrics.items()}
+        self._mlflow.log_metrics(values, step=event.step)
 
     def on_train_end(self, event: TrainEnd) -> None:
         """Record the stop reason and best metric, then end the run."""
@@ -215,7 +225,8 @@ class WandbTracker:
     def on_step_end(self, event: StepEnd) -> None:
         """Log training scalars."""
         if self._run is not None:
-            self._run.log({f"train/{k}": v for k, v in _step_values(event).items()}, step=event.step)
+            values = {f"train/{k}": v for k, v in _step_values(event).items()}
+            self._run.log(values, step=event.step)
 
     def on_eval_end(self, event: EvalEnd) -> None:
         """Log evaluation metrics."""
@@ -240,7 +251,9 @@ class ProgressObserver:
         stream: where to write (default ``sys.stderr``).
     """
 
-    def __init__(self, total_steps: int, log_every: int = 50, stream: IO[str] | None = None) -> None:
+    def __init__(
+        self, total_steps: int, log_every: int = 50, stream: IO[str] | None = None
+    ) -> None:
         self.total_steps, self.log_every = total_steps, max(1, log_every)
         self.stream = stream if stream is not None else sys.stderr
         self._progress: Any = None
@@ -276,7 +289,8 @@ class ProgressObserver:
             elapsed = time.perf_counter() - self._t0
             eta = elapsed / done * (self.total_steps - event.step) if done > 0 else float("nan")
             self.stream.write(
-                f"step {event.step}/{self.total_steps} epoch {event.epoch}  {info}  eta {eta:.0f}s\n"
+                f"step {event.step}/{self.total_steps} epoch {event.epoch}  {info}  "
+                f"eta {eta:.0f}s\n"
             )
             self.stream.flush()
 

@@ -45,7 +45,10 @@ def _stream(
 
 
 def predict(
-    model: nn.Module, batches: Iterable[Batch], probs_fn: ProbsFn, device: str | torch.device = "cpu"
+    model: nn.Module,
+    batches: Iterable[Batch],
+    probs_fn: ProbsFn,
+    device: str | torch.device = "cpu",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Predict class probabilities, keeping at most one batch on the device.
 
@@ -60,7 +63,8 @@ def predict(
     """
     parts = list(_stream(model, batches, probs_fn, device, None))
     if not parts:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.int64)
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, np.zeros((0, 0), dtype=np.float32), empty.copy()
     return (
         np.concatenate([p[0] for p in parts]),
         np.concatenate([p[1] for p in parts]),

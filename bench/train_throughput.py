@@ -1,0 +1,332 @@
+"""Training throughput and a fixed-budget dev accuracy of ftlab's models on SST-2.
+
+Run from the repository root:  .venv/bin/python bench/train_throughput.py
+Every figure comes from real runs of the public pipeline (``load_config`` on
+``configs/sst2-file.yaml`` with ``--set``-style overrides, then ``train_run``); run directories go
+to a temporary directory that is deleted at the end.
+
+1. Throughput per model family (bag of GloVe embeddings, BiLSTM, GRU) with length bucketing on
+   and off: batch size 32, a fixed number of optimizer steps on the ASSETS.md SST-2 subset
+   (rows ``numpy.random.default_rng(0).permutation(67349)[:8000]``, in that order). Rates come
+   from the loop's own ``step`` records in ``metrics.jsonl``: examples, real tokens and padded
+   token slots divided by the summed per-step ``seconds`` (forward + backward + clip + optimizer
+   step; data loading, observers, start-up and evaluation excluded). The first warm-up steps are
+   dropped. A second rate, from the wall-clock gaps between consecutive step records (adds batch
+   loading and observers; gaps that contain an evaluation are dropped), is shown alongside.
+2. Dev accuracy (official SST-2 validation, 872 sentences) of bag-of-GloVe and BiLSTM after a
+   fixed budget of 2 epochs on the full SST-2 train set (67,349), evaluated with the final weights
+   (no checkpoint selection on the dev set, no mid-run evaluation).
+3. A TF-IDF (word 1-2 grams + char_wb 2-5 grams) + logistic regression baseline (scikit-learn)
+   fitted on the same full train set and scored on the same dev set, with its fit time.
+
+The table is printed and written into BENCHMARKS.md under "## Training throughput" (replacing
+that section only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gzip
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ftlab.config import load_config
+from ftlab.runs import train_run
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "sst2"
+BASE_CONFIG = ROOT / "configs" / "sst2-file.yaml"
+COMMAND = ".venv/bin/python bench/train_throughput.py"
+SECTION = "Training throughput"
+SUBSET_SIZE = 8000  # ASSETS.md: default_rng(0).permutation(67349)[:8000]
+
+# Model families: overrides on top of configs/sst2-file.yaml (bow, GloVe 50d, head [128],
+# dropout 0.2, AdamW lr 2e-3, linear schedule, max_length 64, word vocabulary).
+FAMILIES: dict[str, list[str]] = {
+    "bow + GloVe": [],
+    "BiLSTM": ["model.family=rnn", "model.cell=lstm", "model.bidirectional=true"],
+    "GRU": ["model.family=rnn", "model.cell=gru", "model.bidirectional=false"],
+}
+# Optimizer steps per throughput run (batch 32; the subset is 250 steps per epoch). Runs stay
+# inside one epoch, so no evaluation happens between steps.
+THROUGHPUT_STEPS = {"bow + GloVe": 240, "BiLSTM": 240, "GRU": 240}
+WARMUP_STEPS = 10  # dropped from the rates (allocator and thread-pool warm-up)
+ACCURACY_FAMILIES = ("bow + GloVe", "BiLSTM")
+ACCURACY_EPOCHS = 2
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """Rows of a gzipped JSONL file."""
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def write_rows(rows: list[dict[str, Any]], path: Path) -> Path:
+    """Write rows as gzipped JSONL (what ftlab reads through ``data.files``)."""
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps({"text": row["text"], "label": row["label"]}) + "\n")
+    return path
+
+
+def common_overrides(train_file: Path, val_file: Path, out_dir: Path) -> list[str]:
+    """Overrides shared by every run: our files, the official dev set, no carved test split."""
+    return [
+        f"output_dir={out_dir}",
+        f"data.files.train={train_file}",
+        f"data.files.validation={val_file}",
+        "data.split.test=0",  # keep all of train for training; dev = official validation
+        "train.device=cpu",
+        "train.eval_every=null",  # the yaml evaluates every 500 steps
+        "train.log_every=100",
+    ]
+
+
+def step_stats(run_dir: Path, skip: int = WARMUP_STEPS) -> dict[str, float]:
+    """Throughput from the loop's own step records (metrics.jsonl), first ``skip`` steps dropped."""
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    steps = [r for r in records if r["kind"] == "step" and r["step"] > skip]
+    ex = sum(r["values"]["examples"] for r in steps)
+    tok = sum(r["values"]["tokens"] for r in steps)
+    pad = sum(r["values"]["padded_tokens"] for r in steps)
+    loop_s = sum(r["values"]["seconds"] for r in steps)
+    # wall clock between consecutive step records; an interval with any other record in it
+    # (evaluation, epoch end) is dropped
+    wall_s, wall_ex, prev = 0.0, 0, None
+    for r in records:
+        if r["kind"] != "step":
+            prev = None
+            continue
+        if prev is not None and r["step"] > skip:
+            wall_s += r["time"] - prev["time"]
+            wall_ex += r["values"]["examples"]
+        prev = r
+    return {
+        "steps": len(steps), "examples": ex, "tokens": tok, "padded": pad, "loop_s": loop_s,
+        "ex_s": ex / loop_s, "tok_s": tok / loop_s, "pad_s": pad / loop_s,
+        "padding_share": (pad - tok) / pad, "ms_step": 1000 * loop_s / len(steps),
+        "wall_ex_s": wall_ex / wall_s if wall_s > 0 else float("nan"),
+    }
+
+
+def throughput(subset: Path, val_file: Path, out_dir: Path) -> list[dict[str, Any]]:
+    """One run per (family, bucketing) on the subset; rates from the step records."""
+    rows = []
+    for family, extra in FAMILIES.items():
+        for bucket in (True, False):
+            overrides = common_overrides(subset, val_file, out_dir) + extra + [
+                "batching.batch_size=32",
+                f"batching.bucket={str(bucket).lower()}",
+                f"train.max_steps={THROUGHPUT_STEPS[family]}",
+                "train.checkpoint.every_epoch=false",
+                "eval.splits=[]",
+            ]
+            config = load_config(BASE_CONFIG, overrides)
+            t0 = time.perf_counter()
+            summary = train_run(config)
+            total = time.perf_counter() - t0
+            stats = step_stats(Path(summary["path"]))
+            rows.append({"family": family, "bucket": bucket, "total_s": total,
+                         "params": summary["parameters"]["trainable"], **stats})
+            print(f"throughput {family:12s} bucket={bucket!s:5s} {stats['ex_s']:8,.0f} ex/s "
+                  f"{stats['tok_s']:9,.0f} tok/s {stats['pad_s']:9,.0f} padded tok/s "
+                  f"padding {stats['padding_share']:.1%}  {stats['ms_step']:.1f} ms/step "
+                  f"(wall {stats['wall_ex_s']:,.0f} ex/s; whole run {total:.1f} s)", flush=True)
+    return rows
+
+
+def accuracy(train_file: Path, val_file: Path, out_dir: Path) -> list[dict[str, Any]]:
+    """Dev accuracy after a fixed budget of epochs on the full train set (final weights)."""
+    rows = []
+    for family in ACCURACY_FAMILIES:
+        overrides = common_overrides(train_file, val_file, out_dir) + FAMILIES[family] + [
+            f"train.epochs={ACCURACY_EPOCHS}",
+            "train.restore_best=false",  # final weights: no model selection on the dev set
+            "eval.splits=[validation]",
+        ]
+        config = load_config(BASE_CONFIG, overrides)
+        t0 = time.perf_counter()
+        summary = train_run(config)
+        total = time.perf_counter() - t0
+        run_dir = Path(summary["path"])
+        dev = json.loads((run_dir / "eval.json").read_text())["validation"]
+        stats = step_stats(run_dir)
+        rows.append({"family": family, "accuracy": dev["accuracy"], "n": dev["n"],
+                     "steps": summary["step"], "batch_size": config.batching.batch_size,
+                     "train_s": stats["loop_s"], "total_s": total})
+        print(f"accuracy {family}: dev {dev['accuracy']:.4f} (n={dev['n']}) after "
+              f"{summary['step']} steps; loop {stats['loop_s']:.0f} s, whole run {total:.0f} s",
+              flush=True)
+    return rows
+
+
+def tfidf_baseline(train: list[dict[str, Any]], dev: list[dict[str, Any]]) -> dict[str, Any]:
+    """TF-IDF word 1-2 + char_wb 2-5 grams, logistic regression; fit time includes vectorizing."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    model = make_pipeline(
+        make_union(
+            TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
+        ),
+        LogisticRegression(C=4.0, max_iter=2000, solver="liblinear"),
+    )
+    x = [r["text"] for r in train]
+    y = np.array([int(r["label"]) for r in train])
+    t0 = time.perf_counter()
+    model.fit(x, y)
+    fit_s = time.perf_counter() - t0
+    pred = model.predict([r["text"] for r in dev])
+    acc = float(np.mean(pred == np.array([int(r["label"]) for r in dev])))
+    n_features = sum(len(v.vocabulary_) for _, v in model[0].transformer_list)
+    print(f"tf-idf + logreg: dev {acc:.4f} (n={len(dev)}), fit {fit_s:.1f} s, "
+          f"{n_features:,} features", flush=True)
+    return {"accuracy": acc, "fit_s": fit_s, "n": len(dev), "features": n_features}
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip() or "?"
+    return (f"{nproc} cores (`nproc`), {cpu}; Python {platform.python_version()}, "
+            f"torch {torch.__version__} ({torch.get_num_threads()} intra-op threads)")
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace (or append) the ``## Training throughput`` section of BENCHMARKS.md."""
+    text = path.read_text() if path.exists() else "# ftlab benchmarks\n"
+    pattern = re.compile(rf"^## {SECTION}\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section.rstrip("\n") + "\n\n", text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text.rstrip("\n") + "\n")
+
+
+def render(tp: list[dict[str, Any]], acc: list[dict[str, Any]], tfidf: dict[str, Any],
+           load: tuple[float, float]) -> str:
+    steps = sorted({r["steps"] for r in tp})
+    t1 = [
+        "| model | trainable params | bucketing | padding share | ms/step | examples/s "
+        "| real tokens/s | padded tokens/s | examples/s (wall) |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in tp:
+        t1.append(
+            f"| {r['family']} | {r['params']:,} | {'on' if r['bucket'] else 'off'} "
+            f"| {r['padding_share']:.1%} | {r['ms_step']:.1f} | {r['ex_s']:,.0f} "
+            f"| {r['tok_s']:,.0f} | {r['pad_s']:,.0f} | {r['wall_ex_s']:,.0f} |"
+        )
+    speedups = []
+    for family in FAMILIES:
+        on = next(r for r in tp if r["family"] == family and r["bucket"])
+        off = next(r for r in tp if r["family"] == family and not r["bucket"])
+        speedups.append(f"{family} {on['ex_s'] / off['ex_s']:.2f}x")
+    t2 = ["| model | budget | dev accuracy | training time (loop) | whole run |",
+          "|---|---|---:|---:|---:|"]
+    for r in acc:
+        t2.append(
+            f"| {r['family']} | {ACCURACY_EPOCHS} epochs, batch {r['batch_size']} "
+            f"({r['steps']:,} steps) | {r['accuracy']:.1%} | {r['train_s']:.0f} s "
+            f"| {r['total_s']:.0f} s |"
+        )
+    t2.append(f"| TF-IDF word 1-2 + char_wb 2-5 grams, logistic regression "
+              f"({tfidf['features']:,} features) | one fit | {tfidf['accuracy']:.1%} "
+              f"| {tfidf['fit_s']:.0f} s (fit) | - |")
+    return (
+        f"## {SECTION}\n\n"
+        f"Command: `{COMMAND}` (from the repository root). Date: {datetime.date.today()}.\n"
+        f"Machine: {machine()}. Load average (1 min) {load[0]:.2f} at the start and "
+        f"{load[1]:.2f} at the end: other processes shared the 2 cores, so rates are noisy "
+        "(expect about +-15% between runs).\n\n"
+        "Every run goes through the public pipeline: `load_config(\"configs/sst2-file.yaml\", "
+        "overrides)` + `ftlab.runs.train_run` (bag of GloVe 50d embeddings, head [128], dropout "
+        "0.2, AdamW lr 2e-3, linear schedule, word vocabulary fitted on train, max_length 64). "
+        "BiLSTM = `model.family=rnn model.cell=lstm model.bidirectional=true` (hidden 128 per "
+        "direction, pooling last, same GloVe embeddings and head); GRU = `model.cell=gru "
+        "model.bidirectional=false`. Device cpu, fp32.\n\n"
+        f"**Throughput.** Data: the ASSETS.md SST-2 subset (train rows "
+        f"`numpy.random.default_rng(0).permutation(67349)[:{SUBSET_SIZE}]`, in that order); "
+        f"batch size 32, `train.max_steps={'/'.join(map(str, steps))}` plus {WARMUP_STEPS} "
+        f"warm-up steps that are not counted; `batching.bucket` true (sorted inside "
+        "maxi-batches of 100 batches) or false (random batches). Rates = examples, real tokens "
+        "and padded token slots (B x T) of the counted steps divided by the sum of the "
+        "per-step `seconds` in `metrics.jsonl` (the loop's own timer: forward, backward, clip, "
+        "optimizer step, scheduler; batch loading, observers, start-up and evaluation "
+        "excluded). \"examples/s (wall)\" divides by the wall-clock gaps between consecutive "
+        "step records instead, so it also includes sampler + collate and the observers "
+        "(metrics.jsonl, TensorBoard, progress).\n\n"
+        + "\n".join(t1)
+        + f"\n\nBucketing speed-up in examples/s: {', '.join(speedups)}.\n\n"
+        f"**Dev accuracy after a fixed budget.** Train: all of SST-2 train (67,349 phrases); "
+        f"dev: the official validation set ({acc[0]['n']} sentences). Budget {ACCURACY_EPOCHS} "
+        "epochs with the config's batch size and otherwise the config's settings; "
+        "`train.restore_best=false` and no mid-run evaluation, so the figure is for the final "
+        "weights (nothing is selected on the dev set). The TF-IDF baseline (scikit-learn "
+        "TfidfVectorizer word 1-2 grams + char_wb 2-5 grams (min_df 2), sublinear tf, "
+        "LogisticRegression C=4, liblinear) is fitted on the same train set in the same "
+        "script; its time is fit only (vectorizing included).\n\n"
+        + "\n".join(t2)
+        + "\n"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA, help="folder with SST-2 "
+                        "train.jsonl.gz and validation.jsonl.gz")
+    parser.add_argument("--no-write", action="store_true", help="only print the tables")
+    parser.add_argument("--skip-accuracy", action="store_true", help="throughput only")
+    args = parser.parse_args()
+    train_path, val_path = args.data / "train.jsonl.gz", args.data / "validation.jsonl.gz"
+    if not (train_path.exists() and val_path.exists()):
+        print(f"SST-2 not found at {args.data} (train.jsonl.gz, validation.jsonl.gz); this "
+              "benchmark needs ../shared/data/sst2/ (see ASSETS.md). Nothing measured.")
+        return 0
+    load_start = os.getloadavg()[0]
+    started = time.perf_counter()
+    train = read_rows(train_path)
+    dev = read_rows(val_path)
+    order = np.random.default_rng(0).permutation(len(train))[:SUBSET_SIZE]
+    with tempfile.TemporaryDirectory(prefix="ftlab-bench-") as tmp:
+        tmp_dir = Path(tmp)
+        subset = write_rows([train[i] for i in order], tmp_dir / "sst2-train-8000.jsonl.gz")
+        tp = throughput(subset, val_path, tmp_dir / "runs")
+        acc = [] if args.skip_accuracy else accuracy(train_path, val_path, tmp_dir / "runs")
+    tfidf = tfidf_baseline(train, dev)
+    load_end = os.getloadavg()[0]
+    if not acc:
+        print("\n(--skip-accuracy: tables not rendered)")
+        return 0
+    section = render(tp, acc, tfidf, (load_start, load_end))
+    print()
+    print(section)
+    print(f"total time {time.perf_counter() - started:.0f} s")
+    if not args.no_write:
+        write_section(ROOT / "BENCHMARKS.md", section)
+        print(f"wrote the {SECTION} section of {ROOT / 'BENCHMARKS.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
