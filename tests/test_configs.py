@@ -65,3 +65,35 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     bad.write_text("train:\n  lr: [1\n  epochs: 2\n")
     with pytest.raises(ConfigError, match=r"bad.yaml: YAML syntax error at line \d+"):
         load_config(bad)
+
+
+def _tiny_sst2_files(tmp: Path) -> dict[str, str]:
+    """Stand-ins for ../shared/data/sst2 (tests never read ../shared)."""
+    import gzip
+    import json
+
+    rows = [{"text": f"{w} movie number {i}", "label": int(w == "good")}
+            for i in range(60) for w in ("good", "bad")]
+    out = {}
+    for split in ("train", "validation"):
+        path = tmp / f"{split}.jsonl.gz"
+        with gzip.open(path, "wt", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(r) + "\n" for r in rows)
+        out[split] = str(path)
+    return out
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+def test_shipped_config_dry_runs(path: Path, tmp_path: Path) -> None:
+    """Each config builds data, encoder and model and takes one optimizer step."""
+    from ftlab.runs import dry_run
+
+    overrides = ["data.max_examples=120"]
+    cfg = load_config(path)
+    if cfg.data.files:  # local files that live outside the repo: use a tiny stand-in
+        files = _tiny_sst2_files(tmp_path)
+        overrides += [f"data.files.{k}={v}" for k, v in files.items()]
+    info = dry_run(load_config(path, overrides))
+    assert info["data_errors"] == 0
+    assert info["first_loss"] > 0 and info["parameters"] > 0
+    assert sum(info["splits"].values()) > 0

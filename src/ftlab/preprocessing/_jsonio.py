@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from ftlab._atomic import atomic_write_json
 from ftlab.errors import CheckpointError
 
 __all__ = ["write_json", "read_json"]
@@ -15,19 +14,7 @@ __all__ = ["write_json", "read_json"]
 
 def write_json(path: Path, obj: Any) -> None:
     """Write ``obj`` as UTF-8 JSON atomically (temp file, fsync, rename), creating parents."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, ensure_ascii=False, indent=1)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_json(path, obj)
 
 
 def read_json(path: Path, *, what: str) -> dict[str, Any]:

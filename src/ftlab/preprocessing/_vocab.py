@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from ftlab.errors import CheckpointError, ConfigError, FtlabError
 from ftlab.preprocessing._jsonio import read_json, write_json
@@ -137,3 +137,112 @@ def construct(cls: type[_T], params: dict[str, Any], directory: Path) -> _T:
             f"{Path(directory) / FILE_NAME}: saved settings {params} do not build a "
             f"{cls.__name__} ({exc}); save the tokenizer again with this ftlab version"
         ) from exc
+
+
+class VocabTokenizer:
+    """Shared machinery of the own-vocabulary tokenizers (word, char).
+
+    Subclasses set ``kind`` and implement :meth:`tokenize`; everything else (fitting on
+    training texts, id lookup, pairs, persistence) is identical and lives here once.
+    ``<pad>``=0, ``<unk>``=1, ``<sep>``=2, then tokens by decreasing training frequency,
+    ties in sorted order (deterministic).
+
+    Args:
+        min_freq: keep tokens seen at least this many times in training.
+        max_size: keep at most this many regular tokens (specials not counted); None = all.
+        use_sep: put ``<sep>`` between the two texts of a joined pair.
+
+    Raises:
+        ConfigError: for invalid arguments.
+    """
+
+    kind = "vocab"
+    pad_id = 0
+    unk_id = 1
+    sep_id = 2
+
+    def __init__(
+        self, *, min_freq: int = 1, max_size: int | None = None, use_sep: bool = True
+    ) -> None:
+        check_vocab_params(type(self).__name__, min_freq, max_size, use_sep)
+        self.min_freq = min_freq
+        self.max_size = max_size
+        self.use_sep = use_sep
+        self.vocab: list[str] = []  # set by fit: index = id
+        self._index: dict[str, int] = {}
+
+    def tokenize(self, text: str) -> list[str]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of ids, specials included (0 before ``fit``)."""
+        return len(self.vocab)
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether a vocabulary has been fitted or loaded."""
+        return bool(self.vocab)
+
+    def num_special_tokens(self, pair: bool = False) -> int:
+        """0 for one text; 1 (``<sep>``) for a pair when ``use_sep``."""
+        return int(pair and self.use_sep)
+
+    def fit(self, texts: Iterable[str]) -> Self:
+        """Build the vocabulary from training texts (replacing any previous one)."""
+        self.vocab = build_vocab(
+            (self.tokenize(t) for t in texts), min_freq=self.min_freq, max_size=self.max_size
+        )
+        self._index = {tok: i for i, tok in enumerate(self.vocab)}
+        return self
+
+    def encode(self, text: str) -> list[int]:
+        """Ids of ``text`` (unknown tokens -> ``unk_id``); no specials, no truncation.
+
+        Raises:
+            FtlabError: before ``fit``.
+        """
+        if not self._index:
+            raise not_fitted_error(type(self).__name__)
+        get, unk = self._index.get, self.unk_id
+        return [get(tok, unk) for tok in self.tokenize(text)]
+
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        """``[encode(t) for t in texts]``."""
+        return [self.encode(t) for t in texts]
+
+    def build_inputs(
+        self, a: list[int], b: list[int] | None = None
+    ) -> tuple[list[int], list[int] | None]:
+        """``a`` as is, or ``a <sep> b`` for a pair; segment ids are never produced."""
+        return join_pair(a, b, use_sep=self.use_sep, sep_id=self.sep_id)
+
+    def save(self, directory: Path) -> None:
+        """Write ``ftlab_tokenizer.json`` (settings and vocabulary) into ``directory``.
+
+        Raises:
+            FtlabError: before ``fit``.
+        """
+        if not self.is_fitted:
+            raise not_fitted_error(type(self).__name__)
+        params = {"min_freq": self.min_freq, "max_size": self.max_size, "use_sep": self.use_sep}
+        save_vocab(Path(directory), kind=self.kind, params=params, vocab=self.vocab)
+
+    @classmethod
+    def load(cls, directory: Path) -> Self:
+        """Read a tokenizer written by :meth:`save`.
+
+        Raises:
+            CheckpointError: missing, corrupt or mismatched file.
+        """
+        params, vocab = load_vocab(Path(directory), kind=cls.kind)
+        tok = construct(cls, params, directory)
+        tok.vocab = vocab
+        tok._index = {t: i for i, t in enumerate(vocab)}
+        return tok
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(min_freq={self.min_freq}, max_size={self.max_size}, "
+            f"use_sep={self.use_sep}, vocab_size={self.vocab_size})"
+        )

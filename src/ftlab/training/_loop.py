@@ -15,7 +15,7 @@ from torch import nn
 
 from ftlab.batching import Batch, BatchSource
 from ftlab.errors import ConfigError, TrainingError
-from ftlab.training._atomic import atomic_write_json
+from ftlab._atomic import atomic_write_json
 from ftlab.training._checkpoint import Checkpointer, observer_states
 from ftlab.training._restore import load_checkpoint, restore
 from ftlab.training._events import (

@@ -1,4 +1,5 @@
-"""Atomic file writes: temp file in the same directory, fsync, rename."""
+"""Atomic file writes (temp file in the same directory, fsync, rename), used by every stage
+that persists state: encoders, checkpoints, run summaries."""
 
 from __future__ import annotations
 
@@ -34,12 +35,13 @@ def fsync_tree(root: Path) -> None:
         fsync_dir(Path(dirpath))
 
 
-def atomic_write_json(path: str | Path, obj: Any) -> Path:
+def atomic_write_json(path: str | Path, obj: Any, *, sort_keys: bool = False) -> Path:
     """Write ``obj`` as JSON to ``path`` so readers see the old or the new file, never half.
 
     Args:
         path: destination; its directory is created if needed.
-        obj: JSON-serialisable value.
+        obj: JSON-serialisable value (other objects are written with ``str``).
+        sort_keys: sort mapping keys.
 
     Returns:
         The destination path.
@@ -49,7 +51,7 @@ def atomic_write_json(path: str | Path, obj: Any) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=2, sort_keys=True)
+            json.dump(obj, fh, indent=2, sort_keys=sort_keys, ensure_ascii=False, default=str)
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())

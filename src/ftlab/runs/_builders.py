@@ -1,0 +1,174 @@
+"""Builders: the only place where config objects become components' keyword arguments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from ftlab.batching import Encoded
+from ftlab.config import BatchingConfig, DataConfig, PreprocessConfig, RunConfig, TrainConfig
+
+__all__ = [
+    "build_splits",
+    "build_encoder",
+    "build_train_loader",
+    "build_eval_loader",
+    "build_model_for",
+    "build_optimization",
+    "resolve_device",
+]
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> cuda when available, else mps, else cpu."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    return torch.device(name)
+
+
+def build_splits(data: DataConfig, *, seed: int) -> dict[str, list[Any]]:
+    """Load the examples of every split (source splits kept, missing ones made, seeded)."""
+    from ftlab.data import load_dataset
+
+    cols = data.columns
+    return load_dataset(
+        "" if data.files else data.source,  # separate split files replace the source
+        format=data.format,
+        text_column=cols.text,
+        text_pair_column=cols.text_pair,
+        label_column=cols.label,
+        id_column=cols.id,
+        extra_columns=tuple(cols.extra),
+        encoding=data.encoding,
+        files=dict(data.files) if data.files else None,
+        validation=data.split.validation,
+        test=data.split.test,
+        seed=seed,
+        stratify=data.split.stratify,
+        builtin_options=dict(data.options),
+        max_examples=data.max_examples,
+    )
+
+
+def build_encoder(pre: PreprocessConfig) -> Any:
+    """An unfitted :class:`~ftlab.preprocessing.TextEncoder` from the preprocess section."""
+    from ftlab.preprocessing import Normalizer, TextEncoder, build_tokenizer
+
+    tok = pre.tokenizer
+    if tok.kind == "pretrained":
+        tokenizer = build_tokenizer("pretrained", name_or_path=tok.name)
+    else:
+        tokenizer = build_tokenizer(tok.kind, min_freq=tok.min_freq, max_size=tok.max_size)
+    normalizer = Normalizer(
+        lowercase=pre.lowercase,
+        strip_html=pre.strip_html,
+        nfkc=pre.nfkc,
+        collapse_whitespace=pre.collapse_whitespace,
+    )
+    return TextEncoder(
+        tokenizer=tokenizer,
+        normalizer=normalizer,
+        max_length=pre.max_length,
+        truncation=pre.truncation,
+        head=pre.head_tokens,
+        pair_truncation=pre.pair_truncation,
+        pair_mode=pre.pair_mode,
+    )
+
+
+def build_train_loader(
+    encoded: Sequence[Encoded], cfg: BatchingConfig, *, seed: int, pad_id: int,
+    rank: int = 0, world_size: int = 1,
+) -> Any:
+    """The shuffled, bucketed, resumable training loader."""
+    from ftlab.batching import BucketBatchSampler, Loader
+
+    sampler = BucketBatchSampler(
+        [e.length for e in encoded],
+        batch_size=None if cfg.max_tokens else cfg.batch_size,
+        max_tokens=cfg.max_tokens,
+        shuffle=True,
+        bucket=cfg.bucket,
+        maxi_batch=cfg.maxi_batch,
+        longest_first=cfg.longest_first,
+        seed=seed,
+        rank=rank,
+        world_size=world_size,
+        labels=[e.label for e in encoded],
+        balance=cfg.balance,
+    )
+    return Loader(encoded, sampler, pad_id=pad_id, num_workers=cfg.num_workers)
+
+
+def build_eval_loader(encoded: Sequence[Encoded], cfg: BatchingConfig, *, pad_id: int) -> Any:
+    """Length-sorted, unshuffled batches for evaluation/prediction (index restores order)."""
+    from ftlab.batching import BucketBatchSampler, Loader
+
+    sampler = BucketBatchSampler(
+        [e.length for e in encoded], batch_size=cfg.eval_batch_size, shuffle=False, bucket=True,
+    )
+    return Loader(encoded, sampler, pad_id=pad_id)
+
+
+def build_model_for(
+    config: RunConfig, encoder: Any, num_classes: int, *, text_pairs: bool = False
+) -> tuple[torch.nn.Module, Any]:
+    """Build the model family of ``config.model``; returns (model, glove coverage or None).
+
+    ``text_pairs`` is true when the data has pairs encoded separately (``pair_mode: separate``):
+    the model then encodes both sides and combines them.
+    """
+    from ftlab.models import build_model, load_glove
+    from ftlab.preprocessing import tokenizer_kind
+
+    m = config.model
+    common = m.model_dump(exclude={"family", "init", "binary_mode", "embeddings"})
+    embeddings = None
+    coverage = None
+    if m.embeddings == "glove":
+        if tokenizer_kind(encoder.tokenizer) != "word":
+            from ftlab.errors import ConfigError
+
+            raise ConfigError("model.embeddings: glove needs an own word vocabulary "
+                              "(preprocess.tokenizer.kind: word)")
+        embeddings, coverage = load_glove(encoder.tokenizer.vocab, dim=m.embed_dim,
+                                          seed=config.seed, pad_id=encoder.tokenizer.pad_id)
+    model = build_model(
+        m.family,
+        vocab_size=encoder.tokenizer.vocab_size,
+        pad_id=encoder.tokenizer.pad_id,
+        num_classes=num_classes,
+        binary_mode=m.binary_mode,
+        init=m.init,
+        embeddings=embeddings,
+        text_pairs=text_pairs and config.preprocess.pair_mode == "separate",
+        **common,
+    )
+    return model, coverage
+
+
+def build_optimization(model: torch.nn.Module, cfg: TrainConfig, *, total_steps: int) -> tuple[Any, Any]:
+    """Optimizer (decay excluded from biases/norms) and learning-rate schedule."""
+    from ftlab.training import build_optimizer, build_scheduler
+
+    optimizer = build_optimizer(
+        model,
+        name=cfg.optimizer,
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
+        momentum=cfg.momentum,
+        nesterov=cfg.nesterov,
+        betas=tuple(cfg.betas),
+    )
+    warmup: int | float = cfg.warmup if cfg.warmup < 1 else int(cfg.warmup)
+    scheduler = build_scheduler(
+        optimizer, name=cfg.schedule, total_steps=total_steps, warmup_steps=warmup,
+        min_lr_ratio=cfg.min_lr_ratio,
+    )
+    return optimizer, scheduler

@@ -1,0 +1,313 @@
+"""``ftlab train``, ``ftlab train --resume`` and ``ftlab quickstart``: one run, start to finish."""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from ftlab.config import RunConfig, apply_overrides, dump_config, load_config, parse_config
+from ftlab.errors import CheckpointError
+from ftlab.runs._builders import (
+    build_eval_loader,
+    build_model_for,
+    build_optimization,
+    build_train_loader,
+    resolve_device,
+)
+from ftlab.runs._evaluate import evaluate_splits
+from ftlab.runs._prepare import prepare_data
+from ftlab.runs._rundir import (
+    create_run_dir,
+    read_summary,
+    update_summary,
+    utc_now,
+    write_json_atomic,
+)
+
+__all__ = ["train_run", "resume_run", "dry_run", "StopAfter", "QUICKSTART_CONFIG"]
+
+QUICKSTART_CONFIG = Path(__file__).parent / "_configs" / "quickstart.yaml"
+
+
+class StopAfter:
+    """Observer that asks to stop after ``steps`` optimizer steps of this process (resumable)."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+        self._seen = 0
+
+    def on_step_end(self, event: Any) -> Any:
+        from ftlab.training import StopRequest
+
+        self._seen += 1
+        if self._seen >= self.steps:
+            return StopRequest(f"--stop-after {self.steps}: stopped after step {event.step} "
+                               f"(resume with ftlab train --resume)")
+        return None
+
+
+def _hparams(config: RunConfig) -> dict[str, Any]:
+    t, b, m = config.train, config.batching, config.model
+    return {
+        "model": m.family, "lr": t.lr, "batch_size": b.batch_size, "epochs": t.epochs,
+        "optimizer": t.optimizer, "schedule": t.schedule, "weight_decay": t.weight_decay,
+        "dropout": m.dropout, "embeddings": m.embeddings, "grad_accum": t.grad_accum,
+        "max_length": config.preprocess.max_length, "seed": config.seed,
+    }
+
+
+def train_run(
+    config: RunConfig,
+    *,
+    name: str | None = None,
+    stop_after: int | None = None,
+    console: Any = None,
+) -> dict[str, Any]:
+    """Train a new run from ``config`` and evaluate it; returns the run summary (run.json)."""
+    run_dir = create_run_dir(config, name=name)
+    return _run(config, run_dir, resume=False, stop_after=stop_after, console=console)
+
+
+def resume_run(
+    run_dir: Path,
+    *,
+    overrides: list[str] | None = None,
+    stop_after: int | None = None,
+    console: Any = None,
+) -> dict[str, Any]:
+    """Continue a run from its last checkpoint with its own resolved config.
+
+    Overrides are allowed only for fields that do not change what was trained so far
+    (e.g. ``train.epochs``, ``train.max_steps``, ``train.log_every``).
+
+    Raises:
+        CheckpointError: the directory has no config or no checkpoint to resume from.
+    """
+    run_dir = Path(run_dir)
+    cfg_file = run_dir / "config.yaml"
+    if not cfg_file.is_file():
+        raise CheckpointError(f"{run_dir} is not a run directory (no config.yaml); "
+                              f"pass the directory ftlab train printed, e.g. runs/<name>")
+    config = load_config(cfg_file)
+    if overrides:
+        allowed = ("train.epochs", "train.max_steps", "train.log_every", "train.eval_every",
+                   "train.trackers", "train.early_stopping.patience")
+        bad = [o for o in overrides if o.partition("=")[0].strip() not in allowed]
+        if bad:
+            from ftlab.errors import ConfigError
+
+            raise ConfigError(f"cannot change {bad} when resuming (the run must stay the same "
+                              f"run); allowed: {', '.join(allowed)}")
+        config = parse_config(apply_overrides(config.model_dump(mode="json"), overrides))
+        (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
+    return _run(config, run_dir, resume=True, stop_after=stop_after, console=console)
+
+
+def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | None,
+         console: Any) -> dict[str, Any]:
+    from ftlab.batching import class_weights
+    from ftlab.models import classification_loss, count_parameters, probabilities
+    from ftlab.training import (
+        Checkpointer, EarlyStopping, JsonlTracker, ProgressObserver, TrainState, fit,
+        find_resume_checkpoint, load_checkpoint, restore, run_validation, seed_everything,
+        write_env_json,
+    )
+
+    say = console.print if console is not None else (lambda *a, **k: None)
+    started = time.time()
+    device = resolve_device(config.train.device)
+    seed_everything(config.seed, deterministic=config.train.deterministic)
+    encoder_dir = run_dir / "artifacts" / "encoder"
+    ckpt_path = find_resume_checkpoint(run_dir) if resume else None
+    if resume and ckpt_path is None:
+        raise CheckpointError(f"{run_dir} has no checkpoint to resume from "
+                              f"(checkpoints/last.json missing); start a new run instead")
+
+    # ---- data: load, check, clean, fit the encoder on train only, encode
+    prepared = prepare_data(config, encoder_dir=encoder_dir if resume else None)
+    encoder, encoded = prepared.encoder, prepared.encoded
+    if not resume:
+        encoder.save(encoder_dir)
+    write_json_atomic(run_dir / "data_report.json", prepared.report.to_dict())
+    num_classes = encoder.labels.num_classes
+    for w in getattr(prepared.report, "warnings", []):
+        say(f"[yellow]data warning:[/yellow] {w.message}", highlight=False)
+
+    # ---- batching, model, loss, optimization
+    pad_id = encoder.tokenizer.pad_id
+    train_loader = build_train_loader(encoded["train"], config.batching, seed=config.seed, pad_id=pad_id)
+    val_loader = build_eval_loader(encoded["validation"], config.batching, pad_id=pad_id)
+    text_pairs = any(e.pair_ids is not None for e in encoded["train"])
+    model, coverage = build_model_for(config, encoder, num_classes, text_pairs=text_pairs)
+    model.to(device)
+    if coverage is not None:
+        update_summary(run_dir, glove_coverage={
+            "vocab_size": coverage.vocab_size, "found": coverage.found,
+            "share_found": coverage.share_found, "missing_sample": list(coverage.missing_sample)})
+        say(f"GloVe coverage: {coverage.found}/{coverage.vocab_size} vocabulary words "
+            f"({coverage.share_found:.1%})")
+    weights = None
+    if config.batching.class_weights != "none":
+        weights = class_weights([e.label for e in encoded["train"]], num_classes,
+                                scheme=config.batching.class_weights).to(device)
+    loss_fn = functools.partial(classification_loss, class_weights=weights, reduction="sum")
+    steps_per_epoch = math.ceil(len(train_loader) / config.train.grad_accum)
+    total_steps = config.train.max_steps or steps_per_epoch * config.train.epochs
+    optimizer, scheduler = build_optimization(model, config.train, total_steps=total_steps)
+
+    # ---- observers: tracking, progress, early stopping, checkpoints
+    hparams = _hparams(config)
+    monitor = config.eval.monitor
+    mode = "min" if monitor == "loss" else "max"
+    # Stateful observers first: checkpointed observer state is matched by position, and the
+    # trackers after them may change on resume (train.trackers).
+    observers: list[Any] = []
+    es = config.train.early_stopping
+    if es.enabled:
+        observers.append(EarlyStopping(monitor=monitor, mode=mode, patience=es.patience,
+                                       min_delta=es.min_delta, target=es.target))
+    observers += [JsonlTracker(run_dir / "metrics.jsonl"),
+                  ProgressObserver(total_steps, log_every=config.train.log_every)]
+    observers += _optional_trackers(config, run_dir, hparams)
+    if stop_after:
+        observers.append(StopAfter(stop_after))
+    ck = config.train.checkpoint
+    checkpointer = Checkpointer(
+        run_dir / "checkpoints", monitor=monitor, mode=mode, keep_best=ck.keep_best,
+        every_n_steps=ck.every_n_steps, every_epoch=ck.every_epoch,
+        artifacts={"config.yaml": run_dir / "config.yaml", "encoder": encoder_dir},
+    )
+    state = None
+    if ckpt_path is not None:
+        state = restore(load_checkpoint(ckpt_path), model, optimizer, scheduler, train_loader,
+                        observers=observers)
+        say(f"resuming from {ckpt_path} (step {state.step}, epoch {state.epoch})")
+    else:
+        write_env_json(run_dir / "env.json", seed=config.seed, device=str(device))
+    n_total, n_train = count_parameters(model)
+    update_summary(
+        run_dir, name=run_dir.name, path=str(run_dir), status="running", pid=os.getpid(),
+        model=config.model.family, dataset=config.data.source or "files", hparams=hparams,
+        seed=config.seed, parameters={"total": n_total, "trainable": n_train},
+        text_pairs=text_pairs, num_classes=num_classes,
+        **({} if resume else {"started": utc_now()}),
+    )
+    say(f"run directory: {run_dir}  ({n_trainable_fmt(n_train)} trainable parameters, "
+        f"{len(encoded['train'])} train examples, device {device})")
+
+    evaluate = functools.partial(run_validation, batches=val_loader, loss_fn=loss_fn,
+                                 probs_fn=probabilities, device=device)
+    try:
+        result = fit(
+            model, train_loader, loss_fn=loss_fn, optimizer=optimizer, scheduler=scheduler,
+            epochs=config.train.epochs, max_steps=config.train.max_steps,
+            grad_accum=config.train.grad_accum, clip_norm=config.train.clip_norm,
+            precision=config.train.precision, device=device, evaluate=evaluate,
+            eval_every=config.train.eval_every, monitor=monitor, mode=mode,
+            restore_best=config.train.restore_best, observers=observers,
+            checkpointer=checkpointer, state=state, run_dir=run_dir, hparams=hparams,
+        )
+    except KeyboardInterrupt:
+        update_summary(run_dir, status="interrupted", stop_reason="KeyboardInterrupt")
+        raise
+    except Exception as exc:
+        update_summary(run_dir, status="failed", stop_reason=f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+    prior = float(read_summary(run_dir).get("duration_s") or 0.0) if resume else 0.0
+    duration = prior + (time.time() - started)
+    finished = not str(result.stop_reason).startswith("--stop-after")
+    notes = _best_epoch_notes(result.best_step, steps_per_epoch, config.train.epochs,
+                              result.state.epoch) if finished else []
+    for note in notes:
+        say(f"[yellow]note:[/yellow] {note}", highlight=False)
+    summary = update_summary(
+        run_dir, status="completed" if finished else "stopped", stop_reason=result.stop_reason,
+        step=result.state.step, epoch=result.state.epoch, best_metric=result.best_metric,
+        best_step=result.best_step, monitor=monitor, duration_s=round(duration, 2),
+        ended=utc_now(), restored_best=result.restored_best, notes=notes,
+    )
+    if not finished:
+        return summary
+    test = evaluate_splits(run_dir, model=model, encoder=encoder, config=config,
+                           splits=prepared.splits, encoded=prepared.encoded, device=device)
+    primary = test.get("test", {}).get(monitor if monitor != "loss" else "accuracy")
+    return update_summary(run_dir, test=test, test_metric=primary)
+
+
+def _best_epoch_notes(best_step: int | None, steps_per_epoch: int, epochs: int,
+                      epochs_run: int) -> list[str]:
+    """Warn when the best validation epoch sits in the first or last 20% of the epochs."""
+    if best_step is None or epochs < 5 or steps_per_epoch <= 0:
+        return []
+    best_epoch = max(1, math.ceil(best_step / steps_per_epoch))
+    if best_epoch <= 0.2 * epochs:
+        return [f"best validation epoch {best_epoch} of {epochs} is in the first 20%: later "
+                f"epochs did not help (overfitting?); use fewer epochs, more regularization or "
+                f"early stopping"]
+    if best_epoch > 0.8 * epochs and epochs_run >= epochs:
+        return [f"best validation epoch {best_epoch} of {epochs} is in the last 20%: the model "
+                f"may still be improving; train for more epochs"]
+    return []
+
+
+def dry_run(config: RunConfig, *, console: Any = None) -> dict[str, Any]:
+    """Build everything a run needs and take one optimizer step; writes nothing.
+
+    Catches data, config and shape problems in seconds before a long job.
+    """
+    from ftlab.models import classification_loss, count_parameters
+
+    say = console.print if console is not None else (lambda *a, **k: None)
+    prepared = prepare_data(config)
+    encoder, encoded = prepared.encoder, prepared.encoded
+    loader = build_train_loader(encoded["train"], config.batching, seed=config.seed,
+                                pad_id=encoder.tokenizer.pad_id)
+    text_pairs = any(e.pair_ids is not None for e in encoded["train"])
+    model, _ = build_model_for(config, encoder, encoder.labels.num_classes, text_pairs=text_pairs)
+    optimizer, _ = build_optimization(model, config.train, total_steps=1)
+    batch = next(iter(loader))
+    model.train()
+    loss = classification_loss(model(batch), batch.labels, reduction="mean")
+    loss.backward()
+    optimizer.step()
+    info = {
+        "splits": {k: len(v) for k, v in encoded.items()},
+        "classes": encoder.labels.names,
+        "vocab_size": encoder.tokenizer.vocab_size,
+        "parameters": count_parameters(model)[0],
+        "batches_per_epoch": len(loader),
+        "first_batch": list(batch.ids.shape),
+        "first_loss": loss.item(),
+        "data_errors": len(prepared.report.errors),
+        "data_warnings": len(prepared.report.warnings),
+    }
+    say(f"dry run OK: {info}", highlight=False)
+    return info
+
+
+def n_trainable_fmt(n: int) -> str:
+    """1234567 -> '1.23M'."""
+    for unit, div in (("M", 1e6), ("k", 1e3)):
+        if n >= div:
+            return f"{n / div:.2f}{unit}"
+    return str(n)
+
+
+def _optional_trackers(config: RunConfig, run_dir: Path, hparams: dict[str, Any]) -> list[Any]:
+    from ftlab import training
+
+    out: list[Any] = []
+    for name in config.train.trackers:
+        if name == "tensorboard":
+            out.append(training.TensorBoardTracker(run_dir / "tb", hparams=hparams))
+        elif name == "mlflow":
+            out.append(training.MLflowTracker(run_name=run_dir.name, hparams=hparams))
+        elif name == "wandb":
+            out.append(training.WandbTracker(run_name=run_dir.name, hparams=hparams,
+                                             directory=run_dir, mode="offline"))
+    return out
+
