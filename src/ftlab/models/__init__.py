@@ -1,15 +1,19 @@
 """Models: ``Batch -> logits (B, C)``; output/loss helpers, init schemes, GloVe, registry.
 
-Built-in families: ``"bow"`` (:class:`BagOfEmbeddings`) and ``"rnn"`` (:class:`RNNClassifier`);
-more are added with :func:`register_model`. Importing this package imports no optional
-dependency (GloVe files are read only when :func:`load_glove` is called).
+Built-in families: ``"bow"`` (:class:`BagOfEmbeddings`), ``"rnn"`` (:class:`RNNClassifier`) and
+``"transformer"`` (:class:`TransformerClassifier`: any Hugging Face sequence classifier, LoRA/DoRA
+through PEFT); more are added with :func:`register_model`. Importing this package imports no
+optional dependency (GloVe files are read only when :func:`load_glove` is called; transformers and
+peft only when a transformer is built or exported).
 """
 
 from ftlab.models._bow import BagOfEmbeddings
+from ftlab.models._export import export_merged, save_merged
 from ftlab.models._glove import GloveCoverage, load_glove
 from ftlab.models._head import MLPHead
 from ftlab.models._init import INIT_SCHEMES, init_weights
 from ftlab.models._layers import masked_pool
+from ftlab.models._lora import LoraSettings, default_lora_targets
 from ftlab.models._output import classification_loss, num_outputs, probabilities
 from ftlab.models._registry import (
     MODELS,
@@ -20,23 +24,30 @@ from ftlab.models._registry import (
     register_model,
 )
 from ftlab.models._rnn import RNNClassifier
+from ftlab.models._transformer import TransformerClassifier, build_transformer
 
 __all__ = [
     "BagOfEmbeddings",
     "GloveCoverage",
     "INIT_SCHEMES",
+    "LoraSettings",
     "MLPHead",
     "MODELS",
     "Model",
     "ModelBuilder",
     "RNNClassifier",
+    "TransformerClassifier",
     "build_model",
+    "build_transformer",
     "classification_loss",
     "count_parameters",
+    "default_lora_targets",
+    "export_merged",
     "init_weights",
     "load_glove",
     "masked_pool",
     "num_outputs",
     "probabilities",
     "register_model",
+    "save_merged",
 ]

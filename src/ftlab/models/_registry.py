@@ -14,6 +14,7 @@ from ftlab.models._bow import BagOfEmbeddings
 from ftlab.models._init import INIT_SCHEMES, init_weights
 from ftlab.models._output import BinaryMode, num_outputs
 from ftlab.models._rnn import RNNClassifier
+from ftlab.models._transformer import build_transformer
 from ftlab.models._validate import closest
 
 __all__ = ["Model", "ModelBuilder", "MODELS", "register_model", "build_model", "count_parameters"]
@@ -65,7 +66,10 @@ def _build_rnn(*, init: str, **kwargs: Any) -> nn.Module:
 # is checked against the class it builds).
 _SIGNATURE_OF: dict[str, Any] = {"bow": BagOfEmbeddings, "rnn": RNNClassifier}
 
-MODELS: dict[str, ModelBuilder] = {"bow": _build_bow, "rnn": _build_rnn}
+# "transformer" loads transformers/peft lazily, inside its builder.
+MODELS: dict[str, ModelBuilder] = {
+    "bow": _build_bow, "rnn": _build_rnn, "transformer": build_transformer,
+}
 
 
 def register_model(name: str, builder: ModelBuilder, *, overwrite: bool = False) -> None:
@@ -118,7 +122,7 @@ def build_model(
     """Build and initialise a classifier of the given family.
 
     Args:
-        family: a key of :data:`MODELS` (built in: ``"bow"``, ``"rnn"``).
+        family: a key of :data:`MODELS` (built in: ``"bow"``, ``"rnn"``, ``"transformer"``).
         vocab_size: number of token ids.
         pad_id: the padding token id.
         num_classes: number of classes (>= 2).

@@ -1,16 +1,31 @@
 """Run orchestration: config -> data -> model -> fit -> evaluate, and the runs table."""
 
-from ftlab.runs._evaluate import evaluate_run, evaluate_splits, load_run_model, split_metrics
+from ftlab.runs._baseline import TfidfBaseline, train_baseline
+from ftlab.runs._evaluate import evaluate_run, evaluate_splits, load_run_model
+from ftlab.runs._predict import calibrate_run, predict_file, quantize_dynamic_int8
 from ftlab.runs._prepare import PreparedData, inspect_data, prepare_data
 from ftlab.runs._rundir import create_run_dir, read_summary, update_summary
 from ftlab.runs._table import RUN_COLUMNS, collect_runs
-from ftlab.runs._train import QUICKSTART_CONFIG, StopAfter, dry_run, resume_run, train_run
+from ftlab.runs._train import (
+    QUICKSTART_CONFIG,
+    StopAfter,
+    diagnose_and_report,
+    dry_run,
+    resume_run,
+    train_run,
+)
 
 __all__ = [
     "QUICKSTART_CONFIG",
     "RUN_COLUMNS",
     "PreparedData",
     "StopAfter",
+    "TfidfBaseline",
+    "calibrate_run",
+    "diagnose_and_report",
+    "predict_file",
+    "quantize_dynamic_int8",
+    "train_baseline",
     "collect_runs",
     "create_run_dir",
     "dry_run",
@@ -21,7 +36,6 @@ __all__ = [
     "prepare_data",
     "read_summary",
     "resume_run",
-    "split_metrics",
     "train_run",
     "update_summary",
 ]

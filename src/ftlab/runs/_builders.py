@@ -57,7 +57,14 @@ def build_splits(data: DataConfig, *, seed: int) -> dict[str, list[Any]]:
 
 
 def build_encoder(pre: PreprocessConfig) -> Any:
-    """An unfitted :class:`~ftlab.preprocessing.TextEncoder` from the preprocess section."""
+    """An unfitted :class:`~ftlab.preprocessing.TextEncoder` from the preprocess section.
+
+    A transformer model's tokenizer is settled in the config, not here: with
+    ``model.family: transformer`` an unset ``preprocess.tokenizer`` is resolved to
+    ``{kind: pretrained, name: <model.name>}`` (see :class:`~ftlab.config.TransformerConfig`),
+    so the resolved ``config.yaml`` of a run names the tokenizer that ran. The model builder
+    checks that the tokenizer's ids fit the model's embedding table.
+    """
     from ftlab.preprocessing import Normalizer, TextEncoder, build_tokenizer
 
     tok = pre.tokenizer
@@ -128,6 +135,20 @@ def build_model_for(
     from ftlab.preprocessing import tokenizer_kind
 
     m = config.model
+    if m.family == "transformer":
+        # Pretrained weights: no GloVe, and `init` reaches the new head only.
+        options = m.model_dump(exclude={"family", "init", "binary_mode"})
+        model = build_model(
+            "transformer",
+            vocab_size=encoder.tokenizer.vocab_size,
+            pad_id=encoder.tokenizer.pad_id,
+            num_classes=num_classes,
+            binary_mode=m.binary_mode,
+            init=m.init,
+            text_pairs=text_pairs and config.preprocess.pair_mode == "separate",
+            **options,
+        )
+        return model, None
     common = m.model_dump(exclude={"family", "init", "binary_mode", "embeddings"})
     embeddings = None
     coverage = None
@@ -154,11 +175,18 @@ def build_model_for(
 
 
 def build_optimization(model: torch.nn.Module, cfg: TrainConfig, *, total_steps: int) -> tuple[Any, Any]:
-    """Optimizer (decay excluded from biases/norms) and learning-rate schedule."""
+    """Optimizer (decay excluded from biases/norms) and learning-rate schedule.
+
+    A model with an ``optimizer_groups(lr)`` method (the transformer family with
+    ``layer_decay`` / ``head_lr``) supplies explicit param groups, each with its own peak
+    learning rate; the schedule then scales every group's rate by the same factor.
+    """
     from ftlab.training import build_optimizer, build_scheduler
 
+    groups_of = getattr(model, "optimizer_groups", None)
+    groups = groups_of(cfg.lr) if callable(groups_of) else None
     optimizer = build_optimizer(
-        model,
+        model if groups is None else groups,
         name=cfg.optimizer,
         lr=cfg.lr,
         weight_decay=cfg.weight_decay,

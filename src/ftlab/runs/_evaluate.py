@@ -1,9 +1,13 @@
-"""Evaluate a trained model on splits or a file; write ``predictions/<split>.jsonl``."""
+"""Evaluate a trained run: predictions, metrics, calibration, error analysis, baselines.
+
+Writes ``predictions/<split>.jsonl`` and ``evaluation/<split>.json`` (schema in
+:func:`ftlab.evaluation.evaluate_predictions`) into the run directory.
+"""
 
 from __future__ import annotations
 
 import json
-from collections import Counter
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,64 +20,167 @@ from ftlab.errors import CheckpointError, DataError
 from ftlab.runs._builders import build_eval_loader, build_model_for, resolve_device
 from ftlab.runs._rundir import read_summary, update_summary, write_json_atomic
 
-__all__ = ["evaluate_splits", "evaluate_run", "split_metrics", "load_run_model"]
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "evaluate_arrays",
+    "evaluate_splits",
+    "evaluate_run",
+    "load_run_model",
+    "read_calibration",
+    "predict_encoded",
+]
 
 
-def split_metrics(labels: np.ndarray, probs: np.ndarray, train_labels: Sequence[int]) -> dict[str, Any]:
-    """Accuracy, macro-F1, log loss and the majority-class baseline for one split."""
-    from sklearn.metrics import accuracy_score, f1_score, log_loss
-
-    preds = probs.argmax(axis=1)
-    majority = Counter(train_labels).most_common(1)[0][0] if len(train_labels) else 0
-    classes = list(range(probs.shape[1]))
-    return {
-        "n": int(len(labels)),
-        "accuracy": float(accuracy_score(labels, preds)),
-        "macro_f1": float(f1_score(labels, preds, average="macro", labels=classes, zero_division=0)),
-        "loss": float(log_loss(labels, np.clip(probs, 1e-12, 1.0), labels=classes)),
-        "majority_baseline": float(np.mean(labels == majority)),
-    }
+def read_calibration(run_dir: Path) -> dict[str, Any]:
+    """``calibration.json`` written by ``ftlab calibrate`` (temperature, threshold), or {}."""
+    path = Path(run_dir) / "calibration.json"
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({exc}); run ftlab calibrate again") from exc
 
 
-def _write_predictions(path: Path, examples: Sequence[Any], index: np.ndarray, probs: np.ndarray,
-                       encoder: Any) -> None:
-    order = np.argsort(index)  # back to input order
+def _write_predictions(path: Path, examples: Sequence[Any], probs: np.ndarray, names: Sequence[str],
+                       threshold: float | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    names = encoder.labels.names
     with path.open("w", encoding="utf-8") as fh:
-        for row in order:
-            ex = examples[int(index[row])]
-            p = probs[row]
-            rec = {"id": ex.id, "text": ex.text, "label": ex.label,
-                   "pred": names[int(p.argmax())], "probs": {n: round(float(v), 6) for n, v in zip(names, p)}}
+        for ex, p in zip(examples, probs):
+            pred = int(p.argmax()) if threshold is None else int(p[1] >= threshold)
+            rec = {"id": ex.id, "text": ex.text, "label": ex.label, "pred": names[pred],
+                   "probs": {n: round(float(v), 6) for n, v in zip(names, p)}}
             if ex.text_pair is not None:
                 rec["text_pair"] = ex.text_pair
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
-def evaluate_splits(
-    run_dir: Path, *, model: torch.nn.Module, encoder: Any, config: RunConfig,
-    splits: dict[str, list[Any]], encoded: dict[str, list[Any]], device: torch.device,
-    which: Sequence[str] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """Metrics per split (default: ``config.eval.splits``) plus prediction files."""
+def predict_encoded(model: torch.nn.Module, encoded: Sequence[Any], config: RunConfig, *,
+                    pad_id: int, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities (N, C) and labels (N,) in input order, from length-sorted batches."""
     from ftlab.models import probabilities
     from ftlab.training import predict
 
+    loader = build_eval_loader(encoded, config.batching, pad_id=pad_id)
+    index, probs, labels = predict(model, loader, probs_fn=probabilities, device=device)
+    order = np.argsort(index)  # length-sorted batches -> input order
+    return probs[order], labels[order]
+
+
+def evaluate_arrays(
+    run_dir: Path, *, split: str, examples: Sequence[Any], labels: np.ndarray, probs: np.ndarray,
+    encoder: Any, train_labels: Sequence[int] | None, calibration: dict[str, Any] | None = None,
+    baseline: dict[str, float] | None = None, slice_columns: Sequence[str] = (), seed: int = 0,
+) -> dict[str, Any]:
+    """Full evaluation of given probabilities; writes predictions and evaluation JSON."""
+    from ftlab.evaluation import evaluate_predictions
+
+    if (labels < 0).any():
+        raise DataError(f"split {split!r} has unlabelled examples; evaluation needs labels "
+                        f"(use ftlab predict for unlabelled input)")
+    calibration = calibration or {}
+    report = evaluate_predictions(
+        labels=labels, probs=probs, label_names=encoder.labels.names, examples=examples,
+        train_labels=train_labels, temperature=calibration.get("temperature"),
+        threshold=calibration.get("threshold"), seed=seed, slice_columns=tuple(slice_columns),
+        split=split, threshold_metric=calibration.get("threshold_metric"),
+    )
+    if baseline is not None:
+        report.setdefault("baselines", {})["tfidf_lr"] = baseline
+    shown = probs
+    if calibration.get("temperature"):
+        from ftlab.evaluation import apply_temperature
+
+        shown = apply_temperature(probs, calibration["temperature"])
+    _write_predictions(run_dir / "predictions" / f"{split}.jsonl", examples, shown,
+                       encoder.labels.names, calibration.get("threshold"))
+    write_json_atomic(run_dir / "evaluation" / f"{split}.json", report)
+    return report
+
+
+def _summary_metrics(report: dict[str, Any]) -> dict[str, Any]:
+    m = dict(report["metrics"])
+    m["n"] = report["n"]
+    base = report.get("baselines") or {}
+    m["majority_baseline"] = (base.get("majority") or {}).get("accuracy")
+    m["tfidf_lr"] = (base.get("tfidf_lr") or {}).get("accuracy")
+    return m
+
+
+def evaluate_splits(
+    run_dir: Path, *, model: torch.nn.Module, encoder: Any, config: RunConfig,
+    splits: dict[str, list[Any]], encoded: dict[str, list[Any]], device: torch.device,
+    which: Sequence[str] | None = None, baseline: bool = False,
+) -> dict[str, dict[str, Any]]:
+    """Evaluate the in-memory model on splits (default ``config.eval.splits``); flat metrics."""
     train_labels = [e.label for e in encoded.get("train", [])]
+    calibration = read_calibration(run_dir)
     out: dict[str, dict[str, Any]] = {}
     for split in which or config.eval.splits:
-        if split not in encoded or not encoded[split]:
+        if not encoded.get(split):
             continue
-        loader = build_eval_loader(encoded[split], config.batching, pad_id=encoder.tokenizer.pad_id)
-        index, probs, labels = predict(model, loader, probs_fn=probabilities, device=device)
-        if (labels < 0).any():
-            raise DataError(f"split {split!r} has unlabelled examples; evaluation needs labels")
-        out[split] = split_metrics(labels, probs, train_labels)
-        _write_predictions(run_dir / "predictions" / f"{split}.jsonl", splits[split], index, probs, encoder)
+        probs, labels = predict_encoded(model, encoded[split], config,
+                                        pad_id=encoder.tokenizer.pad_id, device=device)
+        base = baseline_score(run_dir, config, splits, encoder, split) if baseline else None
+        report = evaluate_arrays(run_dir, split=split, examples=splits[split], labels=labels,
+                                 probs=probs, encoder=encoder, train_labels=train_labels,
+                                 calibration=calibration, baseline=base,
+                                 slice_columns=config.data.columns.extra, seed=config.seed)
+        out[split] = _summary_metrics(report)
     if out:
         write_json_atomic(run_dir / "eval.json", out)
     return out
+
+
+def baseline_score(run_dir: Path, config: RunConfig, splits: dict[str, list[Any]], encoder: Any,
+                   split: str) -> dict[str, float] | None:
+    """TF-IDF + logistic regression on the same splits (cached in ``baseline.json``).
+
+    One fit on the training split scores every other split at once, so evaluating several
+    splits fits once. Returns ``None`` when the baseline cannot be fitted (no training
+    split, a single class, or texts without features); evaluation goes on without it.
+    """
+    from ftlab.runs._baseline import TfidfBaseline, _joined
+
+    cache_file = Path(run_dir) / "baseline.json"
+    cache = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file.is_file() else {}
+    if split in cache:
+        return cache[split]
+    train = splits.get("train") or []
+    y_train = [encoder.labels.encode(e.label) for e in train]
+    if len(set(y_train)) < 2 or not splits.get(split):
+        return None
+    try:
+        model = TfidfBaseline(seed=config.seed).fit([_joined(e) for e in train], y_train)
+    except ValueError as exc:
+        logger.warning("TF-IDF baseline skipped: %s", exc)
+        return None
+    from sklearn.metrics import accuracy_score, f1_score
+
+    for name, examples in splits.items():
+        if name == "train" or not examples or name in cache:
+            continue
+        probs = model.predict_proba([_joined(e) for e in examples], encoder.labels.num_classes)
+        y = [encoder.labels.encode(e.label) for e in examples]
+        pred = probs.argmax(axis=1)
+        cache[name] = {"accuracy": float(accuracy_score(y, pred)),
+                       "macro_f1": float(f1_score(y, pred, average="macro"))}
+    write_json_atomic(cache_file, cache)
+    return cache.get(split)
+
+
+def _best_checkpoint(run_dir: Path) -> Path | None:
+    """The checkpoint named by ``checkpoints/best.json`` (what training ends with), if any."""
+    pointer = run_dir / "checkpoints" / "best.json"
+    if not pointer.is_file():
+        return None
+    try:
+        target = pointer.parent / str(json.loads(pointer.read_text(encoding="utf-8"))["path"])
+    except (ValueError, KeyError) as exc:
+        raise CheckpointError(f"{pointer} is damaged ({exc}); delete it to fall back to "
+                              f"checkpoints/last.json") from exc
+    return target if target.is_dir() else None
 
 
 def load_run_model(run_dir: Path, *, device: torch.device | None = None) -> tuple[RunConfig, Any, torch.nn.Module]:
@@ -103,52 +210,49 @@ def load_run_model(run_dir: Path, *, device: torch.device | None = None) -> tupl
     return config, encoder, model
 
 
-def _best_checkpoint(run_dir: Path) -> Path | None:
-    """The checkpoint named by ``checkpoints/best.json`` (what training ends with), if any."""
-    pointer = run_dir / "checkpoints" / "best.json"
-    if not pointer.is_file():
-        return None
-    try:
-        target = pointer.parent / str(json.loads(pointer.read_text(encoding="utf-8"))["path"])
-    except (ValueError, KeyError) as exc:
-        raise CheckpointError(f"{pointer} is damaged ({exc}); delete it to fall back to "
-                              f"checkpoints/last.json") from exc
-    return target if target.is_dir() else None
-
-
 def evaluate_run(run_dir: Path, *, split: str = "test", data: Path | None = None,
-                 console: Any = None) -> dict[str, Any]:
-    """``ftlab evaluate``: metrics of a trained run on one of its splits or on a labelled file."""
+                 baseline: bool = True, console: Any = None) -> dict[str, Any]:
+    """``ftlab evaluate``: full evaluation of a trained run on one of its splits or a file.
+
+    Returns:
+        The evaluation report (``evaluation/<split>.json``).
+
+    Raises:
+        DataError: unknown split, or a file with labels the model never saw.
+    """
     from ftlab.runs._prepare import prepare_data
 
     run_dir = Path(run_dir)
     config, encoder, model = load_run_model(run_dir)
     device = next(model.parameters()).device
+    prepared = prepare_data(config, encoder_dir=run_dir / "artifacts" / "encoder")
+    splits = prepared.splits
     if data is not None:
         from ftlab.data import read_file
 
         cols = config.data.columns
         examples = read_file(data, text_column=cols.text, text_pair_column=cols.text_pair,
-                             label_column=cols.label, id_column=cols.id, encoding=config.data.encoding,
+                             label_column=cols.label, id_column=cols.id,
+                             extra_columns=tuple(cols.extra), encoding=config.data.encoding,
                              split=Path(data).stem)
         unknown = sorted({e.label for e in examples} - set(encoder.labels.names), key=str)
         if unknown:
             raise DataError(f"{data}: labels {unknown} were never seen in training (known: "
                             f"{encoder.labels.names}); the model cannot predict them - map them to "
                             f"known labels or train a run that includes them")
-        name = Path(data).name.split(".")[0]
-        splits = {name: examples}
-        encoded = {name: encoder.encode(examples)}
-        split = name
-    else:
-        prepared = prepare_data(config, encoder_dir=run_dir / "artifacts" / "encoder")
-        splits, encoded = prepared.splits, prepared.encoded
-        if split not in splits:
-            raise DataError(f"split {split!r} not in the run's data; choose one of {sorted(splits)}")
-    train_enc = encoded.get("train") or []
-    result = evaluate_splits(run_dir, model=model, encoder=encoder, config=config,
-                             splits={**splits}, encoded={**encoded, "train": train_enc},
-                             device=device, which=[split])
-    if split in result and data is None:
-        update_summary(run_dir, **{f"eval_{split}": result[split]})
-    return result.get(split, {})
+        split = Path(data).name.split(".")[0]
+        splits = {**splits, split: examples}
+    elif split not in splits:
+        raise DataError(f"split {split!r} not in the run's data; choose one of {sorted(splits)}")
+    encoded = encoder.encode(splits[split])
+    probs, labels = predict_encoded(model, encoded, config, pad_id=encoder.tokenizer.pad_id,
+                                    device=device)
+    base = baseline_score(run_dir, config, splits, encoder, split) if baseline else None
+    train_labels = [encoder.labels.encode(e.label) for e in splits["train"]]
+    report = evaluate_arrays(run_dir, split=split, examples=splits[split], labels=labels,
+                             probs=probs, encoder=encoder, train_labels=train_labels,
+                             calibration=read_calibration(run_dir), baseline=base,
+                             slice_columns=config.data.columns.extra, seed=config.seed)
+    if data is None:
+        update_summary(run_dir, **{f"eval_{split}": _summary_metrics(report)})
+    return report

@@ -28,7 +28,9 @@ from ftlab.runs._rundir import (
     write_json_atomic,
 )
 
-__all__ = ["train_run", "resume_run", "dry_run", "StopAfter", "QUICKSTART_CONFIG"]
+__all__ = [
+    "train_run", "resume_run", "dry_run", "diagnose_and_report", "StopAfter", "QUICKSTART_CONFIG",
+]
 
 QUICKSTART_CONFIG = Path(__file__).parent / "_configs" / "quickstart.yaml"
 
@@ -112,9 +114,8 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     from ftlab.batching import class_weights
     from ftlab.models import classification_loss, count_parameters, probabilities
     from ftlab.training import (
-        Checkpointer, EarlyStopping, JsonlTracker, ProgressObserver, TrainState, fit,
-        find_resume_checkpoint, load_checkpoint, restore, run_validation, seed_everything,
-        write_env_json,
+        Checkpointer, EarlyStopping, JsonlTracker, ProgressObserver, fit, find_resume_checkpoint,
+        load_checkpoint, run_validation, seed_everything, write_env_json,
     )
 
     say = console.print if console is not None else (lambda *a, **k: None)
@@ -181,11 +182,9 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
         every_n_steps=ck.every_n_steps, every_epoch=ck.every_epoch,
         artifacts={"config.yaml": run_dir / "config.yaml", "encoder": encoder_dir},
     )
-    state = None
     if ckpt_path is not None:
-        state = restore(load_checkpoint(ckpt_path), model, optimizer, scheduler, train_loader,
-                        observers=observers)
-        say(f"resuming from {ckpt_path} (step {state.step}, epoch {state.epoch})")
+        saved = load_checkpoint(ckpt_path).train_state
+        say(f"resuming from {ckpt_path} (step {saved.step}, epoch {saved.epoch})")
     else:
         write_env_json(run_dir / "env.json", seed=config.seed, device=str(device))
     n_total, n_train = count_parameters(model)
@@ -209,7 +208,7 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
             precision=config.train.precision, device=device, evaluate=evaluate,
             eval_every=config.train.eval_every, monitor=monitor, mode=mode,
             restore_best=config.train.restore_best, observers=observers,
-            checkpointer=checkpointer, state=state, run_dir=run_dir, hparams=hparams,
+            checkpointer=checkpointer, resume_from=ckpt_path, run_dir=run_dir, hparams=hparams,
         )
     except KeyboardInterrupt:
         update_summary(run_dir, status="interrupted", stop_reason="KeyboardInterrupt")
@@ -220,38 +219,34 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     prior = float(read_summary(run_dir).get("duration_s") or 0.0) if resume else 0.0
     duration = prior + (time.time() - started)
     finished = not str(result.stop_reason).startswith("--stop-after")
-    notes = _best_epoch_notes(result.best_step, steps_per_epoch, config.train.epochs,
-                              result.state.epoch) if finished else []
-    for note in notes:
-        say(f"[yellow]note:[/yellow] {note}", highlight=False)
     summary = update_summary(
         run_dir, status="completed" if finished else "stopped", stop_reason=result.stop_reason,
         step=result.state.step, epoch=result.state.epoch, best_metric=result.best_metric,
         best_step=result.best_step, monitor=monitor, duration_s=round(duration, 2),
-        ended=utc_now(), restored_best=result.restored_best, notes=notes,
+        ended=utc_now(), restored_best=result.restored_best,
     )
     if not finished:
         return summary
     test = evaluate_splits(run_dir, model=model, encoder=encoder, config=config,
-                           splits=prepared.splits, encoded=prepared.encoded, device=device)
+                           splits=prepared.splits, encoded=prepared.encoded, device=device,
+                           baseline=True)
     primary = test.get("test", {}).get(monitor if monitor != "loss" else "accuracy")
-    return update_summary(run_dir, test=test, test_metric=primary)
+    summary = update_summary(run_dir, test=test, test_metric=primary)
+    diagnose_and_report(run_dir, console=console)
+    return summary
 
 
-def _best_epoch_notes(best_step: int | None, steps_per_epoch: int, epochs: int,
-                      epochs_run: int) -> list[str]:
-    """Warn when the best validation epoch sits in the first or last 20% of the epochs."""
-    if best_step is None or epochs < 5 or steps_per_epoch <= 0:
-        return []
-    best_epoch = max(1, math.ceil(best_step / steps_per_epoch))
-    if best_epoch <= 0.2 * epochs:
-        return [f"best validation epoch {best_epoch} of {epochs} is in the first 20%: later "
-                f"epochs did not help (overfitting?); use fewer epochs, more regularization or "
-                f"early stopping"]
-    if best_epoch > 0.8 * epochs and epochs_run >= epochs:
-        return [f"best validation epoch {best_epoch} of {epochs} is in the last 20%: the model "
-                f"may still be improving; train for more epochs"]
-    return []
+def diagnose_and_report(run_dir: Path, *, console: Any = None) -> Path:
+    """Run the training doctor (printed, ``doctor.json``) and write ``report.html``."""
+    from ftlab.evaluation import format_findings, write_doctor, write_report
+
+    findings = write_doctor(run_dir)
+    if console is not None:
+        console.print(format_findings(findings), markup=False, highlight=False)
+    report = write_report([run_dir])
+    if console is not None:
+        console.print(f"report: {report}")
+    return report
 
 
 def dry_run(config: RunConfig, *, console: Any = None) -> dict[str, Any]:

@@ -10,15 +10,21 @@ test suite runs them over every registered implementation; run them over your ow
 
 from ftlab.testing._batching import check_batch_source, check_sampler
 from ftlab.testing._data import check_reader
+from ftlab.testing._evaluation import check_evaluation_report
 from ftlab.testing._models import check_model
 from ftlab.testing._preprocessing import check_tokenizer
+from ftlab.testing._report import check_report
 from ftlab.testing._training import check_observer
+from ftlab.testing._transformer import check_transformer
 
 __all__ = [
     "check_batch_source",
+    "check_evaluation_report",
     "check_model",
     "check_observer",
     "check_reader",
+    "check_report",
     "check_sampler",
     "check_tokenizer",
+    "check_transformer",
 ]

