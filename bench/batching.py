@@ -13,20 +13,17 @@ import argparse
 import datetime
 import gzip
 import json
-import platform
-import re
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import torch
 
 from ftlab._imports import optional_import
 from ftlab.batching import BucketBatchSampler, Encoded, Loader
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import ROOT, machine, write_section
+
 DATA = ROOT.parent / "shared" / "data" / "sst2" / "train.jsonl.gz"
 COMMAND = ".venv/bin/python bench/batching.py"
 
@@ -83,34 +80,6 @@ def measure(encoded: list[Encoded], lengths: list[int], kwargs: dict[str, Any]) 
     }
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip() or "?"
-    return (
-        f"{nproc} cores (`nproc`), {cpu}; Python {platform.python_version()}, "
-        f"torch {torch.__version__}"
-    )
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace (or append) the ``## Batching`` section of BENCHMARKS.md."""
-    header = "# ftlab benchmarks\n\nMeasured figures, one section per area; each names its command.\n"
-    text = path.read_text() if path.exists() else header
-    pattern = re.compile(r"^## Batching\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA, help="SST-2 train.jsonl.gz")
@@ -155,7 +124,7 @@ def main() -> int:
     print()
     print(section)
     if not args.no_write:
-        write_section(ROOT / "BENCHMARKS.md", section)
+        write_section(section)
         print(f"wrote the Batching section of {ROOT / 'BENCHMARKS.md'}")
     return 0
 

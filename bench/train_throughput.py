@@ -27,12 +27,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import gzip
 import json
 import os
-import platform
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +41,8 @@ import torch
 from ftlab.config import load_config
 from ftlab.runs import train_run
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import ROOT, machine, read_rows, write_rows, write_section
+
 DATA = ROOT.parent / "shared" / "data" / "sst2"
 BASE_CONFIG = ROOT / "configs" / "sst2-file.yaml"
 COMMAND = ".venv/bin/python bench/train_throughput.py"
@@ -70,20 +67,6 @@ WARMUP_STEPS = 10  # dropped from the rates (allocator and thread-pool warm-up)
 STALL_RATIO = 1.8  # mean/median step time above this: the run measured stalls, not the model
 ACCURACY_FAMILIES = ("bow + GloVe", "BiLSTM")
 ACCURACY_EPOCHS = 2
-
-
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """Rows of a gzipped JSONL file."""
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def write_rows(rows: list[dict[str, Any]], path: Path) -> Path:
-    """Write rows as gzipped JSONL (what ftlab reads through ``data.files``)."""
-    with gzip.open(path, "wt", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps({"text": row["text"], "label": row["label"]}) + "\n")
-    return path
 
 
 def common_overrides(train_file: Path, val_file: Path, out_dir: Path) -> list[str]:
@@ -215,31 +198,6 @@ def tfidf_baseline(train: list[dict[str, Any]], dev: list[dict[str, Any]]) -> di
 DEFAULT_THREADS = torch.get_num_threads()
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip() or "?"
-    return (f"{nproc} cores (`nproc`), {cpu}; Python {platform.python_version()}, "
-            f"torch {torch.__version__} (default {DEFAULT_THREADS} intra-op threads)")
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace (or append) the ``## Training throughput`` section of BENCHMARKS.md."""
-    text = path.read_text() if path.exists() else "# ftlab benchmarks\n"
-    pattern = re.compile(rf"^## {SECTION}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section.rstrip("\n") + "\n\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n")
-
-
 def render(tp: list[dict[str, Any]], acc: list[dict[str, Any]], tfidf: dict[str, Any],
            load: tuple[float, float], threads: list[int]) -> str:
     t1 = [
@@ -279,7 +237,7 @@ def render(tp: list[dict[str, Any]], acc: list[dict[str, Any]], tfidf: dict[str,
     return (
         f"## {SECTION}\n\n"
         f"Command: `{COMMAND}` (from the repository root). Date: {datetime.date.today()}.\n"
-        f"Machine: {machine()}. Load average (1 min) {load[0]:.2f} at the start and "
+        f"Machine: {machine(DEFAULT_THREADS)}. Load average (1 min) {load[0]:.2f} at the start and "
         f"{load[1]:.2f} at the end ("
         + ("other processes shared the 2 cores, so rates are noisy"
            if max(load) > 1.5 else "about 1 is this benchmark itself; the machine was otherwise "
@@ -372,7 +330,7 @@ def main() -> int:
     print(section)
     print(f"total time {time.perf_counter() - started:.0f} s")
     if not args.no_write:
-        write_section(ROOT / "BENCHMARKS.md", section)
+        write_section(section)
         print(f"wrote the {SECTION} section of {ROOT / 'BENCHMARKS.md'}")
     return 0
 

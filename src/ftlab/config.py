@@ -297,6 +297,9 @@ class TrainConfig(_Section):
     min_lr_ratio: float = Field(0.0, ge=0, le=1)
     epochs: int = Field(3, gt=0)
     max_steps: int | None = Field(None, gt=0, description="stop after this many optimizer steps")
+    max_minutes: float | None = Field(
+        None, gt=0, description="wall-clock training budget; stops (after a final evaluation) "
+                                "once spent, resumed runs get what is left")
     grad_accum: int = Field(1, gt=0, description="micro-batches per optimizer step")
     clip_norm: float | None = Field(1.0, gt=0)
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"

@@ -12,7 +12,7 @@ import pytest
 from ftlab.data import Example
 from ftlab.errors import ConfigError, DataError
 from ftlab.evaluation import REPORT_KEYS, check_labels_known, evaluate_predictions
-from ftlab.testing._evaluation import check_evaluation_report
+from ftlab.testing import check_evaluation_report
 
 
 def _task(n: int, n_classes: int, seed: int = 0, sharpen: float = 2.0):

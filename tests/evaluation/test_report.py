@@ -25,7 +25,7 @@ from ftlab.evaluation._plots import (
     roc_pr_png,
 )
 from ftlab.evaluation._report import SECTION_IDS, render_report, write_report
-from ftlab.testing._report import check_report
+from ftlab.testing import check_report
 
 LABELS = ["fresh", "rotten"]
 EVIL = "<script>alert('x')</script> & \"quoted\""

@@ -4,10 +4,11 @@ import pytest
 import torch
 from torch import nn
 
-from ftlab.models import MODELS, build_model, classification_loss
+from ftlab.models import MODELS, build_model
 from ftlab.testing import check_model
 
 from ._batches import random_batch
+from ._overfit import overfit_losses
 
 VOCAB = 40
 SMALL = dict(embed_dim=12)
@@ -57,17 +58,7 @@ def test_conformance(case):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_overfits_a_single_batch(case):
     model, batch = _build(case)
-    model.train()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    losses = []
-    for _ in range(200):
-        opt.zero_grad()
-        loss = classification_loss(model(batch), batch.labels, reduction="mean")
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-        if loss.item() < 0.05:
-            break
+    losses = overfit_losses(model, batch, torch.optim.Adam(model.parameters(), lr=1e-2), 200)
     assert losses[-1] < 0.05, f"{case[0]}: loss {losses[0]:.3f} -> {losses[-1]:.3f} in 200 steps"
     assert losses[-1] < losses[0] / 10
 

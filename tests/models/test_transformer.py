@@ -13,14 +13,13 @@ from ftlab.models import (
     MODELS,
     TransformerClassifier,
     build_model,
-    classification_loss,
     count_parameters,
     default_lora_targets,
 )
 from ftlab.runs._builders import build_optimization
-from ftlab.testing import check_model
-from ftlab.testing._transformer import check_transformer  # re-exported by ftlab.testing (lead)
+from ftlab.testing import check_model, check_transformer
 
+from ._overfit import overfit_losses
 from ._tiny_transformers import text_batch, tiny_model_dir
 
 VOCAB = 30522
@@ -34,18 +33,8 @@ def _build(kind: str = "bert", num_classes: int = 3, seed: int = 0, **kwargs
 
 
 def _overfit(model: TransformerClassifier, batch, lr: float, steps: int = 150) -> list[float]:
-    model.train()
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
-    losses = []
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = classification_loss(model(batch), batch.labels, reduction="mean")
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-        if loss.item() < 0.05:
-            break
-    return losses
+    return overfit_losses(model, batch, opt, steps)
 
 
 def test_the_family_is_registered():

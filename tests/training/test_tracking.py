@@ -102,3 +102,56 @@ def test_progress_uses_rich_on_a_tty():
     stream = Tty()
     _fit([ProgressObserver(total_steps=4, stream=stream)])
     assert "4/4" in stream.getvalue() and "training stopped at step 4" in stream.getvalue()
+
+
+class _Recorder:
+    """Stands in for the mlflow / wandb module: records every call made to it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple, dict]] = []
+        self.summary: dict = {}
+
+    def __getattr__(self, name):
+        if name.startswith("_"):  # module machinery (__spec__, __file__, ...) is not the API
+            raise AttributeError(name)
+
+        def record(*args, **kwargs):
+            self.calls.append((name, args, kwargs))
+            return self if name == "init" else None
+        return record
+
+    def named(self, name):
+        return [(a, k) for n, a, k in self.calls if n == name]
+
+
+def test_mlflow_tracker_logs_params_steps_evals_and_the_stop_reason(monkeypatch):
+    import sys
+
+    fake = _Recorder()
+    monkeypatch.setitem(sys.modules, "mlflow", fake)
+    _fit([MLflowTracker(experiment="exp", run_name="r1", tracking_uri="file:./x")])
+    assert fake.named("set_tracking_uri") == [(("file:./x",), {})]
+    assert fake.named("set_experiment") == [(("exp",), {})]
+    assert fake.named("start_run") == [((), {"run_name": "r1"})]
+    assert fake.named("log_params")[0][0][0]["lr"] == 0.1
+    metrics = fake.named("log_metrics")
+    train = [k["step"] for a, k in metrics if "train/loss" in a[0]]
+    evals = [k["step"] for a, k in metrics if "eval/accuracy" in a[0]]
+    assert train == [1, 2, 3, 4] and evals == [2, 4]
+    assert fake.named("set_tag") == [(("stop_reason", "completed 1 epoch"), {})]
+    assert [n for n, _, _ in fake.calls][-1] == "end_run"
+
+
+def test_wandb_tracker_runs_offline_by_default_and_finishes(monkeypatch, tmp_path):
+    import sys
+
+    fake = _Recorder()
+    monkeypatch.setitem(sys.modules, "wandb", fake)
+    _fit([WandbTracker(project="p", run_name="r", dir=tmp_path)])
+    (args, kwargs), = fake.named("init")
+    assert kwargs["mode"] == "offline" and kwargs["project"] == "p"
+    assert kwargs["dir"] == str(tmp_path) and kwargs["config"]["lr"] == 0.1
+    steps = [k["step"] for a, k in fake.named("log") if "train/loss" in a[0]]
+    assert steps == [1, 2, 3, 4]
+    assert fake.summary["stop_reason"] == "completed 1 epoch"
+    assert fake.named("finish") == [((), {})]

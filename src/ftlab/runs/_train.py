@@ -114,7 +114,8 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     from ftlab.batching import class_weights
     from ftlab.models import classification_loss, count_parameters, probabilities
     from ftlab.training import (
-        Checkpointer, EarlyStopping, JsonlTracker, ProgressObserver, fit, find_resume_checkpoint,
+        Checkpointer, EarlyStopping, JsonlTracker, ProgressObserver, TimeBudget, fit,
+        find_resume_checkpoint,
         load_checkpoint, run_validation, seed_everything, write_env_json,
     )
 
@@ -171,6 +172,8 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     if es.enabled:
         observers.append(EarlyStopping(monitor=monitor, mode=mode, patience=es.patience,
                                        min_delta=es.min_delta, target=es.target))
+    if config.train.max_minutes is not None:
+        observers.append(TimeBudget(config.train.max_minutes * 60))
     observers += [JsonlTracker(run_dir / "metrics.jsonl"),
                   ProgressObserver(total_steps, log_every=config.train.log_every)]
     observers += _optional_trackers(config, run_dir, hparams)

@@ -28,6 +28,7 @@ from ftlab.training._restore import (
 from ftlab.training._schedule import build_scheduler, resolve_warmup_steps
 from ftlab.training._seed import rng_state, seed_everything, set_rng_state
 from ftlab.training._state import TrainResult, TrainState
+from ftlab.training._time_budget import TimeBudget
 from ftlab.training._tracking import (
     JsonlTracker,
     MLflowTracker,
@@ -52,6 +53,7 @@ __all__ = [
     "StepEnd",
     "StopRequest",
     "TensorBoardTracker",
+    "TimeBudget",
     "TrainEnd",
     "TrainResult",
     "TrainStart",

@@ -101,9 +101,16 @@ Event = TrainStart | StepEnd | EvalEnd | EpochEnd | TrainEnd
 
 @dataclass(frozen=True)
 class StopRequest:
-    """What an observer returns to ask ``fit`` to stop after the current step."""
+    """What an observer returns to ask ``fit`` to stop after the current step.
+
+    Attributes:
+        reason: why, recorded as the run's stop reason.
+        final_eval: evaluate the final weights before stopping even when no evaluation is due
+            (a run cut mid-epoch by a time budget still gets scored).
+    """
 
     reason: str
+    final_eval: bool = False
 
 
 @runtime_checkable

@@ -223,6 +223,7 @@ def fit(
             if evaluate is not None and (
                 (eval_every is not None and state.step % eval_every == 0)
                 or (eval_each_epoch and epoch_end)
+                or (stop is not None and stop.final_eval)
             ):
                 metrics = _evaluate(model, evaluate, monitor, checkpointer)
                 state.last_metrics = metrics
