@@ -217,6 +217,49 @@ def export(
 
 
 @app.command()
+def transform(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Run config YAML (its data).")],
+    transform_spec: Annotated[str, typer.Option(
+        "--transform", "-t", help="Transformation(s): NAME[:RATE][,NAME...], e.g. typos:0.1,synonyms")],
+    show: Annotated[int, typer.Option(help="How many changed examples to show.")] = 10,
+    split: Annotated[str, typer.Option(help="Split to draw examples from.")] = "test",
+    sides: Annotated[str, typer.Option(help="text, pair or both (text pairs).")] = "text",
+    seed: Annotated[Optional[int], typer.Option(help="Transformation seed (default: config's).")] = None,
+    set_: SetOpt = None,
+) -> None:
+    """Original and transformed examples side by side, the changes highlighted."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from ftlab.runs import output_spans, preview_transform
+
+    rows = preview_transform(config, transform_spec, overrides=set_ or [], split=split, n=show,
+                             seed=seed, sides=sides)
+    if not rows:
+        console.print(f"{transform_spec!r} changed none of the {split} examples")
+        return
+    table = Table(title=f"{transform_spec} on {split}", show_lines=True)
+    for col in ("id", "label", "original", "transformed"):
+        table.add_column(col)
+    for row in rows:
+        for field in ("text", "text_pair"):
+            changes = getattr(row["changes"], field)
+            before = getattr(row["original"], field)
+            if before is None or (field == "text_pair" and not changes):
+                continue
+            old, new = Text(before), Text(getattr(row["transformed"], field))
+            for c in changes:
+                old.stylize("bold red", c.start, max(c.end, c.start + 1))
+            for start, end in output_spans(changes):
+                new.stylize("bold green", start, max(end, start + 1))
+            table.add_row(row["id"] + ("" if field == "text" else " (pair)"), str(row["label"]),
+                          old, new)
+    console.print(table)
+    stats = rows[0]["stats"]
+    console.print(f"{stats['changed']} of {stats['scanned']} scanned examples changed")
+
+
+@app.command()
 def runs(
     root: Annotated[Path, typer.Option("--dir", help="Runs directory.")] = Path("runs"),
     sort: Annotated[str, typer.Option(help="Column to sort by.")] = "started",

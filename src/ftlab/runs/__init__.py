@@ -6,6 +6,7 @@ from ftlab.runs._predict import calibrate_run, predict_file, quantize_dynamic_in
 from ftlab.runs._prepare import PreparedData, inspect_data, prepare_data
 from ftlab.runs._rundir import create_run_dir, read_summary, update_summary
 from ftlab.runs._table import RUN_COLUMNS, collect_runs
+from ftlab.runs._transform import output_spans, preview_transform
 from ftlab.runs._train import (
     QUICKSTART_CONFIG,
     StopAfter,
@@ -33,7 +34,9 @@ __all__ = [
     "evaluate_splits",
     "inspect_data",
     "load_run_model",
+    "output_spans",
     "prepare_data",
+    "preview_transform",
     "read_summary",
     "resume_run",
     "train_run",
