@@ -162,17 +162,19 @@ def ftlab_overrides(train_file: Path, val_file: Path, work: Path) -> list[str]:
     ]
 
 
-def step_records(run_dir: Path) -> tuple[list[dict[str, Any]], float]:
-    """The step records of metrics.jsonl and the start record's time."""
-    steps, start = [], None
+def read_records(run_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], float]:
+    """The step and eval records of metrics.jsonl, and the start record's time."""
+    steps, evals, start = [], [], None
     for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines():
         rec = json.loads(line)
         if rec["kind"] == "start":
             start = rec["time"]
         elif rec["kind"] == "step":
             steps.append(rec)
-    assert start is not None and steps, f"no training records in {run_dir}"
-    return steps, start
+        elif rec["kind"] == "eval":
+            evals.append(rec)
+    assert start is not None and steps and evals, f"no training records in {run_dir}"
+    return steps, evals, start
 
 
 def run_ftlab(variant: str, train_file: Path, val_file: Path, work: Path,
@@ -193,16 +195,15 @@ def run_ftlab(variant: str, train_file: Path, val_file: Path, work: Path,
     summary = train_run(config, name=variant)
     wall = time.perf_counter() - started
     run_dir = Path(summary["path"])
-    steps, start = step_records(run_dir)
+    steps, evals, start = read_records(run_dir)
     examples = sum(int(r["values"]["examples"]) for r in steps)
-    evals = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()
-             if json.loads(x)["kind"] == "eval"]
+    n_train = len(train_file.read_text(encoding="utf-8").splitlines())
     return {
         "variant": variant, "wall_s": wall, "train_s": steps[-1]["time"] - start,
         "examples": examples, "tokens": sum(int(r["values"]["tokens"]) for r in steps),
         "slots": sum(int(r["values"]["padded_tokens"]) for r in steps),
         "val_accuracy": evals[-1]["values"]["accuracy"], "steps": len(steps),
-        "epochs_done": examples / max(1, sum(1 for _ in open(train_file, encoding="utf-8"))),
+        "epochs_done": examples / max(1, n_train),
         "stop_reason": summary.get("stop_reason"),
         "trainable": summary["parameters"]["trainable"], "threads": torch.get_num_threads(),
     }

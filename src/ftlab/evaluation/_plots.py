@@ -231,6 +231,18 @@ def confusion_png(labels: Sequence[str], counts: Sequence[Sequence[float]],
     return _png(fig)
 
 
+def _plot_curves(ax: Any, curves: Mapping[str, Mapping[str, Sequence[float]]],
+                 keys: tuple[str, str], scores: Mapping[str, float | None] | None,
+                 score_name: str) -> None:
+    # one line per class; a curve with missing or mismatched coordinates is skipped
+    for name, curve in curves.items():
+        x, y = _array(curve.get(keys[0])), _array(curve.get(keys[1]))
+        if x.size and x.size == y.size:
+            score = (scores or {}).get(name)
+            label = f"{name} ({score_name} {score:.3f})" if isinstance(score, (int, float)) else name
+            ax.plot(x, y, lw=1.4, label=label)
+
+
 def roc_pr_png(
     roc: Mapping[str, Mapping[str, Sequence[float]]],
     pr: Mapping[str, Mapping[str, Sequence[float]]],
@@ -250,12 +262,7 @@ def roc_pr_png(
     """
     fig = _figure(10, 4.4)
     ax_roc, ax_pr = fig.subplots(1, 2)
-    for name, curve in roc.items():
-        x, y = _array(curve.get("fpr")), _array(curve.get("tpr"))
-        if x.size and x.size == y.size:
-            auc = (roc_auc or {}).get(name)
-            label = f"{name} (AUC {auc:.3f})" if isinstance(auc, (int, float)) else name
-            ax_roc.plot(x, y, lw=1.4, label=label)
+    _plot_curves(ax_roc, roc, ("fpr", "tpr"), roc_auc, "AUC")
     if ax_roc.lines:
         ax_roc.plot([0, 1], [0, 1], ls="--", color="0.6", lw=0.8)
         ax_roc.set(title="ROC", xlabel="false positive rate", ylabel="true positive rate",
@@ -263,12 +270,7 @@ def roc_pr_png(
         ax_roc.legend(fontsize=8, loc="lower right")
     else:
         _empty(ax_roc, "no ROC curve")
-    for name, curve in pr.items():
-        x, y = _array(curve.get("recall")), _array(curve.get("precision"))
-        if x.size and x.size == y.size:
-            ap = (pr_auc or {}).get(name)
-            label = f"{name} (AP {ap:.3f})" if isinstance(ap, (int, float)) else name
-            ax_pr.plot(x, y, lw=1.4, label=label)
+    _plot_curves(ax_pr, pr, ("recall", "precision"), pr_auc, "AP")
     if ax_pr.lines:
         ax_pr.set(title="precision-recall", xlabel="recall", ylabel="precision",
                   xlim=(0, 1), ylim=(0, 1.02))
