@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_json", "fsync_dir", "fsync_tree"]
+__all__ = ["atomic_write_json", "atomic_write_text", "fsync_dir", "fsync_tree"]
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -38,6 +38,33 @@ def fsync_tree(root: Path) -> None:
         fsync_dir(Path(dirpath))
 
 
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` so readers see the old or the new file, never half.
+
+    Args:
+        path: destination; its directory is created if needed.
+        text: the whole content.
+
+    Returns:
+        The destination path.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+    return path
+
+
 def atomic_write_json(path: str | Path, obj: Any, *, sort_keys: bool = False) -> Path:
     """Write ``obj`` as JSON to ``path`` so readers see the old or the new file, never half.
 
@@ -49,19 +76,5 @@ def atomic_write_json(path: str | Path, obj: Any, *, sort_keys: bool = False) ->
     Returns:
         The destination path.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=2, sort_keys=sort_keys, ensure_ascii=False, default=str)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-    return path
+    text = json.dumps(obj, indent=2, sort_keys=sort_keys, ensure_ascii=False, default=str)
+    return atomic_write_text(path, text + "\n")

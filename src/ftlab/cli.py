@@ -124,12 +124,35 @@ def evaluate(
     baseline: Annotated[bool, typer.Option(help="Also fit the TF-IDF + LR baseline "
                                                 "for comparison (cached).")] = True,
     report: Annotated[bool, typer.Option(help="Rewrite report.html.")] = True,
+    transform_specs: Annotated[Optional[list[str]], typer.Option(
+        "--transform", "-t", help="Also evaluate on a transformed copy of the split: "
+        "NAME[:RATE][,NAME...] (repeatable; default: the config's robustness.transforms).")] = None,
+    sides: Annotated[Optional[str], typer.Option(
+        help="Text pairs: transform text, pair or both (default: robustness.sides).")] = None,
+    robustness: Annotated[bool, typer.Option(
+        help="Run the robustness evaluation (--transform or robustness.transforms).")] = True,
 ) -> None:
-    """Metrics, calibration, error analysis and slices; writes evaluation/<split>.json."""
-    from ftlab.runs import diagnose_and_report, evaluate_run
+    """Metrics, calibration, error analysis and slices; writes evaluation/<split>.json.
 
+    With --transform (or robustness.transforms in the run's config) also the transformed
+    test sets: accuracy drop, flip rate, confidence shift and example flips, written to
+    robustness/<split>.json and predictions/<split>@<transformation>.jsonl.
+    """
+    from ftlab.runs import diagnose_and_report, evaluate_run, evaluate_transforms, format_robustness
+
+    if sides not in (None, "text", "pair", "both"):
+        raise FtlabError(f"--sides must be text, pair or both, got {sides!r}")
+    if transform_specs and data is not None:
+        raise FtlabError("--transform applies to the run's splits; it cannot be combined with "
+                         "--data (evaluate the file with --data, or a split with --transform)")
     result = evaluate_run(run_dir, split=split, data=data, baseline=baseline, console=console)
     _print_evaluation(result)
+    if robustness and data is None:
+        from ftlab.config import load_config
+
+        if transform_specs or load_config(run_dir / "config.yaml").robustness.transforms:
+            rob = evaluate_transforms(run_dir, transform_specs, split=split, sides=sides)
+            console.print(format_robustness(rob), markup=False, highlight=False)
     if report:
         diagnose_and_report(run_dir, console=console)
 

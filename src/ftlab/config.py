@@ -34,6 +34,8 @@ __all__ = [
     "CheckpointConfig",
     "EarlyStoppingConfig",
     "EvalConfig",
+    "AugmentConfig",
+    "RobustnessConfig",
     "load_config",
     "parse_config",
     "apply_overrides",
@@ -283,6 +285,32 @@ class EarlyStoppingConfig(_Section):
     target: float | None = Field(None, description="stop once the metric reaches this value")
 
 
+class AugmentConfig(_Section):
+    """Transformed copies of training examples added to the training split."""
+
+    transform: str = Field(description="transformation pipeline, e.g. 'typos:0.05,synonyms'")
+    n: int = Field(gt=0, description="transformed examples added (randomly chosen, seeded)")
+    sides: Literal["text", "pair", "both"] = Field("text", description="which text of a pair")
+
+    @field_validator("transform")
+    @classmethod
+    def _known_transform(cls, v: str) -> str:
+        return _check_transform_spec(v)
+
+
+def _check_transform_spec(spec: str) -> str:
+    """Validate a pipeline spec without loading any resource (WordNet, GloVe)."""
+    # the robustness layer sits on top of the run line; imported lazily, only when a config
+    # names transformations, so the names are checked before any work
+    from ftlab.robustness._registry import parse_pipeline_spec
+
+    try:
+        parse_pipeline_spec(spec)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+    return spec
+
+
 class TrainConfig(_Section):
     """Optimizer, schedule and loop settings."""
 
@@ -313,6 +341,9 @@ class TrainConfig(_Section):
     trackers: list[Literal["tensorboard", "mlflow", "wandb"]] = Field(
         default_factory=lambda: ["tensorboard"]
     )
+    augment: list[AugmentConfig] = Field(
+        default_factory=list, description="add transformed training examples (robustness)"
+    )
 
     @model_validator(mode="after")
     def _nesterov_needs_momentum(self) -> TrainConfig:
@@ -330,6 +361,28 @@ class EvalConfig(_Section):
     splits: list[Literal["validation", "test"]] = Field(default_factory=lambda: ["test"])
 
 
+class RobustnessConfig(_Section):
+    """Transformed test sets and behavioral suites run after training (and by default by
+    ``ftlab evaluate`` / ``ftlab check`` on the run)."""
+
+    transforms: list[str] = Field(
+        default_factory=list, description="pipelines evaluated on the test split, e.g. 'typos:0.05'"
+    )
+    sides: Literal["text", "pair", "both"] = Field("text", description="which text of a pair")
+    examples: int = Field(10, ge=0, description="example flips kept per transformation")
+    suites: list[str] = Field(
+        default_factory=list, description="behavioral suites: 'builtin:NAME' or a YAML file"
+    )
+    fail_over: float | None = Field(
+        None, ge=0, le=1, description="ftlab check exits 1 when a test fails more often"
+    )
+
+    @field_validator("transforms")
+    @classmethod
+    def _known_transforms(cls, v: list[str]) -> list[str]:
+        return [_check_transform_spec(spec) for spec in v]
+
+
 class RunConfig(_Section):
     """One run: data -> preprocess -> batching -> model -> train -> eval."""
 
@@ -342,6 +395,7 @@ class RunConfig(_Section):
     model: ModelConfig = Field(default_factory=BowConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
+    robustness: RobustnessConfig = Field(default_factory=RobustnessConfig)
 
     @model_validator(mode="before")
     @classmethod

@@ -352,3 +352,33 @@ def overlay_curves_png(
         else:
             _empty(ax, f"no validation {key} logged")
     return _png(fig)
+
+
+def robustness_png(clean: float, transforms: Mapping[str, tuple[float, float, float]]) -> bytes:
+    """Accuracy on the clean and on each transformed test set, with the drop's interval.
+
+    Args:
+        clean: clean accuracy.
+        transforms: ``{transformation: (accuracy, drop low, drop high)}``; the error bar
+            spans ``clean - high .. clean - low`` (the paired-bootstrap interval of the drop).
+
+    Returns:
+        PNG bytes.
+    """
+    names = ["clean", *transforms]
+    accs = np.array([clean, *(v[0] for v in transforms.values())], dtype=float)
+    lows = np.array([0.0, *(clean - v[2] for v in transforms.values())])
+    highs = np.array([0.0, *(clean - v[1] for v in transforms.values())])
+    fig = _figure(10, 0.9 + 0.38 * len(names), left=0.3, bottom=0.12, top=0.95)
+    ax = fig.subplots()
+    y = np.arange(len(names))[::-1]
+    ax.barh(y, accs, color=["#4c72b0"] + ["#dd8452"] * (len(names) - 1))
+    err = np.vstack([np.clip(accs - lows, 0, None), np.clip(highs - accs, 0, None)])
+    err[:, 0] = 0.0
+    ax.errorbar(accs[1:], y[1:], xerr=err[:, 1:], fmt="none", ecolor="black", capsize=3, lw=1)
+    ax.axvline(clean, color="#4c72b0", ls="--", lw=1)
+    ax.set_yticks(y, [n if len(n) <= 40 else n[:39] + "\u2026" for n in names], fontsize=8)
+    lo = max(0.0, float(np.nanmin(np.concatenate([accs, lows[1:]]))) - 0.05)
+    ax.set_xlim(lo, min(1.0, float(np.nanmax(accs)) + 0.03))
+    ax.set_xlabel("accuracy (bars: 95% paired-bootstrap interval of the drop)")
+    return _png(fig)

@@ -36,7 +36,7 @@ __all__ = ["write_report", "render_report", "SECTION_IDS", "COMPARISON_SECTION_I
 _TEMPLATE_DIR = Path(__file__).parent / "templates"
 _TEMPLATE = "report.html.j2"
 SECTION_IDS = ("summary", "config", "data", "curves", "confusion", "roc-pr", "calibration",
-               "errors", "slices", "doctor", "environment")
+               "errors", "slices", "robustness", "behavior", "doctor", "environment")
 COMPARISON_SECTION_ID = "comparison"
 
 
@@ -65,6 +65,9 @@ def _comparison(runs: Sequence[RunFiles]) -> Section:
          "test accuracy", "test macro_f1", "duration (s)"], rows, caption="runs")]
     if same:
         blocks.append(note("same in every run: " + ", ".join(f"{k}={fmt(v)}" for k, v in same)))
+    robust = _robustness_comparison(names, runs)
+    if robust is not None:
+        blocks.append(robust)
     monitors = [str(as_dict(r.run).get("monitor") or "") for r in runs]
     metric = max(set(monitors) - {"", "loss"}, key=monitors.count, default="accuracy")
     curves = {name: ([e.step for e in r.history.evals],
@@ -77,6 +80,30 @@ def _comparison(runs: Sequence[RunFiles]) -> Section:
         if r.history is None:
             blocks.append(missing(f"{name}: {r.note('metrics.jsonl')}"))
     return {"id": COMPARISON_SECTION_ID, "title": "Comparison", "blocks": blocks}
+
+
+def _robustness_comparison(names: Sequence[str], runs: Sequence[RunFiles]) -> Block | None:
+    """Clean and transformed test accuracy of every run side by side (e.g. a model and its
+    augmented twin), for the transformations evaluated on any of them."""
+    reports = [as_dict(r.robustness.get("test")) for r in runs]
+    specs = list(dict.fromkeys(s for rep in reports for s in as_dict(rep.get("transforms"))))
+    if not specs:
+        return None
+    rows = []
+    for name, rep in zip(names, reports):
+        transforms = as_dict(rep.get("transforms"))
+        clean = as_dict(rep.get("clean")).get("accuracy")
+        cells: list[Any] = [name, clean]
+        for spec in specs:
+            e = as_dict(transforms.get(spec))
+            acc, drop = e.get("accuracy"), e.get("drop")
+            cells.append(None if acc is None else
+                         f"{fmt(acc)} ({100 * drop:+.2f})" if isinstance(drop, (int, float))
+                         else acc)
+        rows.append(cells)
+    return table(["run", "clean test accuracy", *specs], rows,
+                 caption="robustness: test accuracy on each transformed test set (drop from clean "
+                         "in points); `ftlab evaluate RUN_DIR --transform ...` fills a missing cell")
 
 
 def _test_metrics(r: RunFiles) -> dict[str, Any]:

@@ -25,6 +25,8 @@ PRODUCERS = {
     "metrics.jsonl": "ftlab train CONFIG",
     "evaluation": "ftlab evaluate RUN_DIR --split test",
     "doctor.json": "ftlab evaluate RUN_DIR",
+    "robustness": "ftlab evaluate RUN_DIR --transform typos:0.05 --transform synonyms",
+    "checks": "ftlab check RUN_DIR --suite builtin:sentiment",
 }
 # splits shown first, in this order; any other evaluated split follows alphabetically
 _SPLIT_ORDER = ("test", "validation", "train")
@@ -43,6 +45,8 @@ class RunFiles:
         history: ``metrics.jsonl`` parsed.
         evaluations: ``{split: evaluation/<split>.json}``, test first.
         doctor: ``doctor.json``.
+        robustness: ``{split: robustness/<split>.json}`` (transformed test sets).
+        checks: ``{suite: checks/<suite>.json}`` (behavioral test suites).
         problems: ``{file: note}`` for every file that is absent or could not be read.
     """
 
@@ -54,6 +58,8 @@ class RunFiles:
     history: History | None = None
     evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)
     doctor: dict[str, Any] | None = None
+    robustness: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -122,6 +128,17 @@ def _read_evaluations(run_dir: Path, problems: dict[str, str]) -> dict[str, dict
     return dict(sorted(found.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
 
 
+def _read_folder(run_dir: Path, folder: str, problems: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """``{stem: json}`` for ``<run_dir>/<folder>/*.json``; absence is normal (optional step)."""
+    files = sorted((run_dir / folder).glob("*.json")) if (run_dir / folder).is_dir() else []
+    found = {}
+    for path in files:
+        value = _read_json(path, folder, problems)
+        if value is not None:
+            found[path.stem] = value
+    return found
+
+
 def load_run(run_dir: Path) -> RunFiles:
     """Read every report input of a run directory.
 
@@ -156,4 +173,6 @@ def load_run(run_dir: Path) -> RunFiles:
     else:
         problems["metrics.jsonl"] = _missing(run_dir, "metrics.jsonl")
     files.evaluations = _read_evaluations(run_dir, problems)
+    files.robustness = _read_folder(run_dir, "robustness", problems)
+    files.checks = _read_folder(run_dir, "checks", problems)
     return files

@@ -24,7 +24,7 @@ from ftlab.evaluation._report_blocks import (
     png_block,
     table,
 )
-from ftlab.evaluation._report_load import RunFiles
+from ftlab.evaluation._report_load import PRODUCERS, RunFiles
 
 __all__ = ["run_sections", "summary_section"]
 
@@ -319,6 +319,109 @@ def _doctor(files: RunFiles) -> list[Block]:
         for f in findings]}]
 
 
+def files_note(files: RunFiles, key: str, what: str) -> Block:
+    """An unreadable file is a problem (``missing``); an optional step not taken, a note."""
+    problem = files.note(key)
+    if problem:
+        return missing(problem)
+    return note(f"{what}; `{PRODUCERS[key]}` adds this section.")
+
+
+def _pts(x: Any) -> str:
+    return f"{100 * x:+.2f}" if isinstance(x, (int, float)) else "-"
+
+
+def _highlight(text: Any, changes: list[Any], side: str = "text") -> str:
+    """``text`` with each changed span's new content marked as [[...]] (autoescaped later)."""
+    s = "" if text is None else str(text)
+    spans = []
+    shift = 0
+    for c in sorted((as_dict(c) for c in changes if as_dict(c).get("side", "text") == side),
+                    key=lambda c: int(c.get("start", 0))):
+        try:
+            start = int(c["start"]) + shift
+            after = str(c.get("after", ""))
+            shift += len(after) - (int(c["end"]) - int(c["start"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        spans.append((start, start + len(after)))
+    for start, end in reversed(spans):
+        if 0 <= start <= end <= len(s):
+            s = s[:start] + "[[" + s[start:end] + "]]" + s[end:]
+    return _truncate(s)
+
+
+def _robustness(files: RunFiles) -> list[Block]:
+    if not files.robustness:
+        return [files_note(files, "robustness", "not evaluated on transformed test sets")]
+    blocks: list[Block] = []
+    for split, rep in files.robustness.items():
+        transforms = {str(k): as_dict(v) for k, v in as_dict(rep.get("transforms")).items()}
+        clean = as_dict(rep.get("clean"))
+        blocks.append(h3(f"split: {split} (n = {fmt(rep.get('n'))}, seed {fmt(rep.get('seed'))}, "
+                         f"sides: {fmt(rep.get('sides'))})"))
+        rows = [["clean", "-", clean.get("accuracy"), "-", "-", clean.get("macro_f1"), "-", "-", "-"]]
+        for spec, e in transforms.items():
+            ci = as_list(e.get("drop_ci"))
+            interval = f"[{_pts(ci[0])}, {_pts(ci[1])}]" if len(ci) == 2 else "-"
+            rows.append([spec, e.get("changed_share"), e.get("accuracy"), _pts(e.get("drop")),
+                         interval, e.get("macro_f1"), e.get("flip_rate"),
+                         e.get("confidence_shift"),
+                         round(e["texts_per_s"]) if isinstance(e.get("texts_per_s"), (int, float))
+                         else None])
+        blocks.append(table(["test set", "changed share", "accuracy", "drop (points)",
+                             "drop 95% interval", "macro_f1", "flip rate", "confidence shift",
+                             "texts/s"], rows,
+                            caption="clean vs transformed (transformed sets: predictions/"
+                                    "<split>@<transformation>.jsonl)"))
+        bars = {}
+        for spec, e in transforms.items():
+            ci = as_list(e.get("drop_ci"))
+            if isinstance(e.get("accuracy"), (int, float)) and len(ci) == 2:
+                bars[spec] = (e["accuracy"], ci[0], ci[1])
+        if bars and isinstance(clean.get("accuracy"), (int, float)):
+            blocks.append(png_block(_plots.robustness_png, clean["accuracy"], bars,
+                                    alt="clean and transformed accuracy"))
+        for spec, e in transforms.items():
+            flips = [as_dict(f) for f in as_list(e.get("flips"))]
+            if not flips:
+                continue
+            blocks.append(table(
+                ["id", "label", "original", "transformed ([[changed]])", "clean prediction",
+                 "transformed prediction"],
+                [[f.get("id"), f.get("label"), _truncate(f.get("text")),
+                  _highlight(f.get("transformed"), as_list(f.get("changes"))),
+                  f"{fmt(f.get('clean_pred'))} ({fmt(f.get('clean_conf'))})",
+                  f"{fmt(f.get('pred'))} ({fmt(f.get('conf'))})"] for f in flips],
+                caption=f"{spec}: predictions that flipped (largest confidence loss first)"))
+    return blocks
+
+
+def _behavior(files: RunFiles) -> list[Block]:
+    if not files.checks:
+        return [files_note(files, "checks", "no behavioral test suite was run")]
+    blocks: list[Block] = []
+    for name, res in files.checks.items():
+        tests = [as_dict(t) for t in as_list(res.get("tests"))]
+        summ = as_dict(res.get("summary"))
+        blocks.append(h3(f"suite: {name} ({fmt(summ.get('tests'))} tests, "
+                         f"{fmt(summ.get('cases'))} cases, {fmt(summ.get('failed_cases'))} failed)"))
+        blocks.append(table(
+            ["test", "kind", "capability", "cases", "failed", "failure rate"],
+            [[t.get("name"), t.get("kind"), t.get("capability"), t.get("n"), t.get("failed"),
+              t.get("failure_rate")] for t in tests], caption="failure rate per test"))
+        for t in tests:
+            examples = [as_dict(x) for x in as_list(t.get("examples"))]
+            if not examples:
+                continue
+            blocks.append(table(
+                ["input", "perturbed", "expected", "predicted", "shift"],
+                [[_truncate(x.get("text")), _truncate(x.get("perturbed")), x.get("expected"),
+                  x.get("pred"), x.get("shift")] for x in examples[:5]],
+                caption=f"{fmt(t.get('name'))}: failing examples"))
+    return blocks
+
+
 def _flatten(d: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     for k, v in d.items():
@@ -343,7 +446,7 @@ def run_sections(files: RunFiles) -> list[Section]:
 
     Returns:
         Sections with ids summary, config, data, curves, confusion, roc-pr, calibration,
-        errors, slices, doctor, environment.
+        errors, slices, robustness, behavior, doctor, environment.
     """
     def section(sid: str, title: str, blocks: list[Block]) -> Section:
         return {"id": sid, "title": title, "blocks": blocks}
@@ -358,6 +461,8 @@ def run_sections(files: RunFiles) -> list[Section]:
         section("calibration", "Calibration", _per_split(files, _calibration)),
         section("errors", "Errors", _per_split(files, _errors)),
         section("slices", "Slices", _per_split(files, _slices)),
+        section("robustness", "Robustness: transformed test sets", _robustness(files)),
+        section("behavior", "Behavioral tests", _behavior(files)),
         section("doctor", "Training doctor", _doctor(files)),
         section("environment", "Environment", _environment(files)),
     ]

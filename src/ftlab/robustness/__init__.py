@@ -16,6 +16,7 @@ Nothing here imports nltk, torch or nlpaug at import time: WordNet is loaded by
 transformations, each on first use.
 """
 
+from ftlab.robustness._augment import AugmentRecord, augment_examples
 from ftlab.robustness._base import Change, Transform, Transformed, apply_changes
 from ftlab.robustness._compose import Compose
 from ftlab.robustness._entities import LOCATIONS, NAMES, LocationSwap, NameSwap, NumberSwap
@@ -26,7 +27,9 @@ from ftlab.robustness._registry import (
     TransformSpec,
     build_pipeline,
     build_transform,
+    parse_pipeline_spec,
     register_transform,
+    spec_slug,
 )
 from ftlab.robustness._surface import (
     CaseNoise,
@@ -50,7 +53,11 @@ __all__ = [
     "register_transform",
     "build_transform",
     "build_pipeline",
+    "parse_pipeline_spec",
+    "spec_slug",
     "transform_examples",
+    "augment_examples",
+    "AugmentRecord",
     "ExampleChanges",
     "example_rng",
     "KeyboardTypos",

@@ -21,7 +21,10 @@ from ftlab.robustness._surface import (
 from ftlab.robustness._synonyms import SynonymReplace
 from ftlab.robustness._typos import CharDrop, CharRepeat, CharSwap, KeyboardTypos, Misspellings
 
-__all__ = ["TRANSFORMS", "TransformSpec", "register_transform", "build_transform", "build_pipeline"]
+__all__ = [
+    "TRANSFORMS", "TransformSpec", "register_transform", "build_transform", "build_pipeline",
+    "parse_pipeline_spec", "spec_slug",
+]
 
 TransformSpec = str | Mapping[str, Any] | Transform
 """``"typos"``, ``"typos:0.2"``, ``{"name": "typos", "rate": 0.2, ...options}`` or a transform."""
@@ -96,6 +99,54 @@ def _options(factory: Callable[..., Transform]) -> list[str] | None:
     return [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
+def _parse_one(spec: str) -> tuple[str, dict[str, Any]]:
+    name, _, rate_text = spec.strip().partition(":")
+    options: dict[str, Any] = {}
+    if rate_text:
+        try:
+            options["rate"] = float(rate_text)
+        except ValueError:
+            raise ConfigError(
+                f"transform spec {spec!r}: the part after ':' must be a rate in [0, 1], "
+                f"got {rate_text!r} (e.g. 'typos:0.1')."
+            ) from None
+        if not 0.0 <= options["rate"] <= 1.0:
+            raise ConfigError(f"transform spec {spec!r}: the rate must satisfy 0 <= rate <= 1 "
+                              f"(a share of the eligible units), got {rate_text}.")
+    return name.strip(), options
+
+
+def parse_pipeline_spec(spec: str) -> list[tuple[str, dict[str, Any]]]:
+    """Check a pipeline spec (``"typos:0.05,synonyms"``) without building it.
+
+    Building may load resources (WordNet, GloVe); this only checks names and rates, so a
+    config can be validated before any work.
+
+    Returns:
+        ``[(name, options), ...]`` in pipeline order.
+
+    Raises:
+        ConfigError: empty pipeline, unknown name (with the closest valid one) or a bad rate.
+    """
+    items = [s for s in str(spec).split(",") if s.strip()]
+    if not items:
+        raise ConfigError(f"transform pipeline {spec!r} is empty; name at least one of {sorted(TRANSFORMS)}.")
+    out = []
+    for item in items:
+        name, options = _parse_one(item)
+        if name not in TRANSFORMS:
+            raise ConfigError(
+                f"unknown transformation {name!r}; registered: {sorted(TRANSFORMS)}.{closest(name, TRANSFORMS)}"
+            )
+        out.append((name, options))
+    return out
+
+
+def spec_slug(spec: str) -> str:
+    """A file-name-safe name for a pipeline spec: ``"typos:0.05,synonyms"`` -> ``"typos-0.05+synonyms"``."""
+    return "+".join(item.strip().replace(":", "-") for item in str(spec).split(",") if item.strip())
+
+
 def build_transform(spec: TransformSpec) -> Transform:
     """Build one transformation from a spec.
 
@@ -114,17 +165,9 @@ def build_transform(spec: TransformSpec) -> Transform:
         if callable(spec) and hasattr(spec, "name"):
             return spec
         raise ConfigError(f"transform spec must be a name, 'name:rate', a mapping or a transform, got {spec!r}.")
+    options: dict[str, Any]
     if isinstance(spec, str):
-        name, _, rate_text = spec.strip().partition(":")
-        options: dict[str, Any] = {}
-        if rate_text:
-            try:
-                options["rate"] = float(rate_text)
-            except ValueError:
-                raise ConfigError(
-                    f"transform spec {spec!r}: the part after ':' must be a rate in [0, 1], "
-                    f"got {rate_text!r} (e.g. 'typos:0.1')."
-                ) from None
+        name, options = _parse_one(spec)
     else:
         options = dict(spec)
         name = options.pop("name", None)

@@ -1,17 +1,19 @@
 """Run orchestration: config -> data -> model -> fit -> evaluate, and the runs table."""
 
 from ftlab.runs._baseline import TfidfBaseline, train_baseline
-from ftlab.runs._evaluate import evaluate_run, evaluate_splits, load_run_model
+from ftlab.runs._evaluate import evaluate_run, evaluate_splits, load_run_model, predict_examples
 from ftlab.runs._predict import calibrate_run, predict_file, quantize_dynamic_int8
 from ftlab.runs._prepare import PreparedData, inspect_data, prepare_data
 from ftlab.runs._rundir import create_run_dir, read_summary, update_summary
 from ftlab.runs._table import RUN_COLUMNS, collect_runs
+from ftlab.runs._robustness import evaluate_transforms
 from ftlab.runs._transform import output_spans, preview_transform
 from ftlab.runs._train import (
     QUICKSTART_CONFIG,
     StopAfter,
     diagnose_and_report,
     dry_run,
+    format_robustness,
     resume_run,
     train_run,
 )
@@ -32,9 +34,12 @@ __all__ = [
     "dry_run",
     "evaluate_run",
     "evaluate_splits",
+    "evaluate_transforms",
+    "format_robustness",
     "inspect_data",
     "load_run_model",
     "output_spans",
+    "predict_examples",
     "prepare_data",
     "preview_transform",
     "read_summary",

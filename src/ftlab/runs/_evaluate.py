@@ -29,6 +29,7 @@ __all__ = [
     "load_run_model",
     "read_calibration",
     "predict_encoded",
+    "predict_examples",
 ]
 
 
@@ -66,6 +67,22 @@ def predict_encoded(model: torch.nn.Module, encoded: Sequence[Any], config: RunC
     index, probs, labels = predict(model, loader, probs_fn=probabilities, device=device)
     order = np.argsort(index)  # length-sorted batches -> input order
     return probs[order], labels[order]
+
+
+def predict_examples(model: torch.nn.Module, encoder: Any, config: RunConfig,
+                     examples: Sequence[Any]) -> np.ndarray:
+    """Probabilities (N, C) for raw examples, in input order (labels optional; unknown or
+    missing labels are ignored). No temperature is applied."""
+    from dataclasses import replace
+
+    names = set(encoder.labels.names)
+    cleaned = [ex if ex.label in names else replace(ex, label=None) for ex in examples]
+    if not cleaned:
+        return np.zeros((0, encoder.labels.num_classes), dtype=np.float32)
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    probs, _ = predict_encoded(model, encoder.encode(cleaned), config,
+                               pad_id=encoder.tokenizer.pad_id, device=device)
+    return probs
 
 
 def evaluate_arrays(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ftlab.config import RunConfig, load_config, parse_config
 from ftlab.runs._builders import build_encoder, build_splits
 
-__all__ = ["PreparedData", "prepare_data", "inspect_data", "check_and_clean"]
+__all__ = ["PreparedData", "prepare_data", "inspect_data", "check_and_clean", "augment_train"]
 
 
 @dataclass
@@ -20,6 +20,8 @@ class PreparedData:
     report: Any  # ftlab.data.DataReport
     encoder: Any  # fitted ftlab.preprocessing.TextEncoder
     encoded: dict[str, list[Any]]  # split -> list[Encoded]
+    augmented: list[dict[str, Any]] = field(default_factory=list)  # one per train.augment entry
+    augment_records: list[Any] = field(default_factory=list)  # AugmentRecord per added example
 
 
 def _count_tokens(encoder: Any) -> Any:
@@ -55,12 +57,41 @@ def check_and_clean(
     return splits, report
 
 
-def prepare_data(config: RunConfig, *, encoder_dir: Path | None = None) -> PreparedData:
+def augment_train(config: RunConfig, train: list[Any]) -> tuple[list[Any], list[dict[str, Any]], list[Any]]:
+    """``train.augment``: append transformed copies of training examples (seeded).
+
+    Each entry draws from the cleaned original training split (not from earlier entries'
+    copies) with its own tag, so entries are independent of each other's order.
+
+    Returns:
+        ``(train + added, per-entry stats, records)``.
+    """
+    if not config.train.augment:
+        return train, [], []
+    from ftlab.robustness import augment_examples, build_pipeline
+
+    out = list(train)
+    stats: list[dict[str, Any]] = []
+    records: list[Any] = []
+    for k, entry in enumerate(config.train.augment):
+        added, recs, counts = augment_examples(
+            train, build_pipeline(entry.transform), entry.n, seed=config.seed, sides=entry.sides,
+            tag=f"aug{k}", spec=entry.transform)
+        out += added
+        records += recs
+        stats.append({"transform": entry.transform, "sides": entry.sides, **counts})
+    return out, stats, records
+
+
+def prepare_data(config: RunConfig, *, encoder_dir: Path | None = None,
+                 augment: bool = False) -> PreparedData:
     """Load, check and clean the splits; fit the encoder on train only (or load a saved one).
 
     Args:
         config: the run config.
         encoder_dir: a saved encoder (resume/evaluate): loaded instead of refitted.
+        augment: add ``train.augment``'s transformed copies to the training split (training
+            and resuming do; evaluation does not need them).
     """
     from ftlab.preprocessing import TextEncoder
 
@@ -70,10 +101,15 @@ def prepare_data(config: RunConfig, *, encoder_dir: Path | None = None) -> Prepa
     else:
         encoder = build_encoder(config.preprocess)
     splits, report = check_and_clean(config, splits, encoder)
+    stats: list[dict[str, Any]] = []
+    records: list[Any] = []
+    if augment:
+        splits["train"], stats, records = augment_train(config, splits["train"])
     if encoder_dir is None:
         encoder.fit(splits["train"])  # vocabulary and label map from training data only
     encoded = {name: encoder.encode(examples) for name, examples in splits.items()}
-    return PreparedData(splits=splits, report=report, encoder=encoder, encoded=encoded)
+    return PreparedData(splits=splits, report=report, encoder=encoder, encoded=encoded,
+                        augmented=stats, augment_records=records)
 
 
 def inspect_data(target: str, *, overrides: list[str] | None = None) -> Any:

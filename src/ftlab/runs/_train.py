@@ -29,7 +29,8 @@ from ftlab.runs._rundir import (
 )
 
 __all__ = [
-    "train_run", "resume_run", "dry_run", "diagnose_and_report", "StopAfter", "QUICKSTART_CONFIG",
+    "train_run", "resume_run", "dry_run", "diagnose_and_report", "format_robustness", "StopAfter",
+    "QUICKSTART_CONFIG",
 ]
 
 QUICKSTART_CONFIG = Path(__file__).parent / "_configs" / "quickstart.yaml"
@@ -130,10 +131,12 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
                               f"(checkpoints/last.json missing); start a new run instead")
 
     # ---- data: load, check, clean, fit the encoder on train only, encode
-    prepared = prepare_data(config, encoder_dir=encoder_dir if resume else None)
+    prepared = prepare_data(config, encoder_dir=encoder_dir if resume else None, augment=True)
     encoder, encoded = prepared.encoder, prepared.encoded
     if not resume:
         encoder.save(encoder_dir)
+    if prepared.augmented:
+        _record_augmentation(run_dir, prepared, say)
     write_json_atomic(run_dir / "data_report.json", prepared.report.to_dict())
     num_classes = encoder.labels.num_classes
     for w in getattr(prepared.report, "warnings", []):
@@ -235,8 +238,49 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
                            baseline=True)
     primary = test.get("test", {}).get(monitor if monitor != "loss" else "accuracy")
     summary = update_summary(run_dir, test=test, test_metric=primary)
+    if config.robustness.transforms and prepared.splits.get("test"):
+        from ftlab.runs._robustness import evaluate_transforms
+
+        rob = evaluate_transforms(run_dir, loaded=(config, encoder, model),
+                                  examples=prepared.splits["test"])
+        say(format_robustness(rob), highlight=False, markup=False)
+        summary = read_summary(run_dir)
     diagnose_and_report(run_dir, console=console)
     return summary
+
+
+def format_robustness(report: dict[str, Any]) -> str:
+    """The robustness report as a plain-text table (clean first, then each transformation)."""
+    clean = report["clean"]
+    lines = [f"robustness on {report['split']} (n={report['n']}, seed {report['seed']}):",
+             f"  {'transformation':<28} {'changed':>8} {'accuracy':>9} {'drop':>14} "
+             f"{'flip rate':>9} {'conf. shift':>11}",
+             f"  {'clean':<28} {'':>8} {clean['accuracy']:>9.4f}"]
+    for spec, e in report["transforms"].items():
+        lo, hi = e["drop_ci"]
+        drop = f"{100 * e['drop']:+.2f} [{100 * lo:+.1f},{100 * hi:+.1f}]"
+        lines.append(f"  {spec:<28} {e['changed_share']:>8.1%} {e['accuracy']:>9.4f} "
+                     f"{drop:>14} {e['flip_rate']:>9.1%} {e['confidence_shift']:>+11.4f}")
+    lines.append("  (drop in accuracy points, 95% paired-bootstrap interval; transformed sets in "
+                 "predictions/<split>@<transformation>.jsonl)")
+    return "\n".join(lines)
+
+
+def _record_augmentation(run_dir: Path, prepared: Any, say: Any) -> None:
+    """``augment.jsonl`` (one line per added example) and the counts in run.json."""
+    import json
+
+    from ftlab._atomic import atomic_write_text
+
+    lines = [json.dumps(r.to_dict(), ensure_ascii=False) for r in prepared.augment_records]
+    atomic_write_text(run_dir / "augment.jsonl", "\n".join(lines) + ("\n" if lines else ""))
+    update_summary(run_dir, augment=prepared.augmented)
+    for a in prepared.augmented:
+        short = "" if a["added"] == a["requested"] else (
+            f" (only {a['added']} of {a['requested']}: the transformation changed too few "
+            f"training texts)")
+        say(f"augmentation {a['transform']}: +{a['added']} transformed training examples{short}; "
+            f"{a['unchanged']} of {a['tried']} drawn were left unchanged and skipped")
 
 
 def diagnose_and_report(run_dir: Path, *, console: Any = None) -> Path:
@@ -260,7 +304,7 @@ def dry_run(config: RunConfig, *, console: Any = None) -> dict[str, Any]:
     from ftlab.models import classification_loss, count_parameters
 
     say = console.print if console is not None else (lambda *a, **k: None)
-    prepared = prepare_data(config)
+    prepared = prepare_data(config, augment=True)
     encoder, encoded = prepared.encoder, prepared.encoded
     loader = build_train_loader(encoded["train"], config.batching, seed=config.seed,
                                 pad_id=encoder.tokenizer.pad_id)
