@@ -111,3 +111,16 @@ def test_shipped_config_dry_runs(path: Path, tmp_path: Path) -> None:
     assert info["data_errors"] == 0
     assert info["first_loss"] > 0 and info["parameters"] > 0
     assert sum(info["splits"].values()) > 0
+
+
+@pytest.mark.parametrize("base", ["sst2-robustness", "imdb-distilbert"])
+def test_augmented_twin_differs_only_in_augmentation(base: str) -> None:
+    """The comparison is fair only if the augmented config is the same run plus train.augment."""
+    plain = load_config(ROOT / "configs" / f"{base}.yaml").model_dump()
+    twin = load_config(ROOT / "configs" / f"{base}-augmented.yaml").model_dump()
+    assert twin["train"].pop("augment") and not plain["train"].pop("augment")
+    assert sum(a["n"] for a in load_config(ROOT / "configs" / f"{base}-augmented.yaml")
+               .model_dump()["train"]["augment"]) == 5000
+    assert twin.pop("name") == f"{base}-augmented" and plain.pop("name") == base
+    assert twin == plain
+    assert plain["robustness"]["transforms"]  # both evaluate transformed test sets

@@ -68,3 +68,19 @@ def test_wordnet_from_debian(tmp_path, monkeypatch):
     assert lex.synonyms("like", None) == ()  # ambiguous part of speech: left alone
     r = SynonymReplace(lex, rate=1.0)("This movie is not tedious.", random.Random(0))
     assert [c.before for c in r.changes] == ["movie", "tedious"] and " not " in r.text
+
+
+@pytest.mark.parametrize("text, word, expected", [
+    ("the film is beautiful", "beautiful", "a"),
+    ("a musical film", "musical", "a"),
+    ("it has the potential.", "potential", None),  # a determiner phrase's head: maybe a noun
+    ("an individual", "individual", None),
+    ("we will enjoy it", "enjoy", "v"),
+    ("quickly done", "quickly", "r"),
+])
+def test_guess_pos(text, word, expected):
+    from ftlab.robustness import guess_pos, tokenize
+
+    tokens = tokenize(text)
+    i = [t.word for t in tokens].index(word)
+    assert guess_pos(tokens, i) == expected

@@ -28,6 +28,8 @@ _KNOWN_ENTITIES = frozenset(w for groups in (NAMES, LOCATIONS) for ws in groups.
 
 # "not"/"never" are left out: "is not good" is as common as "do not like".
 _BEFORE_VERB = frozenset("to will would can could should must may might shall do does did".split())
+_DETERMINERS = frozenset("a an the this that these those its his her their our my your "
+                         "some any no every each".split())
 _SUFFIXES: tuple[tuple[str, Pos], ...] = (
     ("ly", "r"),
     ("ous", "a"), ("ful", "a"), ("ive", "a"), ("able", "a"), ("ible", "a"), ("less", "a"),
@@ -46,8 +48,13 @@ def guess_pos(tokens: Sequence[Token], i: int) -> Pos | None:
     """
     word = tokens[i].word.lower()
     prev = tokens[i - 1].word.lower() if i > 0 else ""
+    nxt = tokens[i + 1].word if i + 1 < len(tokens) else ""
     for suffix, pos in _SUFFIXES:
         if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            # "the potential" / "an individual": an adjective suffix on a word that ends a
+            # determiner phrase is often a noun; unsure, so the lexicon decides (or skips)
+            if pos == "a" and prev in _DETERMINERS and not nxt[:1].isalpha():
+                return None
             return pos
     if prev in _BEFORE_VERB:
         return "v"
