@@ -56,7 +56,8 @@ def _config(tmp: Path, **extra):
 def trained(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("rob")
     cfg = _config(tmp, **{"train.augment": [{"transform": "char_swap:0.3", "n": 40}],
-                          "robustness.transforms": ["char_drop:0.5", "names"]})
+                          "robustness.transforms": ["char_drop:0.5", "names"],
+                          "robustness.suites": ["builtin:sentiment"]})
     summary = train_run(cfg, name="aug")
     plain = train_run(_config(tmp), name="plain")
     return tmp, Path(summary["path"]), Path(plain["path"])
@@ -102,6 +103,16 @@ def test_robustness_runs_after_training_and_writes_the_transformed_sets(trained)
     for flip in e["flips"]:
         assert flip["pred"] != flip["clean_pred"]
     assert read_summary(run)["robustness_test"]["names"]["drop"] == rep["transforms"]["names"]["drop"]
+
+
+def test_suites_run_after_training_and_show_in_the_report(trained):
+    _, run, plain = trained
+    res = json.loads((run / "checks" / "sentiment.json").read_text())
+    assert res["summary"]["cases"] > 100 and res["tests"]
+    assert all(0 <= t["failure_rate"] <= 1 for t in res["tests"])
+    html = render_report([run])
+    assert 'id="behavior"' in html and "failure rate per test" in html
+    assert not (plain / "checks").exists()
 
 
 def test_evaluate_transform_is_deterministic_and_merges(trained):
@@ -157,5 +168,7 @@ def test_resume_replays_the_same_augmentation(tmp_path):
 def test_config_rejects_bad_transform_specs():
     with pytest.raises(ConfigError, match="robustness.transforms.*Did you mean 'typos'"):
         parse_config({"robustness": {"transforms": ["typo:0.1"]}})
+    with pytest.raises(ConfigError, match="did you mean 'builtin:sentiment'"):
+        parse_config({"robustness": {"suites": ["builtin:sentimnt"]}})
     with pytest.raises(ConfigError, match="train.augment.0.n"):
         parse_config({"train": {"augment": [{"transform": "typos", "n": 0}]}})

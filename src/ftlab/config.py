@@ -382,6 +382,23 @@ class RobustnessConfig(_Section):
     def _known_transforms(cls, v: list[str]) -> list[str]:
         return [_check_transform_spec(spec) for spec in v]
 
+    @field_validator("suites")
+    @classmethod
+    def _known_suites(cls, v: list[str]) -> list[str]:
+        for spec in v:
+            if spec.startswith("builtin:"):
+                from ftlab.robustness.suites import SUITES
+
+                name = spec.removeprefix("builtin:")
+                if name not in SUITES:
+                    hint = difflib.get_close_matches(name, list(SUITES), n=1)
+                    raise ValueError(f"unknown built-in suite {spec!r}; known: "
+                                     f"{[f'builtin:{k}' for k in SUITES]}"
+                                     + (f"; did you mean 'builtin:{hint[0]}'?" if hint else ""))
+            elif not spec.endswith((".yaml", ".yml")):
+                raise ValueError(f"a suite is 'builtin:NAME' or a .yaml file, got {spec!r}")
+        return v
+
 
 class RunConfig(_Section):
     """One run: data -> preprocess -> batching -> model -> train -> eval."""

@@ -1,6 +1,7 @@
 """Run orchestration: config -> data -> model -> fit -> evaluate, and the runs table."""
 
 from ftlab.runs._baseline import TfidfBaseline, train_baseline
+from ftlab.runs._check import check_run, compare_checks, read_checks
 from ftlab.runs._evaluate import evaluate_run, evaluate_splits, load_run_model, predict_examples
 from ftlab.runs._predict import calibrate_run, predict_file, quantize_dynamic_int8
 from ftlab.runs._prepare import PreparedData, inspect_data, prepare_data
@@ -25,6 +26,8 @@ __all__ = [
     "StopAfter",
     "TfidfBaseline",
     "calibrate_run",
+    "check_run",
+    "compare_checks",
     "diagnose_and_report",
     "predict_file",
     "quantize_dynamic_int8",
@@ -42,6 +45,7 @@ __all__ = [
     "predict_examples",
     "prepare_data",
     "preview_transform",
+    "read_checks",
     "read_summary",
     "resume_run",
     "train_run",

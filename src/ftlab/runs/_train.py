@@ -245,6 +245,16 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
                                   examples=prepared.splits["test"])
         say(format_robustness(rob), highlight=False, markup=False)
         summary = read_summary(run_dir)
+    if config.robustness.suites:
+        from ftlab.runs._check import check_run
+
+        results = check_run(run_dir, loaded_run=(config, encoder, model))
+        for res in results["suites"].values():
+            s = res["summary"]
+            say(f"behavioral suite {res['suite']}: {s['failed_cases']} of {s['cases']} cases "
+                f"failed; worst test {s['worst_test']!r} ({s['max_failure_rate']:.1%}); "
+                f"details: ftlab check {run_dir}", highlight=False, markup=False)
+        summary = read_summary(run_dir)
     diagnose_and_report(run_dir, console=console)
     return summary
 

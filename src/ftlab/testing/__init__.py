@@ -15,6 +15,7 @@ from ftlab.testing._models import check_model
 from ftlab.testing._preprocessing import check_tokenizer
 from ftlab.testing._report import check_report
 from ftlab.testing._robustness import check_transform, check_transformed
+from ftlab.testing._suites import check_suite
 from ftlab.testing._training import check_observer
 from ftlab.testing._transformer import check_transformer
 
@@ -26,6 +27,7 @@ __all__ = [
     "check_reader",
     "check_report",
     "check_sampler",
+    "check_suite",
     "check_tokenizer",
     "check_transform",
     "check_transformed",
