@@ -74,9 +74,24 @@ def main() -> None:
             "augment": json.loads((run_dir / "run.json").read_text()).get("augment"),
             "checks": _checks(run_dir)}
         print(f"{path}: {run_dir} in {seconds / 60:.1f} min", flush=True)
+    results["significance"] = _significance(results)
     out_json.parent.mkdir(parents=True, exist_ok=True)
     out_json.write_text(json.dumps(results, indent=1), encoding="utf-8")
     render(results)
+
+
+def _significance(results: dict) -> dict[str, str]:
+    """Augmented vs original on the clean set and on every set that cost more than 4 points:
+    ``ftlab compare ORIGINAL AUGMENTED --split test@<slug>`` (paired bootstrap)."""
+    from ftlab.analysis import compare_runs
+
+    clean, aug = (ROOT / results["runs"][p]["dir"] for p in CONFIGS)
+    splits = {"clean": "test"}
+    for spec, e in results["runs"][CONFIGS[0]]["robustness"]["transforms"].items():
+        if e["drop"] > 0.04:
+            splits[spec] = "test@" + e["slug"]
+    return {name: compare_runs(clean, aug, split=split).verdict()
+            for name, split in splits.items()}
 
 
 def render(results: dict) -> None:
@@ -106,6 +121,8 @@ def render(results: dict) -> None:
         f"| {t['name']} | {t['kind']} | {t['capability']} | {t['n']} | {t['failure_rate']:.1%} | "
         f"{tests_b.get(t['name'], {}).get('failure_rate', float('nan')):.1%} |"
         for t in ca["tests"])
+    verdicts = "\n".join(f"- `{name}`: {v.replace('A and B', 'the two models')}"
+                          for name, v in results.get("significance", {}).items())
     section = f"""{SECTION}
 
 Command: `.venv/bin/python bench/robustness_sst2.py` (repository root; {results['max_train']:,}
@@ -150,7 +167,12 @@ examples (2,500 of them with typos) the typo drop falls from {_pts(rc['transform
 accuracy does not suffer. One seed per model: the clean difference between the two models
 ({_pts(ra['clean']['accuracy'] - rc['clean']['accuracy'])} points) is well inside what seeds
 alone move on 872 sentences (the bootstrap interval of one model's accuracy is about
-±2.3 points), so only the large robustness gains should be read as effects.
+±2.3 points), so only the large robustness gains should be read as effects. Augmented (B) vs
+original (A) on the same examples, `ftlab compare ORIGINAL AUGMENTED --split
+test@<transformation>` (paired bootstrap, 10,000 resamples; one seed each, so this is the test
+set's noise, not the seeds'):
+
+{verdicts}
 
 **Behavioral suite** (`ftlab check RUN --suite builtin:sentiment`, seed 0, {ca['summary']['cases']:,}
 cases; `ftlab check AUGMENTED --suite builtin:sentiment --compare ORIGINAL` lists the
