@@ -100,6 +100,15 @@ def train(
         if config is None:
             raise FtlabError("ftlab train needs a CONFIG file (see configs/) or --resume RUN_DIR")
         cfg = load_config(config, set_ or [])
+        if cfg.eval.cv_folds and cfg.eval.cv_fold is None:  # K-fold cross-validation
+            if stop_after:
+                raise FtlabError("--stop-after stops one run; with eval.cv_folds resume each "
+                                 "fold's run directory instead (ftlab train --resume)")
+            from ftlab.runs import cross_validate, format_cv
+
+            result = cross_validate(cfg, name=name, console=console)
+            console.print(format_cv(result), markup=False, highlight=False)
+            return
         summary = train_run(cfg, name=name, stop_after=stop_after, console=console)
     _print_summary(summary)
 
@@ -467,6 +476,89 @@ def ensemble(
                   markup=False, highlight=False)
     console.print(f"run directory: {result.run_dir}\nreport: {result.report_html}", markup=False,
                   highlight=False)
+
+
+@app.command()
+def seeds(
+    config: Annotated[Path, typer.Argument(help="Run config YAML.")],
+    n: Annotated[int, typer.Option("--n", "-n", min=1, help="Number of runs (seeds 1..N).")],
+    vary: Annotated[str, typer.Option(
+        help="What the seed changes: all (init and data order), init, or order; the data "
+             "split stays the config's.")] = "all",
+    name: Annotated[Optional[str], typer.Option(
+        help="Study directory name under output_dir (default: the config's name, else "
+             "seeds-<model>-<time>).")] = None,
+    set_: SetOpt = None,
+) -> None:
+    """Seed study: the same config under N seeds; mean, std, range and the EVP curve."""
+    from rich.table import Table
+
+    from ftlab.config import load_config
+    from ftlab.runs import seed_study
+
+    cfg = load_config(config, set_ or [])
+    result = seed_study(cfg, n, vary, name, console=console)  # type: ignore[arg-type]
+    monitor = result["monitor"]
+    table = Table(title=f"seed study {result['name']} (vary {result['vary']}, split seed "
+                        f"{result['seeds']['split']})")
+    for col in ("run", "init seed", "order seed", f"best val {monitor}", "test"):
+        table.add_column(col, justify="left" if col == "run" else "right")
+    for r in result["runs"]:
+        table.add_row(str(r["name"]), str(r["init_seed"]), str(r["order_seed"]),
+                      _fmt(r["best_metric"]), _fmt(r["test_metric"]))
+    console.print(table)
+    for label, s in (("validation " + monitor, result["validation"]), ("test", result["test"])):
+        if s:
+            std = "-" if s["std"] is None else f"{s['std']:.4f}"
+            console.print(f"{label}: mean {s['mean']:.4f} ± {std} (min {s['min']:.4f}, max "
+                          f"{s['max']:.4f}, n={s['n']})", markup=False, highlight=False)
+    if result["validation"]:
+        evp = result["validation"]["evp"]
+        console.print("expected best validation score of n runs: " + ", ".join(
+            f"n={k}: {m:.4f}" for k, m in zip(evp["n"], evp["mean"])), markup=False,
+            highlight=False)
+    console.print(f"summary: {result['study_dir']}/seeds.json\nreport: {result['report']}\n"
+                  f"runs: ftlab runs --dir {result['study_dir']}", markup=False, highlight=False)
+
+
+@app.command()
+def tune(
+    config: Annotated[Path, typer.Argument(help="Base run config YAML.")],
+    space: Annotated[Path, typer.Option("--space", help="Search space YAML "
+                                        "(see configs/spaces/).")],
+    sampler: Annotated[str, typer.Option(help="tpe, random, grid or gp.")] = "tpe",
+    pruner: Annotated[str, typer.Option(help="median, asha, hyperband or none.")] = "median",
+    trials: Annotated[Optional[int], typer.Option(
+        help="Total trials (per scientific value), earlier ones of a resumed study included "
+             "(default: the grid size for grid, else 20).")] = None,
+    timeout: Annotated[Optional[float], typer.Option(help="Start no trial after S seconds.")] = None,
+    storage: Annotated[Optional[str], typer.Option(
+        help="Optuna RDB URL (default: sqlite:///<output_dir>/<name>/study.db).")] = None,
+    workers: Annotated[int, typer.Option(help="Local worker processes on one study.")] = 1,
+    name: Annotated[Optional[str], typer.Option(help="Study name (default: the config name).")] = None,
+    refine: Annotated[bool, typer.Option("--refine", help="Write space.refined.yaml narrowed "
+                                         "around the best values.")] = False,
+    set_: SetOpt = None,
+    worker_index: Annotated[Optional[int], typer.Option(hidden=True)] = None,
+    threads: Annotated[Optional[int], typer.Option(hidden=True)] = None,
+) -> None:
+    """Search hyperparameters with Optuna; every trial is an ordinary run (resumable study)."""
+    from ftlab.config import load_config
+    from ftlab.tuning import format_study, load_space, optimize_study, run_study
+
+    cfg = load_config(config, set_ or [])
+    spc = load_space(space, config=cfg)
+    if worker_index is not None:  # one of the processes started by --workers K
+        optimize_study(cfg, spc, name=name or cfg.name or "study", storage=storage or "",
+                       sampler=sampler, pruner=pruner, trials=trials or 20, timeout=timeout,
+                       worker_index=worker_index, threads=threads, console=console)
+        return
+    for w in spc.warnings:
+        console.print(f"warning: {w}", style="yellow", markup=False, highlight=False)
+    result = run_study(cfg, spc, name=name, sampler=sampler, pruner=pruner, trials=trials,
+                       timeout=timeout, storage=storage, workers=workers, refine=refine,
+                       config_path=config, console=console)
+    console.print(format_study(result), markup=False, highlight=False)
 
 
 @app.command()

@@ -92,6 +92,10 @@ class DataConfig(_Section):
         False, description="drop validation/test texts that also occur in train (counted)"
     )
     imbalance_warn_ratio: float = Field(3.0, gt=1)
+    split_seed: int | None = Field(
+        None, ge=0, lt=2**32, description="seed of carved splits, subsamples, augmentation and "
+        "cross-validation folds (default: the run's `seed`); fixed across a seed study"
+    )
 
     @model_validator(mode="after")
     def _source_or_files(self) -> DataConfig:
@@ -344,6 +348,14 @@ class TrainConfig(_Section):
     augment: list[AugmentConfig] = Field(
         default_factory=list, description="add transformed training examples (robustness)"
     )
+    init_seed: int | None = Field(
+        None, ge=0, lt=2**32, description="seed of the model initialization (default: `seed`); "
+        "setting it or `order_seed` gives init and data order separate random streams"
+    )
+    order_seed: int | None = Field(
+        None, ge=0, lt=2**32, description="seed of the batch order and of dropout during "
+        "training (default: `seed`)"
+    )
 
     @model_validator(mode="after")
     def _nesterov_needs_momentum(self) -> TrainConfig:
@@ -359,6 +371,21 @@ class EvalConfig(_Section):
         "accuracy", description="validation metric for checkpoints and early stopping"
     )
     splits: list[Literal["validation", "test"]] = Field(default_factory=lambda: ["test"])
+    cv_folds: int | None = Field(
+        None, ge=2, description="K-fold cross-validation: `ftlab train` trains K runs, each "
+        "validating on one stratified fold of train+validation (the test split stays held out)"
+    )
+    cv_fold: int | None = Field(
+        None, ge=0, description="the fold this run validates on (set by cross-validation; "
+        "needs cv_folds)"
+    )
+
+    @model_validator(mode="after")
+    def _fold_in_range(self) -> EvalConfig:
+        if self.cv_fold is not None and (self.cv_folds is None or self.cv_fold >= self.cv_folds):
+            raise ValueError(f"eval.cv_fold ({self.cv_fold}) needs eval.cv_folds > cv_fold "
+                             f"(got cv_folds={self.cv_folds}); folds are numbered 0..cv_folds-1")
+        return self
 
 
 class RobustnessConfig(_Section):
@@ -435,6 +462,21 @@ class RunConfig(_Section):
                 raise ValueError("model.family 'transformer' reads a pair as one sequence; set "
                                  "preprocess.pair_mode: joined")
         return self
+
+    def seed_for(self, purpose: Literal["split", "init", "order"]) -> int:
+        """The seed of one source of randomness: its own field when set, else ``seed``.
+
+        Args:
+            purpose: ``"split"`` (``data.split_seed``: carved splits, subsamples, augmentation,
+                cross-validation folds), ``"init"`` (``train.init_seed``: model initialization)
+                or ``"order"`` (``train.order_seed``: batch order and dropout).
+
+        Returns:
+            The seed to use.
+        """
+        own = {"split": self.data.split_seed, "init": self.train.init_seed,
+               "order": self.train.order_seed}[purpose]
+        return self.seed if own is None else own
 
     @field_validator("name")
     @classmethod

@@ -26,6 +26,7 @@ from ftlab.data._readers import (
     normalize_label,
     read_file,
 )
+from ftlab.data._folds import fold_splits, kfold_examples
 from ftlab.data._splits import canonical_split, complete_splits, split_examples, subsample_examples
 
 __all__ = [
@@ -46,6 +47,8 @@ __all__ = [
     "split_examples",
     "complete_splits",
     "subsample_examples",
+    "kfold_examples",
+    "fold_splits",
     "canonical_split",
     "check_splits",
     "clean_splits",

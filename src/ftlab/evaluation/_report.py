@@ -10,12 +10,12 @@ URIs drawn with matplotlib (Agg). All user text goes through Jinja2's autoescapi
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ftlab._atomic import atomic_write_text
 from ftlab.errors import FtlabError
 from ftlab.evaluation import _plots
 from ftlab.evaluation._report_load import RunFiles, load_run
@@ -31,7 +31,7 @@ from ftlab.evaluation._report_blocks import (
 )
 from ftlab.evaluation._report_sections import run_sections, summary_section
 
-__all__ = ["write_report", "render_report", "SECTION_IDS", "COMPARISON_SECTION_ID"]
+__all__ = ["write_report", "render_report", "render_page", "SECTION_IDS", "COMPARISON_SECTION_ID"]
 
 _TEMPLATE_DIR = Path(__file__).parent / "templates"
 _TEMPLATE = "report.html.j2"
@@ -131,8 +131,6 @@ def render_report(run_dirs: Sequence[Path]) -> str:
         FtlabError: no run directory was given.
         DataError: a run directory does not exist.
     """
-    import jinja2
-
     dirs = [Path(p) for p in run_dirs]
     if not dirs:
         raise FtlabError("no run directory given; pass at least one (e.g. runs/<name>)")
@@ -146,13 +144,30 @@ def render_report(run_dirs: Sequence[Path]) -> str:
         sections = [_comparison(runs)] + [
             summary_section(r, section_id=f"summary-{k}", title=f"Run {k}: {name}")
             for k, (name, r) in enumerate(zip(names, runs), start=1)]
+    return render_page(title, sections, sources=[str(d) for d in dirs])
+
+
+def render_page(title: str, sections: Sequence[Section], *, sources: Sequence[str]) -> str:
+    """Render sections (``{"id", "title", "blocks"}``, see ``_report_blocks``) as one
+    self-contained page in the report's template; other reports (studies, seed studies)
+    use it too.
+
+    Args:
+        title: the page title.
+        sections: the sections in page order.
+        sources: what the page was generated from (shown under the title).
+
+    Returns:
+        The HTML page.
+    """
+    import jinja2
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATE_DIR)),
                              autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return env.get_template(_TEMPLATE).render(title=title, sections=sections,
-                                              generated=generated,
-                                              run_paths=[str(d) for d in dirs])
+    return env.get_template(_TEMPLATE).render(title=title, sections=list(sections),
+                                              generated=generated, run_paths=list(sources))
 
 
 def _default_output(dirs: Sequence[Path]) -> Path:
@@ -166,18 +181,6 @@ def _default_output(dirs: Sequence[Path]) -> Path:
     if parent in {d.resolve() for d in dirs}:  # one run inside another: keep it out of runs
         parent = parent.parent
     return parent / "report-compare.html"
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_report(run_dirs: Sequence[Path] | Path | str, output: Path | None = None) -> Path:
@@ -204,7 +207,7 @@ def write_report(run_dirs: Sequence[Path] | Path | str, output: Path | None = No
         raise FtlabError(f"report output {out} is a directory; pass a file name such as "
                          f"{out / 'report.html'}")
     try:
-        _write_text_atomic(out, html)
+        atomic_write_text(out, html)
     except OSError as exc:
         raise FtlabError(f"cannot write the report to {out}: {exc.strerror or exc}; choose "
                          f"another output path (CLI: -o FILE)") from exc

@@ -2,12 +2,14 @@
 
 from ftlab.runs._baseline import TfidfBaseline, train_baseline
 from ftlab.runs._check import check_run, compare_checks, read_checks
+from ftlab.runs._cv import cross_validate, format_cv
 from ftlab.runs._evaluate import evaluate_run, evaluate_splits, load_run_model, predict_examples
 from ftlab.runs._predict import calibrate_run, predict_file, quantize_dynamic_int8
 from ftlab.runs._prepare import PreparedData, inspect_data, prepare_data
 from ftlab.runs._rundir import create_run_dir, read_summary, update_summary
 from ftlab.runs._table import RUN_COLUMNS, collect_runs
 from ftlab.runs._robustness import evaluate_transforms
+from ftlab.runs._seeds import read_seed_study, seed_study, study_configs, write_seed_report
 from ftlab.runs._transform import output_spans, preview_transform
 from ftlab.runs._train import (
     QUICKSTART_CONFIG,
@@ -28,6 +30,12 @@ __all__ = [
     "calibrate_run",
     "check_run",
     "compare_checks",
+    "cross_validate",
+    "format_cv",
+    "read_seed_study",
+    "seed_study",
+    "study_configs",
+    "write_seed_report",
     "diagnose_and_report",
     "predict_file",
     "quantize_dynamic_int8",

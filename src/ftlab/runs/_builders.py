@@ -12,6 +12,7 @@ from ftlab.config import BatchingConfig, DataConfig, PreprocessConfig, RunConfig
 
 __all__ = [
     "build_splits",
+    "build_run_splits",
     "build_encoder",
     "build_train_loader",
     "build_eval_loader",
@@ -54,6 +55,21 @@ def build_splits(data: DataConfig, *, seed: int) -> dict[str, list[Any]]:
         builtin_options=dict(data.options),
         max_examples=data.max_examples,
     )
+
+
+def build_run_splits(config: RunConfig) -> dict[str, list[Any]]:
+    """The run's splits: :func:`build_splits` with ``data.split_seed`` (default ``seed``), then,
+    for one fold of a cross-validation (``eval.cv_fold``), train+validation re-cut into that fold.
+    """
+    seed = config.seed_for("split")
+    splits = build_splits(config.data, seed=seed)
+    ev = config.eval
+    if ev.cv_fold is not None and ev.cv_folds is not None:
+        from ftlab.data import fold_splits
+
+        splits = fold_splits(splits, k=ev.cv_folds, fold=ev.cv_fold, seed=seed,
+                             stratify=config.data.split.stratify)
+    return splits
 
 
 def build_encoder(pre: PreprocessConfig) -> Any:
@@ -159,7 +175,8 @@ def build_model_for(
             raise ConfigError("model.embeddings: glove needs an own word vocabulary "
                               "(preprocess.tokenizer.kind: word)")
         embeddings, coverage = load_glove(encoder.tokenizer.vocab, dim=m.embed_dim,
-                                          seed=config.seed, pad_id=encoder.tokenizer.pad_id)
+                                          seed=config.seed_for("init"),
+                                          pad_id=encoder.tokenizer.pad_id)
     model = build_model(
         m.family,
         vocab_size=encoder.tokenizer.vocab_size,

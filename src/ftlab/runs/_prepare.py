@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ftlab.config import RunConfig, load_config, parse_config
-from ftlab.runs._builders import build_encoder, build_splits
+from ftlab.runs._builders import build_encoder, build_run_splits
 
 __all__ = ["PreparedData", "prepare_data", "inspect_data", "check_and_clean", "augment_train"]
 
@@ -75,7 +75,8 @@ def augment_train(config: RunConfig, train: list[Any]) -> tuple[list[Any], list[
     records: list[Any] = []
     for k, entry in enumerate(config.train.augment):
         added, recs, counts = augment_examples(
-            train, build_pipeline(entry.transform), entry.n, seed=config.seed, sides=entry.sides,
+            train, build_pipeline(entry.transform), entry.n, seed=config.seed_for("split"),
+            sides=entry.sides,
             tag=f"aug{k}", spec=entry.transform)
         out += added
         records += recs
@@ -95,7 +96,7 @@ def prepare_data(config: RunConfig, *, encoder_dir: Path | None = None,
     """
     from ftlab.preprocessing import TextEncoder
 
-    splits = build_splits(config.data, seed=config.seed)
+    splits = build_run_splits(config)
     if encoder_dir is not None:
         encoder = TextEncoder.load(encoder_dir)
     else:
@@ -124,7 +125,7 @@ def inspect_data(target: str, *, overrides: list[str] | None = None) -> Any:
         config = parse_config(apply_overrides(raw, overrides or []), origin=target)
     from ftlab.data import check_splits
 
-    splits = build_splits(config.data, seed=config.seed)
+    splits = build_run_splits(config)
     encoder = build_encoder(config.preprocess)
     return check_splits(
         splits,

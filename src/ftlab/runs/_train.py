@@ -6,6 +6,7 @@ import functools
 import math
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +70,19 @@ def train_run(
     name: str | None = None,
     stop_after: int | None = None,
     console: Any = None,
+    observers: Sequence[Any] = (),
+    tags: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Train a new run from ``config`` and evaluate it; returns the run summary (run.json)."""
+    """Train a new run from ``config`` and evaluate it; returns the run summary (run.json).
+
+    ``observers`` are appended after the built-in ones (e.g. a tuning pruner); ``tags`` are
+    written to run.json (e.g. ``{"study": ..., "trial": ...}``, read by ``ftlab runs``).
+    """
     run_dir = create_run_dir(config, name=name)
-    return _run(config, run_dir, resume=False, stop_after=stop_after, console=console)
+    if tags:
+        update_summary(run_dir, tags=dict(tags))
+    return _run(config, run_dir, resume=False, stop_after=stop_after, console=console,
+                extra_observers=observers)
 
 
 def resume_run(
@@ -111,7 +121,7 @@ def resume_run(
 
 
 def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | None,
-         console: Any) -> dict[str, Any]:
+         console: Any, extra_observers: Sequence[Any] = ()) -> dict[str, Any]:
     from ftlab.batching import class_weights
     from ftlab.models import classification_loss, count_parameters, probabilities
     from ftlab.training import (
@@ -144,10 +154,18 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
 
     # ---- batching, model, loss, optimization
     pad_id = encoder.tokenizer.pad_id
-    train_loader = build_train_loader(encoded["train"], config.batching, seed=config.seed, pad_id=pad_id)
+    train_loader = build_train_loader(encoded["train"], config.batching,
+                                      seed=config.seed_for("order"), pad_id=pad_id)
     val_loader = build_eval_loader(encoded["validation"], config.batching, pad_id=pad_id)
     text_pairs = any(e.pair_ids is not None for e in encoded["train"])
+    # train.init_seed / train.order_seed give init and dropout separate streams (seed studies);
+    # unset, one stream seeded by `seed` runs through both, as before they existed
+    own_streams = config.train.init_seed is not None or config.train.order_seed is not None
+    if own_streams:
+        seed_everything(config.seed_for("init"), deterministic=config.train.deterministic)
     model, coverage = build_model_for(config, encoder, num_classes, text_pairs=text_pairs)
+    if own_streams:
+        seed_everything(config.seed_for("order"), deterministic=config.train.deterministic)
     model.to(device)
     if coverage is not None:
         update_summary(run_dir, glove_coverage={
@@ -182,6 +200,7 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     observers += _optional_trackers(config, run_dir, hparams)
     if stop_after:
         observers.append(StopAfter(stop_after))
+    observers += list(extra_observers)  # after the built-ins: checkpointed state stays aligned
     ck = config.train.checkpoint
     checkpointer = Checkpointer(
         run_dir / "checkpoints", monitor=monitor, mode=mode, keep_best=ck.keep_best,
@@ -198,6 +217,7 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
         run_dir, name=run_dir.name, path=str(run_dir), status="running", pid=os.getpid(),
         model=config.model.family, dataset=config.data.source or "files", hparams=hparams,
         seed=config.seed, parameters={"total": n_total, "trainable": n_train},
+        seeds={k: config.seed_for(k) for k in ("split", "init", "order")},
         text_pairs=text_pairs, num_classes=num_classes,
         **({} if resume else {"started": utc_now()}),
     )
@@ -316,7 +336,7 @@ def dry_run(config: RunConfig, *, console: Any = None) -> dict[str, Any]:
     say = console.print if console is not None else (lambda *a, **k: None)
     prepared = prepare_data(config, augment=True)
     encoder, encoded = prepared.encoder, prepared.encoded
-    loader = build_train_loader(encoded["train"], config.batching, seed=config.seed,
+    loader = build_train_loader(encoded["train"], config.batching, seed=config.seed_for("order"),
                                 pad_id=encoder.tokenizer.pad_id)
     text_pairs = any(e.pair_ids is not None for e in encoded["train"])
     model, _ = build_model_for(config, encoder, encoder.labels.num_classes, text_pairs=text_pairs)

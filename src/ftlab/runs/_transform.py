@@ -50,11 +50,11 @@ def preview_transform(
     """
     from ftlab.config import load_config
     from ftlab.robustness import build_pipeline, transform_examples
-    from ftlab.runs._builders import build_splits
+    from ftlab.runs._builders import build_run_splits
 
     config = load_config(Path(target), list(overrides))
     pipeline = build_pipeline(transform)
-    splits = build_splits(config.data, seed=config.seed)
+    splits = build_run_splits(config)
     if not splits.get(split):
         raise ConfigError(f"split {split!r} is empty or missing; available: "
                           f"{sorted(k for k, v in splits.items() if v)}")

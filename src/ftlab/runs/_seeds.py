@@ -1,0 +1,326 @@
+"""``ftlab seeds``: the same config trained under N seeds, summarised honestly.
+
+A seed study (Dodge et al. 2020, "Fine-tuning pretrained language models: weight
+initializations, data orders, and early stopping") trains one config N times, changing only
+randomness, and reports the mean, standard deviation, range and the expected validation
+performance (EVP) curve: the expected best validation score of ``n`` runs, ``n = 1 .. N``.
+
+The data split is not a training seed: every run of a study uses the config's split seed
+(``data.split_seed``, default ``seed``). What varies is chosen by ``vary``:
+
+- ``all``: run ``k`` uses seed ``k`` for both model initialization and data order (and dropout);
+- ``init``: only the initialization changes, the order seed stays the config's;
+- ``order``: only the data order (and dropout) changes, the init seed stays the config's.
+
+Layout::
+
+    <output_dir>/<name>/
+      seed-1/ ... seed-N/   ordinary runs, tagged {study: NAME, seed_study: true} in run.json
+      seeds.json            per-run scores and the summary (see :func:`seed_study`)
+      seeds.html            self-contained report (table, summary, EVP curve, score strip)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from ftlab.config import RunConfig, parse_config
+from ftlab.errors import ConfigError
+from ftlab.runs._rundir import utc_now, write_json_atomic
+
+__all__ = ["seed_study", "study_configs", "write_seed_report", "read_seed_study", "Vary", "VARY"]
+
+Vary = Literal["all", "init", "order"]
+VARY: tuple[str, ...] = get_args(Vary)
+
+
+def study_dir_for(config: RunConfig, name: str | None, kind: str) -> tuple[str, Path]:
+    """A fresh ``<output_dir>/<name>`` (``-2``, ``-3`` ... appended when taken); ``name``
+    defaults to the config's ``name``, else ``<kind>-<model>-<time>``."""
+    stem = (name or config.name
+            or f"{kind}-{config.model.family}-{_dt.datetime.now():%Y%m%d-%H%M%S}")
+    if not stem or any(c in stem for c in "/\\") or stem.startswith("."):
+        raise ConfigError(f"--name must be a plain directory name, got {stem!r}")
+    base = Path(config.output_dir)
+    path, i = base / stem, 1
+    while path.exists():
+        i += 1
+        path = base / f"{stem}-{i}"
+    path.mkdir(parents=True)
+    return path.name, path
+
+
+def study_configs(config: RunConfig, n: int, vary: Vary = "all") -> list[RunConfig]:
+    """The N configs of a seed study (run ``k`` of ``1 .. n`` uses seed ``k`` where it varies).
+
+    The split seed is written out explicitly (the config's ``data.split_seed`` or ``seed``), so
+    every run's resolved ``config.yaml`` names the seeds it ran with and resumes exactly.
+
+    Args:
+        config: the study's config.
+        n: number of runs, >= 1.
+        vary: ``"all"`` (init and order), ``"init"`` or ``"order"``.
+
+    Returns:
+        One config per seed.
+
+    Raises:
+        ConfigError: ``n`` < 1 or an unknown ``vary``.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigError(f"--n must be a positive number of runs, got {n!r}; use e.g. --n 10")
+    if vary not in VARY:
+        raise ConfigError(f"--vary must be one of {', '.join(VARY)}, got {vary!r}")
+    fixed = {p: config.seed_for(p) for p in ("split", "init", "order")}
+    out = []
+    for k in range(1, n + 1):
+        raw = config.model_dump(mode="json")
+        raw["data"]["split_seed"] = fixed["split"]
+        raw["train"]["init_seed"] = k if vary in ("all", "init") else fixed["init"]
+        raw["train"]["order_seed"] = k if vary in ("all", "order") else fixed["order"]
+        out.append(parse_config(raw, origin=f"seed study run {k}"))
+    return out
+
+
+def _summary(values: list[float], monitor: str) -> dict[str, Any] | None:
+    """seed_summary of the scores; for a loss the EVP is the expected *lowest* loss."""
+    from ftlab.analysis import evp_curve, seed_summary
+
+    if not values:
+        return None
+    out = seed_summary(values).to_dict()
+    if monitor == "loss":
+        curve = evp_curve([-v for v in values])
+        out["evp"] = {"n": list(curve.n), "mean": [-m for m in curve.mean], "std": list(curve.std)}
+    return out
+
+
+def seed_study(
+    config: RunConfig,
+    n: int,
+    vary: Vary = "all",
+    name: str | None = None,
+    *,
+    console: Any = None,
+) -> dict[str, Any]:
+    """Train ``config`` under ``n`` seeds and write ``seeds.json`` and ``seeds.html``.
+
+    Args:
+        config: the config every run shares (its split seed is kept for all runs).
+        n: number of runs (seeds ``1 .. n``).
+        vary: what the seed changes: ``"all"`` (init and data order), ``"init"`` or ``"order"``.
+        name: the study directory name under ``config.output_dir`` (default the config's
+            ``name``, else ``seeds-<model>-<time>``; ``-2`` ... appended when taken).
+        console: a rich console for progress lines (optional).
+
+    Returns:
+        The ``seeds.json`` content::
+
+            {"name", "study_dir", "n", "vary", "monitor", "mode": "max"|"min",
+             "seeds": {"split", "init" | None, "order" | None},   # fixed ones; None = varied
+             "runs": [{"seed", "name", "run_dir", "status", "init_seed", "order_seed",
+                       "split_seed", "best_metric", "best_step", "test_metric",
+                       "test_accuracy", "test_macro_f1"}],
+             "validation": {"n", "mean", "std", "min", "max", "values",
+                            "evp": {"n", "mean", "std"}},        # over runs' best_metric
+             "test": {...same keys...} | None,                    # over runs' test_metric
+             "excluded": [names of runs without a best_metric],
+             "report": "<study_dir>/seeds.html", "created"}
+
+    Raises:
+        ConfigError: invalid ``n``/``vary``/``name``, or a config error of a run.
+    """
+    configs = study_configs(config, n, vary)
+    say = console.print if console is not None else (lambda *a, **k: None)
+    from ftlab.runs._train import train_run
+
+    name, study_dir = study_dir_for(config, name, "seeds")
+    monitor = config.eval.monitor
+    runs: list[dict[str, Any]] = []
+    for k, cfg in enumerate(configs, start=1):
+        say(f"seed study {name}: run {k}/{n} (init seed {cfg.seed_for('init')}, order seed "
+            f"{cfg.seed_for('order')}, split seed {cfg.seed_for('split')})")
+        cfg = cfg.model_copy(update={"output_dir": str(study_dir), "name": None})
+        summary = train_run(cfg, name=f"seed-{k}", console=console,
+                            tags={"study": name, "seed_study": True, "vary": vary, "seed": k})
+        runs.append(_run_row(k, cfg, summary))
+    result = _study_result(name, study_dir, config, n, vary, monitor, runs)
+    write_json_atomic(study_dir / "seeds.json", result)
+    write_seed_report(study_dir)
+    return result
+
+
+def _run_row(k: int, cfg: RunConfig, summary: dict[str, Any]) -> dict[str, Any]:
+    test = (summary.get("test") or {}).get("test") or {}
+    return {
+        "seed": k, "name": summary.get("name"), "run_dir": summary.get("path"),
+        "status": summary.get("status"), "init_seed": cfg.seed_for("init"),
+        "order_seed": cfg.seed_for("order"), "split_seed": cfg.seed_for("split"),
+        "best_metric": summary.get("best_metric"), "best_step": summary.get("best_step"),
+        "test_metric": summary.get("test_metric"), "test_accuracy": test.get("accuracy"),
+        "test_macro_f1": test.get("macro_f1"),
+    }
+
+
+def _study_result(name: str, study_dir: Path, config: RunConfig, n: int, vary: str,
+                  monitor: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    val = [float(r["best_metric"]) for r in runs if isinstance(r["best_metric"], (int, float))]
+    test = [float(r["test_metric"]) for r in runs if isinstance(r["test_metric"], (int, float))]
+    return {
+        "name": name, "study_dir": str(study_dir), "n": n, "vary": vary, "monitor": monitor,
+        "mode": "min" if monitor == "loss" else "max",
+        "seeds": {"split": config.seed_for("split"),
+                  "init": None if vary in ("all", "init") else config.seed_for("init"),
+                  "order": None if vary in ("all", "order") else config.seed_for("order")},
+        "runs": runs,
+        "validation": _summary(val, monitor),
+        # the test score is accuracy or macro-F1 (the monitor, or accuracy for a loss monitor)
+        "test": _summary(test, "accuracy"),
+        "excluded": [r["name"] for r in runs if not isinstance(r["best_metric"], (int, float))],
+        "report": str(study_dir / "seeds.html"),
+        "created": utc_now(),
+    }
+
+
+# ----------------------------------------------------------------------------- report
+def evp_png(n: list[int], mean: list[float], std: list[float], *, values: list[float],
+            metric: str) -> bytes:
+    """The EVP curve (expected best of ``n`` runs) with a ±1 std band, plus the observed mean
+    and best as reference lines."""
+    import numpy as np
+
+    from ftlab.evaluation._plots import _figure, _png
+
+    x, m, s = (np.asarray(a, dtype=np.float64) for a in (n, mean, std))
+    fig = _figure(6.4, 3.6, left=0.12, bottom=0.15)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.fill_between(x, m - s, m + s, color="C0", alpha=0.2, label="±1 std")
+    ax.plot(x, m, "o-", color="C0", label="expected best")
+    ax.axhline(float(np.mean(values)), color="0.5", ls=":", lw=1, label="mean of runs")
+    ax.axhline(float(max(values) if metric != "loss" else min(values)), color="C3", ls="--",
+               lw=1, label="best observed")
+    ax.set_xlabel("number of runs (seeds)")
+    ax.set_ylabel(f"expected best validation {metric}")
+    ax.set_title("expected validation performance")
+    ax.set_xticks(x if x.size <= 20 else x[:: max(1, x.size // 10)])
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    return _png(fig)
+
+
+def scores_png(series: dict[str, list[float]]) -> bytes:
+    """A strip plot: one row per score kind (validation, test), one dot per run, mean ± std."""
+    import numpy as np
+
+    from ftlab.evaluation._plots import _figure, _png
+
+    fig = _figure(6.4, 0.9 + 0.8 * len(series), left=0.16, bottom=0.3)
+    ax = fig.add_subplot(1, 1, 1)
+    for row, (label, vals) in enumerate(series.items()):
+        v = np.asarray(vals, dtype=np.float64)
+        # deterministic jitter so equal scores stay visible
+        jitter = (np.arange(v.size) % 5 - 2) * 0.06
+        ax.scatter(v, row + jitter, s=22, color=f"C{row}", alpha=0.8, zorder=3)
+        mu, sd = float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
+        ax.errorbar([mu], [row], xerr=[[sd], [sd]], fmt="|", ms=18, color="k", capsize=4,
+                    zorder=4)
+    ax.set_yticks(range(len(series)))
+    ax.set_yticklabels(list(series))
+    ax.set_ylim(-0.6, len(series) - 0.4)
+    ax.set_xlabel("score per run (bar: mean ± 1 std)")
+    ax.grid(axis="x", alpha=0.3)
+    return _png(fig)
+
+
+def write_seed_report(study_dir: Path) -> Path:
+    """Render ``seeds.html`` from ``seeds.json`` in ``study_dir``.
+
+    Args:
+        study_dir: a seed study directory (holding ``seeds.json``).
+
+    Returns:
+        The report path.
+
+    Raises:
+        DataError: ``seeds.json`` is missing or unreadable.
+    """
+    import json
+
+    from ftlab._atomic import atomic_write_text
+    from ftlab.errors import DataError
+    from ftlab.evaluation._report import render_page
+    from ftlab.evaluation._report_blocks import kv, missing, note, png_block, table
+
+    study_dir = Path(study_dir)
+    try:
+        data = json.loads((study_dir / "seeds.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{study_dir / 'seeds.json'} is missing or unreadable ({exc}); "
+                        f"run `ftlab seeds CONFIG --n N` to make a study") from None
+    monitor, val, test = data["monitor"], data.get("validation"), data.get("test")
+    what = {"all": "initialization and data order", "init": "initialization only",
+            "order": "data order only"}[data["vary"]]
+
+    def stats(label: str, s: dict[str, Any] | None) -> tuple[str, Any]:
+        if not s:
+            return label, None
+        std = "-" if s["std"] is None else f"{s['std']:.4f}"
+        return label, (f"{s['mean']:.4f} ± {std} (min {s['min']:.4f}, max {s['max']:.4f}, "
+                       f"n={s['n']})")
+
+    summary_blocks = [kv([("study", data["name"]), ("runs", data["n"]),
+                          ("seeds vary", what),
+                          ("split seed (fixed)", data["seeds"]["split"]),
+                          ("monitor", monitor),
+                          stats(f"best validation {monitor}: mean ± std", val),
+                          stats("test score: mean ± std", test)])]
+    if data.get("excluded"):
+        summary_blocks.append(note(f"excluded (no validation score): "
+                                   f"{', '.join(map(str, data['excluded']))}"))
+    rows = [[r["name"], r["init_seed"], r["order_seed"], r["split_seed"], r["status"],
+             r["best_metric"], r["best_step"], r["test_accuracy"], r["test_macro_f1"]]
+            for r in data["runs"]]
+    runs_block = table(["run", "init seed", "order seed", "split seed", "status",
+                        f"best validation {monitor}", "best step", "test accuracy",
+                        "test macro-F1"], rows, caption="runs of the study")
+    if val and val["n"] >= 1:
+        evp = val["evp"]
+        evp_blocks = [
+            png_block(evp_png, evp["n"], evp["mean"], evp["std"], values=val["values"],
+                      metric=monitor, alt="expected validation performance curve"),
+            table(["runs n", "expected best", "std"],
+                  [[k, m, s] for k, m, s in zip(evp["n"], evp["mean"], evp["std"])]),
+            note("expected best validation score of n runs drawn from these (unbiased "
+                 "order-statistics estimator of Dodge et al. 2019); n = 1 is the mean"),
+        ]
+        series = {f"validation {monitor}": val["values"]}
+        if test:
+            series["test"] = test["values"]
+        score_blocks = [png_block(scores_png, series, alt="scores per run")]
+    else:
+        evp_blocks = [missing("no run finished with a validation score")]
+        score_blocks = [missing("no scores")]
+    sections = [
+        {"id": "summary", "title": "Summary", "blocks": summary_blocks},
+        {"id": "runs", "title": "Runs", "blocks": [runs_block]},
+        {"id": "evp", "title": "Expected validation performance", "blocks": evp_blocks},
+        {"id": "scores", "title": "Scores", "blocks": score_blocks},
+    ]
+    html = render_page(f"ftlab seed study: {data['name']}", sections,
+                       sources=[str(study_dir)])
+    out = study_dir / "seeds.html"
+    atomic_write_text(out, html)
+    return out
+
+
+def read_seed_study(study_dir: Path) -> dict[str, Any]:
+    """The ``seeds.json`` of a study directory (empty dict when absent)."""
+    import json
+
+    try:
+        return json.loads((Path(study_dir) / "seeds.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
