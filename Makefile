@@ -30,6 +30,9 @@ bench: $(STAMP)
 	$(PY) bench/train_throughput.py
 	$(PY) bench/predict.py
 	$(PY) bench/vs_hf_trainer.py
+	$(PY) bench/transforms.py
+	$(PY) bench/robustness_sst2.py
+	$(PY) bench/tuning.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis

@@ -115,3 +115,15 @@ def test_scientific_design_tunes_nuisance_per_value(tmp_path):
     html = (result.study_dir / "report.html").read_text(encoding="utf-8")
     assert "best of each scientific value" in html
     assert "[train.optimizer=adam]" in html and "[train.optimizer=sgd]" in html
+
+
+def test_cross_validation_as_the_objective(tmp_path):
+    raw = tiny_raw(tmp_path, epochs=1)
+    raw["eval"]["cv_folds"] = 2
+    cfg = parse_config(raw)
+    result = run_study(cfg, parse_space(LR_SPACE), trials=1, sampler="random", pruner="none")
+    (trial,) = result.trials
+    assert trial["state"] == "COMPLETE" and trial["epochs_trained"] == 2  # 2 folds x 1 epoch
+    cv = json.loads((Path(trial["run_dir"]) / "cv.json").read_text())
+    assert trial["value"] == pytest.approx(cv["mean"])
+    assert len(cv["folds"]) == 2

@@ -81,6 +81,23 @@ def trial_config(base: RunConfig, values: Mapping[str, Any], *, output_dir: Path
     return parse_config(raw, origin=origin)
 
 
+def _cross_validated(trial: Any, config: RunConfig, name: str) -> float:
+    """A trial scored by K-fold cross-validation (``eval.cv_folds``): the mean of the folds'
+    best validation metric; the spread and the fold runs are kept in the trial's attributes.
+
+    The folds run one after another inside the trial; pruning is not applied to them (the
+    pruner sees no intermediate values), so a CV study spends its full budget per trial.
+    """
+    from ftlab.runs import cross_validate
+
+    result = cross_validate(config, name=name)
+    trial.set_user_attr("run_dir", str(result["study_dir"]))
+    trial.set_user_attr("cv", {k: result[k] for k in ("mean", "std", "min", "max")})
+    trial.set_user_attr("epochs_trained", float(config.train.epochs * len(result["folds"])))
+    trial.set_user_attr("evaluations", len(result["folds"]))
+    return float(result["mean"])
+
+
 def make_objective(
     base: RunConfig,
     space: SearchSpace,
@@ -126,6 +143,8 @@ def make_objective(
         name = f"{run_prefix}trial-{trial.number:04d}"
         config = trial_config(base, values, output_dir=study_dir,
                               origin=f"trial {trial.number} of study {study_name}")
+        if config.eval.cv_folds and config.eval.cv_folds >= 2 and config.eval.cv_fold is None:
+            return _cross_validated(trial, config, name)
         observer = PruningObserver(trial, monitor)
         run_tags = {"study": study_name, "trial": trial.number, **(tags or {})}
         try:
