@@ -67,15 +67,15 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
         load_config(bad)
 
 
-def _tiny_sst2_files(tmp: Path) -> dict[str, str]:
-    """Stand-ins for ../shared/data/sst2 (tests never read ../shared)."""
+def _tiny_sst2_files(tmp: Path, splits=("train", "validation")) -> dict[str, str]:
+    """Stand-ins for ../shared/data/sst2 (tests never read ../shared), one per split."""
     import gzip
     import json
 
     rows = [{"text": f"{w} movie number {i}", "label": int(w == "good")}
             for i in range(60) for w in ("good", "bad")]
     out = {}
-    for split in ("train", "validation"):
+    for split in splits:
         path = tmp / f"{split}.jsonl.gz"
         with gzip.open(path, "wt", encoding="utf-8") as fh:
             fh.writelines(json.dumps(r) + "\n" for r in rows)
@@ -105,7 +105,7 @@ def test_shipped_config_dry_runs(path: Path, tmp_path: Path) -> None:
     if reason:
         pytest.skip(f"offline test machine: {reason} (the config itself validates above)")
     if cfg.data.files:  # local files that live outside the repo: use a tiny stand-in
-        files = _tiny_sst2_files(tmp_path)
+        files = _tiny_sst2_files(tmp_path, tuple(cfg.data.files))
         overrides += [f"data.files.{k}={v}" for k, v in files.items()]
     info = dry_run(load_config(path, overrides))
     assert info["data_errors"] == 0

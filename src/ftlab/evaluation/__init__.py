@@ -28,7 +28,7 @@ from ftlab.evaluation._doctor import (
 from ftlab.evaluation._errors import error_analysis, slice_metrics
 from ftlab.evaluation._evaluate import REPORT_KEYS, check_labels_known, evaluate_predictions
 from ftlab.evaluation._metrics import MAX_CURVE_POINTS, classification_metrics, majority_baseline
-from ftlab.evaluation._report import render_page, render_report, write_report
+from ftlab.evaluation._report import render_page, render_report, report_figures, write_report
 from ftlab.evaluation._threshold import ThresholdMetric, threshold_summary, tune_threshold
 
 __all__ = [
@@ -64,5 +64,6 @@ __all__ = [
     # HTML report (_report)
     "render_page",
     "render_report",
+    "report_figures",
     "write_report",
 ]

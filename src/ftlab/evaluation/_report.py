@@ -31,7 +31,8 @@ from ftlab.evaluation._report_blocks import (
 )
 from ftlab.evaluation._report_sections import run_sections, summary_section
 
-__all__ = ["write_report", "render_report", "render_page", "SECTION_IDS", "COMPARISON_SECTION_ID"]
+__all__ = ["write_report", "render_report", "render_page", "report_figures", "SECTION_IDS",
+           "COMPARISON_SECTION_ID"]
 
 _TEMPLATE_DIR = Path(__file__).parent / "templates"
 _TEMPLATE = "report.html.j2"
@@ -145,6 +146,28 @@ def render_report(run_dirs: Sequence[Path]) -> str:
             summary_section(r, section_id=f"summary-{k}", title=f"Run {k}: {name}")
             for k, (name, r) in enumerate(zip(names, runs), start=1)]
     return render_page(title, sections, sources=[str(d) for d in dirs])
+
+
+def report_figures(run_dir: Path | str) -> dict[str, bytes]:
+    """The report's figures of one run as PNG bytes, keyed by their description (for notebooks:
+    ``IPython.display.Image(data=png)``).
+
+    Args:
+        run_dir: a run directory.
+
+    Returns:
+        ``{alt text: PNG bytes}`` in page order (learning curves, confusion matrix, ROC/PR,
+        reliability diagram, robustness chart when present).
+    """
+    import base64
+
+    out: dict[str, bytes] = {}
+    for section in run_sections(load_run(Path(run_dir))):
+        for block in section["blocks"]:
+            if block.get("kind") == "img":
+                src = str(block["src"]).split(",", 1)[1]
+                out[str(block.get("alt") or section["id"])] = base64.b64decode(src)
+    return out
 
 
 def render_page(title: str, sections: Sequence[Section], *, sources: Sequence[str]) -> str:

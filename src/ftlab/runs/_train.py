@@ -91,14 +91,22 @@ def resume_run(
     overrides: list[str] | None = None,
     stop_after: int | None = None,
     console: Any = None,
+    observers: Sequence[Any] = (),
+    retune: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Continue a run from its last checkpoint with its own resolved config.
 
     Overrides are allowed only for fields that do not change what was trained so far
     (e.g. ``train.epochs``, ``train.max_steps``, ``train.log_every``).
 
+    ``observers`` are appended after the built-in ones, as in :func:`train_run`. ``retune``
+    (for tuners such as population-based training, not a user option) sets new values of the
+    hyperparameters that may change mid-run (``ftlab.runs._retune.RETUNABLE``: lr, weight decay,
+    momentum, clip norm, dropout); the restored optimizer and scheduler take the new values.
+
     Raises:
         CheckpointError: the directory has no config or no checkpoint to resume from.
+        ConfigError: an override or a retune key that may not change when resuming.
     """
     run_dir = Path(run_dir)
     cfg_file = run_dir / "config.yaml"
@@ -117,11 +125,18 @@ def resume_run(
                               f"run); allowed: {', '.join(allowed)}")
         config = parse_config(apply_overrides(config.model_dump(mode="json"), overrides))
         (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
-    return _run(config, run_dir, resume=True, stop_after=stop_after, console=console)
+    if retune:
+        from ftlab.runs._retune import retuned_config
+
+        config = retuned_config(config, retune, origin=f"{run_dir}: retune")
+        (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
+    return _run(config, run_dir, resume=True, stop_after=stop_after, console=console,
+                extra_observers=observers, retune=bool(retune))
 
 
 def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | None,
-         console: Any, extra_observers: Sequence[Any] = ()) -> dict[str, Any]:
+         console: Any, extra_observers: Sequence[Any] = (), retune: bool = False,
+         ) -> dict[str, Any]:
     from ftlab.batching import class_weights
     from ftlab.models import classification_loss, count_parameters, probabilities
     from ftlab.training import (
@@ -181,6 +196,10 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     steps_per_epoch = math.ceil(len(train_loader) / config.train.grad_accum)
     total_steps = config.train.max_steps or steps_per_epoch * config.train.epochs
     optimizer, scheduler = build_optimization(model, config.train, total_steps=total_steps)
+    if retune:  # records the new values now; re-applies them after fit() restores the checkpoint
+        from ftlab.runs._retune import RetuneOptimizer
+
+        extra_observers = [*extra_observers, RetuneOptimizer(optimizer, scheduler)]
 
     # ---- observers: tracking, progress, early stopping, checkpoints
     hparams = _hparams(config)

@@ -10,6 +10,7 @@ storage (SQLite by default) so that studies resume and several workers share one
 
 from ftlab.tuning._advice import boundary_warnings, refine_space
 from ftlab.tuning._objective import PruningObserver, make_objective, trial_config
+from ftlab.tuning._ray import run_ray_study  # imports ray only when a study runs
 from ftlab.tuning._space import Param, SearchSpace, dump_space, is_lr_like, load_space, parse_space
 from ftlab.tuning._study import (
     PRUNERS,
@@ -39,6 +40,7 @@ __all__ = [
     "optimize_study",
     "parse_space",
     "refine_space",
+    "run_ray_study",
     "run_study",
     "summarize_study",
     "trial_config",
