@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import pytest
@@ -16,21 +15,10 @@ from ftlab.errors import ConfigError
 from ftlab.runs import seed_study, study_configs
 from ftlab.testing import check_report
 
-POS = ["great", "wonderful", "superb", "lovely", "brilliant"]
-NEG = ["awful", "terrible", "boring", "dreadful", "weak"]
-FILL = ["the", "movie", "story", "cast", "was", "and", "really", "quite", "plot", "film"]
-
+from _tiny_data import write_sentiment_jsonl
 
 def _data(path: Path, n: int = 100) -> Path:
-    rng = random.Random(0)
-    rows = []
-    for i in range(n):
-        label = i % 2
-        words = rng.sample(FILL, 4) + rng.sample(POS if label else NEG, 2)
-        rng.shuffle(words)
-        rows.append({"text": " ".join(words) + f" {i}", "label": "pos" if label else "neg"})
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
+    return write_sentiment_jsonl(path, n)
 
 
 def _config(tmp: Path, **train):

@@ -613,6 +613,31 @@ def _parse_value(text: str) -> Any:
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
+def read_yaml(path: Path, *, what: str = "file") -> Any:
+    """``yaml.safe_load`` of a file; a syntax error or unreadable file becomes a ConfigError
+    naming the file, line and column (configs, search spaces and suites share it)."""
+    try:
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}: YAML syntax error{where}: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the {what} ({exc})") from None
+
+
+def get_dotted(mapping: Any, dotted: str) -> Any:
+    """``mapping["a"]["b"]`` for ``"a.b"``; ``None`` where a level is missing or not a mapping."""
+    from collections.abc import Mapping
+
+    node: Any = mapping
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node
+
+
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> RunConfig:
     """Read a YAML config (or the defaults when ``path`` is None), apply overrides, validate.
 
@@ -626,12 +651,7 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
         origin = str(p)
         if not p.is_file():
             raise ConfigError(f"config file not found: {p} (pass a YAML file, e.g. configs/quickstart.yaml)")
-        try:
-            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            raise ConfigError(f"{p}: YAML syntax error{where}: {exc}") from None
+        loaded = read_yaml(p)
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import random
 from pathlib import Path
 
 import pytest
 
 from ftlab.config import parse_config
 
-POS = ["great", "wonderful", "superb", "lovely", "brilliant"]
-NEG = ["awful", "terrible", "boring", "dreadful", "weak"]
-FILL = ["the", "movie", "story", "cast", "was", "and", "really", "quite", "plot", "film"]
+from _tiny_data import write_sentiment_jsonl
 
 
 def write_data(path: Path, n: int = 80) -> Path:
-    rng = random.Random(0)
-    rows = []
-    for i in range(n):
-        label = i % 2
-        words = rng.sample(FILL, 3) + rng.sample(POS if label else NEG, 2)
-        rng.shuffle(words)
-        rows.append({"text": " ".join(words), "label": "pos" if label else "neg"})
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
+    return write_sentiment_jsonl(path, n, fill=3, numbered=False)
 
 
 def tiny_raw(tmp: Path, epochs: int = 3) -> dict:

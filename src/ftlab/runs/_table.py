@@ -33,12 +33,9 @@ RUN_COLUMNS: dict[str, str] = {
 
 
 def _get(summary: dict[str, Any], dotted: str) -> Any:
-    node: Any = summary
-    for part in dotted.split("."):
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    return node
+    from ftlab.config import get_dotted
+
+    return get_dotted(summary, dotted)
 
 
 def _pid_alive(pid: Any) -> bool:

@@ -219,12 +219,9 @@ def _unhashable(value: Any) -> Any:
 
 
 def _lookup(raw: Mapping[str, Any], dotted: str) -> Any:
-    node: Any = raw
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(part)
-    return node
+    from ftlab.config import get_dotted
+
+    return get_dotted(raw, dotted)
 
 
 def _num(value: Any) -> Any:
@@ -256,13 +253,9 @@ def load_space(path: str | Path, *, config: RunConfig | None = None) -> SearchSp
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"search space file not found: {p} (see configs/spaces/ for examples)")
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{p}: YAML syntax error{where}: {exc}") from None
-    return parse_space(raw, origin=str(p), config=config)
+    from ftlab.config import read_yaml
+
+    return parse_space(read_yaml(p, what="search space"), origin=str(p), config=config)
 
 
 def dump_space(space: SearchSpace, path: str | Path) -> Path:

@@ -88,15 +88,10 @@ def load_suite(spec: str | Path | Suite) -> Suite:
 
 
 def _load_file(path: Path, *, origin: str, default_name: str) -> Suite:
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}: YAML syntax error{where}: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the suite file ({exc})") from None
+    from ftlab.config import read_yaml
+
+    raw = read_yaml(path, what="suite file")
+    text = path.read_text(encoding="utf-8")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: a suite file is a mapping with labels and tests, got "
                           f"{type(raw).__name__} {_DOC}")
