@@ -639,6 +639,9 @@ def find_batch_size_cmd(
         help="Memory budget for one step, e.g. 8GB (CPU default: 50% of available memory; "
              "CUDA default: the out-of-memory error).")] = None,
     margin: Annotated[float, typer.Option(help="Safety margin off the size found.")] = 0.1,
+    precision: Annotated[float, typer.Option(
+        help="Stop bisecting within this share of the limit (0 = exact; each probe of a large "
+             "batch costs seconds on CPU).")] = 0.01,
     target_batch: Annotated[Optional[int], typer.Option(
         help="Effective batch to reach with gradient accumulation (tokens with --tokens).")] = None,
     device: Annotated[Optional[str], typer.Option(help="cpu or cuda (default: train.device).")] = None,
@@ -652,7 +655,8 @@ def find_batch_size_cmd(
     if in_place and not write:
         raise FtlabError("--in-place goes with --write (ftlab find-batch-size CONFIG --write --in-place)")
     result = find_batch_size(load_config(config, set_ or []), tokens=tokens, max_memory=max_memory,
-                             margin=margin, target_batch=target_batch, device=device)
+                             margin=margin, target_batch=target_batch, device=device,
+                             precision=precision)
     console.print(result.format(), markup=False, highlight=False)
     if write:
         _write_values(config, result.config_values, suffix=".batch.yaml", in_place=in_place,

@@ -170,3 +170,11 @@ def test_write_config_values_in_place_and_flow_style_fallback(tmp_path):
     assert written.batching.max_tokens == 300 and written.batching.batch_size == 12
     with pytest.raises(ConfigError, match="batch_size"):
         write_config_values(path, {"batching.batch_size": 0}, out=tmp_path / "bad.yaml")
+
+
+def test_relative_precision_stops_early_but_still_fits():
+    limit = 1000
+    exact, probes_exact = largest_fitting(lambda n: (n <= limit, None), high=10_000)
+    rough, probes_rough = largest_fitting(lambda n: (n <= limit, None), high=10_000, rel_tol=0.02)
+    assert exact == limit and rough <= limit and rough >= limit * 0.98
+    assert len(probes_rough) < len(probes_exact)

@@ -38,7 +38,8 @@ class ProbeRecord:
     peak_bytes: int | None
 
 
-def largest_fitting(fits: Probe, *, high: int, low: int = 1) -> tuple[int, list[ProbeRecord]]:
+def largest_fitting(fits: Probe, *, high: int, low: int = 1,
+                    rel_tol: float = 0.0) -> tuple[int, list[ProbeRecord]]:
     """The largest ``n`` in ``[low, high]`` with ``fits(n)`` true, for a monotone ``fits``.
 
     Doubles from ``low`` until a size fails (or ``high`` fits), then bisects between the last
@@ -48,6 +49,9 @@ def largest_fitting(fits: Probe, *, high: int, low: int = 1) -> tuple[int, list[
         fits: ``fits(n) -> (fits, peak_bytes)``; must be monotone (fits at n => fits below n).
         high: the largest size worth trying (e.g. the number of training examples).
         low: the smallest size (>= 1).
+        rel_tol: stop bisecting once the first failing size is within ``rel_tol`` of the
+            largest fitting one (0: exact; the answer then fits but may be up to that share
+            below the true limit).
 
     Returns:
         ``(largest, probes)``; ``largest`` is 0 when even ``low`` does not fit.
@@ -76,7 +80,9 @@ def largest_fitting(fits: Probe, *, high: int, low: int = 1) -> tuple[int, list[
             break
     if bad is None:
         return good, probes
-    while bad - good > 1:
+    # stop once the bracket is within rel_tol of the answer: on CPU every probe of a large
+    # batch costs seconds, and the safety margin dwarfs the last few examples anyway
+    while bad - good > max(1, int(rel_tol * good)):
         mid = (good + bad) // 2
         if check(mid):
             good = mid
@@ -274,6 +280,7 @@ def find_batch_size(
     device: str | None = None,
     max_size: int | None = None,
     probe: Probe | None = None,
+    precision: float = 0.0,
 ) -> BatchSizeResult:
     """Find the largest batch size (or token budget) whose training step fits in memory.
 
@@ -295,6 +302,8 @@ def find_batch_size(
         max_size: largest number of examples to try (default: the training split).
         probe: ``probe(k) -> (fits, peak_bytes)`` replacing the measurement (tests, other
             accelerators); ``max_memory`` is then ignored.
+        precision: stop the bisection once within this share of the limit (0: exact; the
+            CLI uses 0.01).
 
     Returns:
         A :class:`BatchSizeResult`.
@@ -333,7 +342,7 @@ def find_batch_size(
                          f"({format_bytes(budget)}); set it with --max-memory")
         probe = _measuring_probe(pieces, budget, method)
     try:
-        k, probes = largest_fitting(probe, high=high)
+        k, probes = largest_fitting(probe, high=high, rel_tol=precision)
     finally:
         set_rng_state(saved_rng)
     if k == 0:
