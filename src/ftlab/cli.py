@@ -546,6 +546,12 @@ def tune(
     scheduler: Annotated[str, typer.Option(help="With --backend ray: pbt or asha.")] = "pbt",
     cpus: Annotated[Optional[int], typer.Option(help="With --backend ray: CPUs for Ray (one "
                                                 "per trial; default: all).")] = None,
+    address: Annotated[Optional[str], typer.Option(
+        help="With --backend ray: an existing Ray cluster (auto, ray://host:10001, host:6379); "
+             "default: start a local one.")] = None,
+    storage_path: Annotated[Optional[str], typer.Option(
+        help="With --backend ray: Ray Tune's storage_path for experiment state and checkpoints "
+             "(default: the study directory; on a cluster: shared storage, e.g. NFS or s3://).")] = None,
 ) -> None:
     """Search hyperparameters with Optuna (or Ray Tune: --backend ray); every trial is an
     ordinary run."""
@@ -572,7 +578,8 @@ def tune(
         from ftlab.tuning._ray import run_ray_study
 
         result = run_ray_study(cfg, spc, scheduler=scheduler, trials=trials or 4, name=name,  # type: ignore[arg-type]
-                               cpus=cpus, config_path=config, console=console)
+                               cpus=cpus, config_path=config, console=console,
+                               address=address, storage_path=storage_path)
         console.print(format_study(result), markup=False, highlight=False)
         return
     result = run_study(cfg, spc, name=name, sampler=sampler, pruner=pruner, trials=trials,

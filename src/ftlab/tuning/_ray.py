@@ -75,12 +75,14 @@ _PURPOSE = "ftlab tune --backend ray"
 
 
 @contextlib.contextmanager
-def ray_session(cpus: int | None = None) -> Iterator[None]:
+def ray_session(cpus: int | None = None, address: str | None = None) -> Iterator[None]:
     """A local Ray instance sized for small machines, shut down (and its temp dir removed) on
     exit; reuses an instance that is already running (and leaves it running).
 
     Args:
-        cpus: CPUs Ray may use (default: all); one trial uses one.
+        cpus: CPUs Ray may use (default: all); one trial uses one. Ignored with ``address``.
+        address: an existing Ray cluster to connect to (``"auto"``, ``"ray://host:10001"``,
+            ``"host:6379"``); it is left running on exit. None: start a local instance.
 
     Raises:
         MissingDependencyError: ray is not installed (``pip install 'ftlab[ray]'``).
@@ -89,6 +91,14 @@ def ray_session(cpus: int | None = None) -> Iterator[None]:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if ray.is_initialized():
         yield
+        return
+    if address:
+        ray.init(address=address, log_to_driver=False, ignore_reinit_error=True,
+                 configure_logging=False)
+        try:
+            yield
+        finally:
+            ray.shutdown()  # disconnects this driver; the cluster keeps running
         return
     # a short path: Ray's Unix sockets live under it (108-character limit)
     tmp = tempfile.mkdtemp(prefix="ftray-", dir="/tmp" if os.path.isdir("/tmp") else None)
@@ -320,6 +330,8 @@ def run_ray_study(
     initial_points: list[dict[str, Any]] | None = None,
     config_path: str | Path | None = None,
     console: Any = None,
+    address: str | None = None,
+    storage_path: str | None = None,
 ) -> Any:
     """Tune ``config`` over ``space`` with Ray Tune's PBT or ASHA; every trial an ftlab run.
 
@@ -339,6 +351,10 @@ def run_ray_study(
         initial_points: values for the first trials (dotted keys); the rest are sampled.
         config_path: the config file shown in the retrain command.
         console: a rich console for progress lines (None: quiet).
+        address: an existing Ray cluster (``ray.init(address=...)``); None: a local instance.
+        storage_path: Ray Tune's ``RunConfig(storage_path=...)``: where Ray keeps the
+            experiment state and trial checkpoints (default: the study directory). On a
+            cluster it must be storage every node reaches (NFS path, ``s3://...``).
 
     Returns:
         The :class:`ftlab.tuning.StudyResult` (also written as ``study.json``, schema above).
@@ -383,12 +399,12 @@ def run_ray_study(
             search_alg=BasicVariantGenerator(points_to_evaluate=initial_points or None,
                                              random_state=config.seed)),
         run_config=tune.RunConfig(
-            name="ray", storage_path=str(study_dir), verbose=0,
+            name="ray", storage_path=storage_path or str(study_dir), verbose=0,
             checkpoint_config=tune.CheckpointConfig(num_to_keep=keep_checkpoints)),
     )
     say(f"ray {scheduler} study {name}: {trials} trials, {config.train.epochs} epochs each; "
         f"{study_dir}")
-    with ray_session(cpus):
+    with ray_session(cpus, address=address):
         grid = tuner.fit()
     from ftlab.tuning._ray_summary import summarize_ray_study
 

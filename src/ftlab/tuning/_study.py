@@ -43,6 +43,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,9 +121,42 @@ def _storage(url: str) -> Any:
     if url.startswith("sqlite"):
         # several processes on one SQLite file: wait for locks instead of failing at once
         kwargs: dict[str, Any] = {"connect_args": {"timeout": 120}}
-    else:
-        kwargs = {"pool_pre_ping": True}
-    return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+        return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+    # a server (PostgreSQL, MySQL): workers may run on several machines, so a dead worker is
+    # found by its missing heartbeat (not by pid): its RUNNING trial becomes FAIL once no
+    # heartbeat came for the grace period; Optuna checks before each trial (and _prepare)
+    interval = int(os.environ.get("FTLAB_TUNE_HEARTBEAT", "30"))
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    for attempt in range(6):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True},
+                                              heartbeat_interval=interval,
+                                              grace_period=4 * interval,
+                                              failed_trial_callback=_mark_stale)
+        except (IntegrityError, ProgrammingError):
+            # workers starting together on an empty database race to create Optuna's tables
+            # (a duplicate-table error for all but one): the tables exist now, try again
+            if attempt == 5:
+                raise
+            time.sleep(0.2 + 0.3 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _mark_stale(study: Any, trial: Any) -> None:
+    """Optuna's failed_trial_callback: a trial whose worker stopped beating is FAIL (set by
+    Optuna). A finished trial takes no attributes, so the reason goes into the study's system
+    attrs (``ftlab_stale:<number>``): the trial stays out of the budget like
+    :func:`_fail_stale`'s and ``study.json`` shows the reason."""
+    reason = (f"worker {trial.user_attrs.get('pid')} on {trial.user_attrs.get('host')} sent no "
+              f"heartbeat (killed, interrupted or lost its connection); marked FAIL")
+    study._storage.set_study_system_attr(study._study_id, f"ftlab_stale:{trial.number}", reason)
+
+
+def _stale_numbers(study: Any) -> dict[int, str]:
+    """Trials failed for a missing heartbeat -> reason (see :func:`_mark_stale`)."""
+    attrs = study._storage.get_study_system_attrs(study._study_id)
+    return {int(k.split(":", 1)[1]): v for k, v in attrs.items() if k.startswith("ftlab_stale:")}
 
 
 def _sampler(kind: Any, space: SearchSpace, seed: int) -> Any:
@@ -185,10 +219,11 @@ class _AskLock:
             self._fd = None
 
 
-def _counted(trials: list[Any]) -> int:
+def _counted(trials: list[Any], stale: Any = ()) -> int:
     # enqueued (WAITING) trials are still to run; trials marked FAIL because their process
-    # died do not use up the budget
-    return sum(1 for t in trials if t.state.name != "WAITING" and not t.user_attrs.get("stale"))
+    # died (pid gone, or no heartbeat: ``stale`` numbers) do not use up the budget
+    return sum(1 for t in trials if t.state.name != "WAITING" and not t.user_attrs.get("stale")
+               and t.number not in stale)
 
 
 def _fail_stale(storage: Any, study: Any, say: Any) -> None:
@@ -261,7 +296,7 @@ def optimize_study(
         while deadline is None or time.monotonic() < deadline:
             lock.acquire()
             try:
-                if _counted(study.get_trials(deepcopy=False)) >= trials:
+                if _counted(study.get_trials(deepcopy=False), _stale_numbers(study)) >= trials:
                     break
                 if sampler == "grid" and smp.is_exhausted(study):
                     break
@@ -382,6 +417,10 @@ def _prepare(config: RunConfig, space: SearchSpace, name: str, url: str, say: An
             raise ConfigError(f"study {group.optuna_name!r} in {url} was created to {study.direction.name.lower()} "
                               f"but eval.monitor {config.eval.monitor!r} needs {direction}; use another --name")
         _fail_stale(rdb, study, say)
+        if getattr(rdb, "heartbeat_interval", None):  # a server URL (see _storage)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)
 
 
 def _run_workers(study_dir: Path, *, name: str, url: str, sampler: str, pruner: str, trials: int,
@@ -440,7 +479,9 @@ def summarize_study(config: RunConfig, space: SearchSpace, *, name: str, storage
     with _quiet_optuna():
         for group in _groups(space, name):
             study = optuna.load_study(study_name=group.optuna_name, storage=rdb)
-            g_rows = [_trial_row(group, t) for t in study.get_trials(deepcopy=False)]
+            stale = _stale_numbers(study)
+            g_rows = [_trial_row(group, t, stale.get(t.number))
+                      for t in study.get_trials(deepcopy=False)]
             rows += g_rows
             done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
             g_best = None
@@ -498,13 +539,14 @@ def _yaml_value(v: Any) -> str:
     return yaml.safe_dump(v, default_flow_style=True).strip().removesuffix("\n...").strip()
 
 
-def _trial_row(group: _Group, t: Any) -> dict[str, Any]:
+def _trial_row(group: _Group, t: Any, stale_reason: str | None = None) -> dict[str, Any]:
     return {
         "optuna_study": group.optuna_name, "scientific": group.values, "number": t.number,
         "state": t.state.name, "params": t.user_attrs.get("params", t.params), "value": t.value,
         "epochs_trained": float(t.user_attrs.get("epochs_trained", 0.0)),
         "evaluations": int(t.user_attrs.get("evaluations", 0)),
-        "run_dir": t.user_attrs.get("run_dir"), "fail_reason": t.system_attrs.get("fail_reason"),
+        "run_dir": t.user_attrs.get("run_dir"),
+        "fail_reason": t.system_attrs.get("fail_reason") or stale_reason,
     }
 
 
