@@ -589,14 +589,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
         parts = [p for p in key.strip().split(".") if p]
         if not parts:
             raise ConfigError(f"override {item!r} has an empty key")
-        node = raw
-        for part in parts[:-1]:
-            nxt = node.get(part)
-            if not isinstance(nxt, dict):
-                nxt = {}
-                node[part] = nxt
-            node = nxt
-        node[parts[-1]] = _parse_value(value)
+        set_dotted(raw, ".".join(parts), _parse_value(value))
     return raw
 
 
@@ -617,13 +610,20 @@ def read_yaml(path: Path, *, what: str = "file") -> Any:
     """``yaml.safe_load`` of a file; a syntax error or unreadable file becomes a ConfigError
     naming the file, line and column (configs, search spaces and suites share it)."""
     try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the {what} ({exc})") from None
+    return parse_yaml(text, origin=path)
+
+
+def parse_yaml(text: str, *, origin: str | Path) -> Any:
+    """``yaml.safe_load`` of text read from ``origin``; a syntax error names its line and column."""
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}: YAML syntax error{where}: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the {what} ({exc})") from None
+        raise ConfigError(f"{origin}: YAML syntax error{where}: {exc}") from None
 
 
 def get_dotted(mapping: Any, dotted: str) -> Any:
@@ -636,6 +636,19 @@ def get_dotted(mapping: Any, dotted: str) -> Any:
             return None
         node = node.get(part)
     return node
+
+
+def set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``raw[a][b][c] = value`` for ``dotted = "a.b.c"`` (creating sections as needed)."""
+    parts = dotted.split(".")
+    node = raw
+    for part in parts[:-1]:
+        nxt = node.get(part)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            node[part] = nxt
+        node = nxt
+    node[parts[-1]] = value
 
 
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> RunConfig:

@@ -37,7 +37,7 @@ def retuned_config(config: RunConfig, values: Mapping[str, Any], *, origin: str)
     Raises:
         ConfigError: a key is not in :data:`RETUNABLE`, or the new config is invalid.
     """
-    from ftlab.tuning._space import set_dotted
+    from ftlab.config import set_dotted
 
     bad = sorted(k for k in values if k not in RETUNABLE)
     if bad:

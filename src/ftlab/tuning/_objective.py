@@ -9,10 +9,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ftlab.config import RunConfig, parse_config
+from ftlab.config import RunConfig, parse_config, set_dotted
 from ftlab.errors import TrainingError
 from ftlab.training import EvalEnd, StopRequest, TrainEnd, TrainStart
-from ftlab.tuning._space import SearchSpace, set_dotted
+from ftlab.tuning._space import SearchSpace
 
 __all__ = ["PruningObserver", "make_objective", "trial_config"]
 

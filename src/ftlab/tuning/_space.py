@@ -31,7 +31,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel
 
-from ftlab.config import BowConfig, RnnConfig, RunConfig, TransformerConfig, parse_config
+from ftlab.config import (
+    BowConfig,
+    RnnConfig,
+    RunConfig,
+    TransformerConfig,
+    parse_config,
+    set_dotted,
+)
 from ftlab.errors import ConfigError
 
 __all__ = ["Param", "SearchSpace", "load_space", "parse_space", "dump_space", "is_lr_like"]
@@ -491,19 +498,6 @@ def _check_values(param: Param, values: list[Any], problems: list[str], base: Ru
                 problems.append(f"params.{param.name}: value {value!r} is not valid for the config: "
                                 + "; ".join(lines))
                 return
-
-
-def set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
-    """Set ``raw[a][b][c] = value`` for ``dotted = "a.b.c"`` (creating sections as needed)."""
-    parts = dotted.split(".")
-    node = raw
-    for part in parts[:-1]:
-        nxt = node.get(part)
-        if not isinstance(nxt, dict):
-            nxt = {}
-            node[part] = nxt
-        node = nxt
-    node[parts[-1]] = value
 
 
 def log_position(param: Param, value: float) -> float:

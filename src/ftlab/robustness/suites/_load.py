@@ -88,10 +88,13 @@ def load_suite(spec: str | Path | Suite) -> Suite:
 
 
 def _load_file(path: Path, *, origin: str, default_name: str) -> Suite:
-    from ftlab.config import read_yaml
+    from ftlab.config import parse_yaml
 
-    raw = read_yaml(path, what="suite file")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the suite file ({exc})") from None
+    raw = parse_yaml(text, origin=path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: a suite file is a mapping with labels and tests, got "
                           f"{type(raw).__name__} {_DOC}")
