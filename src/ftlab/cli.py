@@ -81,7 +81,11 @@ def train(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Load data, build the model, take one "
                                           "step; write nothing.")] = False,
 ) -> None:
-    """Train a classifier from a config; writes a complete run directory."""
+    """Train a classifier from a config; writes a complete run directory.
+
+    Under ``torchrun --nproc_per_node N -m ftlab train CONFIG`` it trains with
+    DistributedDataParallel (gloo on CPU, nccl on GPU); only rank 0 writes the run directory.
+    """
     from ftlab.config import load_config
     from ftlab.runs import dry_run as _dry_run
     from ftlab.runs import resume_run, train_run
@@ -104,13 +108,19 @@ def train(
             if stop_after:
                 raise FtlabError("--stop-after stops one run; with eval.cv_folds resume each "
                                  "fold's run directory instead (ftlab train --resume)")
+            from ftlab.training._distributed import torchrun_world_size
+
+            if torchrun_world_size() > 1:
+                raise FtlabError("eval.cv_folds is not supported under torchrun yet; train "
+                                 "each fold on its own (--set eval.cv_fold=K) or drop torchrun")
             from ftlab.runs import cross_validate, format_cv
 
             result = cross_validate(cfg, name=name, console=console)
             console.print(format_cv(result), markup=False, highlight=False)
             return
         summary = train_run(cfg, name=name, stop_after=stop_after, console=console)
-    _print_summary(summary)
+    if summary:  # under torchrun only rank 0 returns a summary
+        _print_summary(summary)
 
 
 @app.command()

@@ -77,10 +77,20 @@ def train_run(
 
     ``observers`` are appended after the built-in ones (e.g. a tuning pruner); ``tags`` are
     written to run.json (e.g. ``{"study": ..., "trial": ...}``, read by ``ftlab runs``).
+
+    Under ``torchrun`` (``WORLD_SIZE`` > 1) every rank joins the process group; rank 0 creates
+    the run directory and broadcasts its path, and only rank 0 writes into it. Other ranks
+    return an empty dict.
     """
-    run_dir = create_run_dir(config, name=name)
-    if tags:
-        update_summary(run_dir, tags=dict(tags))
+    from ftlab.training import _distributed as dist
+
+    dist.init_from_env(resolve_device(config.train.device))
+    run_dir = None
+    if dist.is_main():
+        run_dir = create_run_dir(config, name=name)
+        if tags:
+            update_summary(run_dir, tags=dict(tags))
+    run_dir = dist.broadcast_object(run_dir)
     return _run(config, run_dir, resume=False, stop_after=stop_after, console=console,
                 extra_observers=observers)
 
@@ -108,12 +118,16 @@ def resume_run(
         CheckpointError: the directory has no config or no checkpoint to resume from.
         ConfigError: an override or a retune key that may not change when resuming.
     """
+    from ftlab.training import _distributed as dist
+
     run_dir = Path(run_dir)
     cfg_file = run_dir / "config.yaml"
     if not cfg_file.is_file():
         raise CheckpointError(f"{run_dir} is not a run directory (no config.yaml); "
                               f"pass the directory ftlab train printed, e.g. runs/<name>")
     config = load_config(cfg_file)
+    dist.init_from_env(resolve_device(config.train.device))  # torchrun: every rank resumes
+    main = dist.is_main()
     if overrides:
         allowed = ("train.epochs", "train.max_steps", "train.log_every", "train.eval_every",
                    "train.trackers", "train.early_stopping.patience")
@@ -124,12 +138,14 @@ def resume_run(
             raise ConfigError(f"cannot change {bad} when resuming (the run must stay the same "
                               f"run); allowed: {', '.join(allowed)}")
         config = parse_config(apply_overrides(config.model_dump(mode="json"), overrides))
-        (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
+        if main:
+            (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
     if retune:
         from ftlab.runs._retune import retuned_config
 
         config = retuned_config(config, retune, origin=f"{run_dir}: retune")
-        (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
+        if main:
+            (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
     return _run(config, run_dir, resume=True, stop_after=stop_after, console=console,
                 extra_observers=observers, retune=bool(retune))
 
@@ -144,10 +160,14 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
         find_resume_checkpoint,
         load_checkpoint, run_validation, seed_everything, write_env_json,
     )
+    from ftlab.training import _distributed as dist
 
-    say = console.print if console is not None else (lambda *a, **k: None)
+    # torchrun: every rank trains on its shard; only rank 0 (main) prints and writes files
+    device = dist.init_from_env(resolve_device(config.train.device))
+    rank, world = dist.rank(), dist.world_size()
+    main = rank == 0
+    say = console.print if console is not None and main else (lambda *a, **k: None)
     started = time.time()
-    device = resolve_device(config.train.device)
     seed_everything(config.seed, deterministic=config.train.deterministic)
     encoder_dir = run_dir / "artifacts" / "encoder"
     ckpt_path = find_resume_checkpoint(run_dir) if resume else None
@@ -158,11 +178,12 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     # ---- data: load, check, clean, fit the encoder on train only, encode
     prepared = prepare_data(config, encoder_dir=encoder_dir if resume else None, augment=True)
     encoder, encoded = prepared.encoder, prepared.encoded
-    if not resume:
+    if not resume and main:
         encoder.save(encoder_dir)
-    if prepared.augmented:
+    if prepared.augmented and main:
         _record_augmentation(run_dir, prepared, say)
-    write_json_atomic(run_dir / "data_report.json", prepared.report.to_dict())
+    if main:
+        write_json_atomic(run_dir / "data_report.json", prepared.report.to_dict())
     num_classes = encoder.labels.num_classes
     for w in getattr(prepared.report, "warnings", []):
         say(f"[yellow]data warning:[/yellow] {w.message}", highlight=False)
@@ -170,7 +191,8 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     # ---- batching, model, loss, optimization
     pad_id = encoder.tokenizer.pad_id
     train_loader = build_train_loader(encoded["train"], config.batching,
-                                      seed=config.seed_for("order"), pad_id=pad_id)
+                                      seed=config.seed_for("order"), pad_id=pad_id,
+                                      rank=rank, world_size=world)
     val_loader = build_eval_loader(encoded["validation"], config.batching, pad_id=pad_id)
     text_pairs = any(e.pair_ids is not None for e in encoded["train"])
     # train.init_seed / train.order_seed give init and dropout separate streams (seed studies);
@@ -182,7 +204,13 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     if own_streams:
         seed_everything(config.seed_for("order"), deterministic=config.train.deterministic)
     model.to(device)
-    if coverage is not None:
+    train_model: Any = model
+    if world > 1:  # gradients all-reduced over ranks; `model` stays the unwrapped module
+        from torch.nn.parallel import DistributedDataParallel
+
+        train_model = DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None)
+    if coverage is not None and main:
         update_summary(run_dir, glove_coverage={
             "vocab_size": coverage.vocab_size, "found": coverage.found,
             "share_found": coverage.share_found, "missing_sample": list(coverage.missing_sample)})
@@ -196,10 +224,12 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     steps_per_epoch = math.ceil(len(train_loader) / config.train.grad_accum)
     total_steps = config.train.max_steps or steps_per_epoch * config.train.epochs
     optimizer, scheduler = build_optimization(model, config.train, total_steps=total_steps)
+    retuner: list[Any] = []
     if retune:  # records the new values now; re-applies them after fit() restores the checkpoint
         from ftlab.runs._retune import RetuneOptimizer
 
-        extra_observers = [*extra_observers, RetuneOptimizer(optimizer, scheduler)]
+        retuner = [RetuneOptimizer(optimizer, scheduler)]
+        extra_observers = [*extra_observers, *retuner]
 
     # ---- observers: tracking, progress, early stopping, checkpoints
     hparams = _hparams(config)
@@ -226,20 +256,24 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
         every_n_steps=ck.every_n_steps, every_epoch=ck.every_epoch,
         artifacts={"config.yaml": run_dir / "config.yaml", "encoder": encoder_dir},
     )
+    if not main:  # rank 0 holds the observers and checkpointer and broadcasts its decisions
+        observers, checkpointer = retuner, None
     if ckpt_path is not None:
         saved = load_checkpoint(ckpt_path).train_state
         say(f"resuming from {ckpt_path} (step {saved.step}, epoch {saved.epoch})")
-    else:
+    elif main:
         write_env_json(run_dir / "env.json", seed=config.seed, device=str(device))
     n_total, n_train = count_parameters(model)
-    update_summary(
-        run_dir, name=run_dir.name, path=str(run_dir), status="running", pid=os.getpid(),
-        model=config.model.family, dataset=config.data.source or "files", hparams=hparams,
-        seed=config.seed, parameters={"total": n_total, "trainable": n_train},
-        seeds={k: config.seed_for(k) for k in ("split", "init", "order")},
-        text_pairs=text_pairs, num_classes=num_classes,
-        **({} if resume else {"started": utc_now()}),
-    )
+    if main:
+        update_summary(
+            run_dir, name=run_dir.name, path=str(run_dir), status="running", pid=os.getpid(),
+            model=config.model.family, dataset=config.data.source or "files", hparams=hparams,
+            seed=config.seed, parameters={"total": n_total, "trainable": n_train},
+            seeds={k: config.seed_for(k) for k in ("split", "init", "order")},
+            text_pairs=text_pairs, num_classes=num_classes,
+            **({} if resume else {"started": utc_now()}),
+            **({"world_size": world} if world > 1 else {}),
+        )
     say(f"run directory: {run_dir}  ({n_trainable_fmt(n_train)} trainable parameters, "
         f"{len(encoded['train'])} train examples, device {device})")
 
@@ -247,20 +281,31 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
                                  probs_fn=probabilities, device=device)
     try:
         result = fit(
-            model, train_loader, loss_fn=loss_fn, optimizer=optimizer, scheduler=scheduler,
+            train_model, train_loader, loss_fn=loss_fn, optimizer=optimizer, scheduler=scheduler,
             epochs=config.train.epochs, max_steps=config.train.max_steps,
             grad_accum=config.train.grad_accum, clip_norm=config.train.clip_norm,
             precision=config.train.precision, device=device, evaluate=evaluate,
             eval_every=config.train.eval_every, monitor=monitor, mode=mode,
             restore_best=config.train.restore_best, observers=observers,
-            checkpointer=checkpointer, resume_from=ckpt_path, run_dir=run_dir, hparams=hparams,
+            checkpointer=checkpointer, resume_from=ckpt_path,
+            run_dir=run_dir if main else None, hparams=hparams,
         )
     except KeyboardInterrupt:
-        update_summary(run_dir, status="interrupted", stop_reason="KeyboardInterrupt")
+        if main:
+            update_summary(run_dir, status="interrupted", stop_reason="KeyboardInterrupt")
         raise
     except Exception as exc:
-        update_summary(run_dir, status="failed", stop_reason=f"{type(exc).__name__}: {exc}"[:2000])
+        if main:
+            update_summary(run_dir, status="failed",
+                           stop_reason=f"{type(exc).__name__}: {exc}"[:2000])
         raise
+    if world > 1:
+        # Training is over on every rank: leave the group together, then rank 0 evaluates,
+        # predicts and reports alone, as a single process (other ranks write nothing).
+        dist.barrier()
+        dist.teardown()
+        if not main:
+            return {}
     prior = float(read_summary(run_dir).get("duration_s") or 0.0) if resume else 0.0
     duration = prior + (time.time() - started)
     finished = not str(result.stop_reason).startswith("--stop-after")

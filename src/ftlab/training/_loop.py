@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +18,7 @@ from torch import nn
 from ftlab.batching import Batch, BatchSource
 from ftlab.errors import ConfigError, TrainingError
 from ftlab._atomic import atomic_write_json
+from ftlab.training import _distributed as dist
 from ftlab.training._checkpoint import Checkpointer, observer_states
 from ftlab.training._restore import load_checkpoint, restore
 from ftlab.training._events import (
@@ -65,8 +68,18 @@ def fit(
 ) -> TrainResult:
     """Train ``model``: forward, loss, backward, accumulate, clip, step, schedule, emit events.
 
+    Under ``torchrun`` pass the model wrapped in ``DistributedDataParallel``: every rank runs
+    this same loop on its shard of the batches; the loss normaliser, the logged loss and the
+    example/token counts are summed over ranks (so a step is the exact gradient of the global
+    window), gradients are synchronised only on the last micro-batch of a window
+    (``model.no_sync()`` before it), and rank 0's stop decisions and validation metrics are
+    broadcast so that every rank takes the same steps. Give observers and the checkpointer to
+    rank 0 only; every rank resumes from the same ``resume_from``.
+
     Args:
-        model: maps a Batch to logits ``(B, C)``; moved to ``device``.
+        model: maps a Batch to logits ``(B, C)``; moved to ``device``. May be a
+            ``DistributedDataParallel`` wrapper (checkpoints and ``evaluate`` get the inner
+            module).
         train: the resumable batch source; one epoch is ``len(train)`` micro-batches.
         loss_fn: ``loss_fn(logits, labels)`` -> the loss SUMMED over the examples of the batch
             (``fit`` divides by the examples of the whole accumulation window).
@@ -109,6 +122,9 @@ def fit(
     device = torch.device(device)
     amp_dtype = _autocast_dtype(precision, device)
     model.to(device)
+    ddp = isinstance(model, torch.nn.parallel.DistributedDataParallel)
+    core: nn.Module = model.module if ddp else model  # what checkpoints and evaluate() see
+    distributed, world = dist.is_distributed(), dist.world_size()
     params = [p for group in optimizer.param_groups for p in group["params"]]
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     steps_per_epoch = math.ceil(len(train) / grad_accum)
@@ -124,7 +140,12 @@ def fit(
     resumed_from: int | None = None
     if resume_from is not None:
         ckpt = load_checkpoint(resume_from)
-        state = restore(ckpt, model, optimizer, scheduler, train, scaler=scaler,
+        if distributed and ckpt.loader_state is not None and "rank" in ckpt.loader_state:
+            # rank 0 saved its sampler position; all ranks step in lockstep through equally
+            # long shards, so every rank is at that same position of its own shard
+            ckpt = dataclasses.replace(
+                ckpt, loader_state={**ckpt.loader_state, "rank": dist.rank()})
+        state = restore(ckpt, core, optimizer, scheduler, train, scaler=scaler,
                         observers=observers)
         resumed_from = state.step
         if checkpointer is not None:
@@ -143,6 +164,8 @@ def fit(
 
     stop = notify(observers, TrainStart(total_steps, steps_per_epoch, epochs, resumed_from,
                                         dict(hparams or {})))
+    if distributed:
+        stop = dist.broadcast_object(stop)
     reason = stop.reason if stop else None
     model.train()
     while reason is None and state.epoch < epochs and state.step < total_steps:
@@ -161,6 +184,14 @@ def fit(
                     f"epoch {state.epoch} but len() says {n_batches}; fix its __len__/__iter__"
                 )
             n_examples = sum(len(b) for b in window)  # the loss normaliser of the whole window
+            n_tokens = sum(b.n_tokens for b in window)
+            n_padded = sum(b.n_padded for b in window)
+            norm: float = n_examples
+            if distributed:  # the window is global: every rank's shard of it counts
+                n_examples, n_tokens, n_padded = (
+                    int(v) for v in dist.all_reduce_sum([n_examples, n_tokens, n_padded], device))
+                # DDP averages gradients over ranks, so world/n_global per rank gives sum/n_global
+                norm = n_examples / world
             if n_examples == 0:
                 raise TrainingError(
                     f"the accumulation window of step {state.step + 1} (epoch {state.epoch}) holds "
@@ -170,16 +201,21 @@ def fit(
 
             # 2. forward and backward per micro-batch; gradients add up over the window
             loss_sum = torch.zeros((), device=device)
-            for batch in window:
+            for i, batch in enumerate(window):
                 batch = batch.to(device, non_blocking=True)
-                with torch.autocast(device.type, dtype=amp_dtype, enabled=precision != "fp32"):
-                    logits = model(batch)  # (B, C)
-                loss = loss_fn(logits.float(), batch.labels)  # summed over the micro-batch
-                # divide by the WINDOW's examples, so k micro-batches of any sizes give exactly
-                # the gradient of one batch of their union
-                scaler.scale(loss / n_examples).backward()
+                # DDP: all-reduce the gradients once per window, on its last micro-batch
+                sync = nullcontext() if not ddp or i == len(window) - 1 else model.no_sync()
+                with sync:
+                    with torch.autocast(device.type, dtype=amp_dtype, enabled=precision != "fp32"):
+                        logits = model(batch)  # (B, C)
+                    loss = loss_fn(logits.float(), batch.labels)  # summed over the micro-batch
+                    # divide by the WINDOW's examples, so k micro-batches of any sizes give
+                    # exactly the gradient of one batch of their union
+                    scaler.scale(loss / norm).backward()
                 loss_sum += loss.detach()
             state.batches_in_epoch += len(window)
+            if distributed:
+                loss_sum = torch.tensor(dist.all_reduce_sum([float(loss_sum)], device)[0])
 
             # 3. unscale and measure the gradient (always, for logging and the guard)
             scaler.unscale_(optimizer)
@@ -207,15 +243,17 @@ def fit(
 
             state.step += 1
             state.examples_seen += n_examples
-            state.tokens_seen += sum(b.n_tokens for b in window)
+            state.tokens_seen += n_tokens
             state.record_grad_norm(grad_norm)
             state.last_good_lr = lr
             step_event = StepEnd(
                 step=state.step, epoch=state.epoch, loss=loss_value, lr=lr, grad_norm=grad_norm,
-                examples=n_examples, tokens=sum(b.n_tokens for b in window),
-                padded_tokens=sum(b.n_padded for b in window), seconds=time.perf_counter() - t0,
+                examples=n_examples, tokens=n_tokens,
+                padded_tokens=n_padded, seconds=time.perf_counter() - t0,
             )
             stop = notify(observers, step_event)
+            if distributed:  # rank 0 decides (it holds the observers)
+                stop = dist.broadcast_object(stop)
 
             # 6. evaluate (every N steps and/or at the epoch end), then close the epoch
             epoch_end = state.batches_in_epoch >= n_batches
@@ -225,13 +263,15 @@ def fit(
                 or (eval_each_epoch and epoch_end)
                 or (stop is not None and stop.final_eval)
             ):
-                metrics = _evaluate(model, evaluate, monitor, checkpointer)
+                metrics = _evaluate(core, evaluate, monitor, checkpointer)
+                if distributed:  # identical weights; rank 0's numbers make the decisions
+                    metrics = dist.broadcast_object(metrics)
                 state.last_metrics = metrics
                 if monitor is not None and _improved(metrics[monitor], state.best_metric, mode):
                     state.best_metric, state.best_step = metrics[monitor], state.step
                     if restore_best and not best_from_checkpoint:
                         best_weights = {k: v.detach().to("cpu", copy=True)
-                                        for k, v in model.state_dict().items()}
+                                        for k, v in core.state_dict().items()}
                 stop = _first(stop, notify(observers, EvalEnd(state.step, state.epoch, metrics)))
             if epoch_end:
                 stop = _first(stop, notify(observers, EpochEnd(state.epoch, state.step)))
@@ -245,6 +285,8 @@ def fit(
                 reason = f"max_steps reached ({max_steps})"
             elif state.step >= total_steps:
                 reason = f"completed {epochs} epoch{'s' if epochs != 1 else ''}"
+            if distributed:
+                reason = dist.broadcast_object(reason)
             if checkpointer is not None and (
                 reason is not None
                 or checkpointer.should_save(step=state.step, epoch_end=epoch_end,
@@ -252,7 +294,7 @@ def fit(
             ):
                 state.stop_reason = reason or ""
                 last_checkpoint = checkpointer.save(
-                    step=state.step, model=model, optimizer=optimizer, train_state=state,
+                    step=state.step, model=core, optimizer=optimizer, train_state=state,
                     loader_state=train.state_dict(), scheduler=scheduler, scaler=scaler,
                     metrics=metrics, observers=observer_states(observers),
                 )
@@ -266,9 +308,10 @@ def fit(
         if state.best_step == state.step:
             restored = f"the final weights are the best ({monitor}={state.best_metric:.4g})"
         else:
-            restored = _restore_best(model, state, checkpointer if best_from_checkpoint else None,
+            restored = _restore_best(core, state, checkpointer if best_from_checkpoint else None,
                                      best_weights, monitor)
-        log.info(restored)
+        if dist.is_main():  # only rank 0 logs
+            log.info(restored)
     notify(observers, TrainEnd(state.step, state.epoch, reason, state.best_metric, state.best_step))
     return TrainResult(state=state, stop_reason=reason, metrics=dict(state.last_metrics),
                        best_metric=state.best_metric, best_step=state.best_step,
