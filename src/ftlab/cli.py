@@ -153,6 +153,9 @@ def evaluate(
 ) -> None:
     """Metrics, calibration, error analysis and slices; writes evaluation/<split>.json.
 
+    Under ``torchrun --nproc_per_node N -m ftlab evaluate RUN`` the ranks share the
+    prediction work; rank 0 gathers the predictions in input order and does the rest.
+
     With --transform (or robustness.transforms in the run's config) also the transformed
     test sets: accuracy drop, flip rate, confidence shift and example flips, written to
     robustness/<split>.json and predictions/<split>@<transformation>.jsonl.
@@ -164,7 +167,11 @@ def evaluate(
     if transform_specs and data is not None:
         raise FtlabError("--transform applies to the run's splits; it cannot be combined with "
                          "--data (evaluate the file with --data, or a split with --transform)")
-    result = evaluate_run(run_dir, split=split, data=data, baseline=baseline, console=console)
+    # under torchrun the ranks share the prediction work; rank 0 goes on alone
+    result = evaluate_run(run_dir, split=split, data=data, baseline=baseline, console=console,
+                          distributed=True)
+    if not result:  # another rank than 0
+        return
     _print_evaluation(result)
     if robustness and data is None:
         from ftlab.config import load_config
@@ -205,13 +212,18 @@ def predict(
     quantize: Annotated[str, typer.Option(help="none or int8 (dynamic quantization, CPU).")] = "none",
     text_column: Annotated[Optional[str], typer.Option(help="Text column (default: the run's).")] = None,
 ) -> None:
-    """Batched, length-sorted inference over a file; output in input order with probabilities."""
+    """Batched, length-sorted inference over a file; output in input order with probabilities.
+
+    Under ``torchrun`` the ranks share the batches and rank 0 writes the gathered output.
+    """
     from ftlab.runs import predict_file
 
     if quantize not in ("none", "int8"):
         raise FtlabError(f"--quantize must be none or int8, got {quantize!r}")
     info = predict_file(run_dir, input=input, output=output, quantize=quantize,  # type: ignore[arg-type]
-                        text_column=text_column)
+                        text_column=text_column, distributed=True)
+    if not info:  # under torchrun, another rank than 0 (rank 0 wrote the file)
+        return
     console.print(f"{info['rows']} predictions -> {info['output']} "
                   f"({info['examples_per_s']:.0f} examples/s, quantize={quantize})")
 

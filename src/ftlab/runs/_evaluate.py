@@ -26,6 +26,8 @@ __all__ = [
     "evaluate_arrays",
     "evaluate_splits",
     "evaluate_run",
+    "join_torchrun",
+    "leave_torchrun",
     "load_run_model",
     "read_calibration",
     "predict_encoded",
@@ -59,12 +61,19 @@ def _write_predictions(path: Path, examples: Sequence[Any], probs: np.ndarray, n
 
 def predict_encoded(model: torch.nn.Module, encoded: Sequence[Any], config: RunConfig, *,
                     pad_id: int, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities (N, C) and labels (N,) in input order, from length-sorted batches."""
+    """Probabilities (N, C) and labels (N,) in input order, from length-sorted batches.
+
+    Inside a torchrun process group (``ftlab evaluate``/``predict`` under torchrun) every rank
+    predicts its share of the batches and gets everyone's results back, in input order; every
+    rank of the group must call it.
+    """
     from ftlab.models import probabilities
     from ftlab.training import predict
+    from ftlab.training._distributed import is_distributed
 
     loader = build_eval_loader(encoded, config.batching, pad_id=pad_id)
-    index, probs, labels = predict(model, loader, probs_fn=probabilities, device=device)
+    index, probs, labels = predict(model, loader, probs_fn=probabilities, device=device,
+                                   shard=is_distributed())
     order = np.argsort(index)  # length-sorted batches -> input order
     return probs[order], labels[order]
 
@@ -227,9 +236,38 @@ def load_run_model(run_dir: Path, *, device: torch.device | None = None) -> tupl
     return config, encoder, model
 
 
+def join_torchrun(run_dir: Path) -> torch.device | None:
+    """Under torchrun, join the process group on the device the run trained on.
+
+    Returns ``None`` (and does nothing) outside torchrun or with one process; else this rank's
+    device. :func:`leave_torchrun` leaves the group and says whether this rank is rank 0.
+    """
+    from ftlab.training import _distributed as dist
+
+    run_dir = Path(run_dir)
+    if dist.torchrun_world_size() <= 1 or not (run_dir / "config.yaml").is_file():
+        return None
+    config = load_config(run_dir / "config.yaml")
+    return dist.init_from_env(resolve_device(config.train.device))
+
+
+def leave_torchrun() -> bool:
+    """Leave the torchrun process group (if any); True on rank 0 (and in a single process)."""
+    from ftlab.training import _distributed as dist
+
+    main = dist.is_main()
+    dist.teardown()
+    return main
+
+
 def evaluate_run(run_dir: Path, *, split: str = "test", data: Path | None = None,
-                 baseline: bool = True, console: Any = None) -> dict[str, Any]:
+                 baseline: bool = True, console: Any = None,
+                 distributed: bool = False) -> dict[str, Any]:
     """``ftlab evaluate``: full evaluation of a trained run on one of its splits or a file.
+
+    With ``distributed=True`` under torchrun every rank predicts its share of the split's
+    batches and the predictions are gathered in input order; the group is then left, and rank
+    0 alone computes the metrics and writes the files (other ranks return ``{}``).
 
     Returns:
         The evaluation report (``evaluation/<split>.json``).
@@ -240,7 +278,8 @@ def evaluate_run(run_dir: Path, *, split: str = "test", data: Path | None = None
     from ftlab.runs._prepare import prepare_data
 
     run_dir = Path(run_dir)
-    config, encoder, model = load_run_model(run_dir)
+    config, encoder, model = load_run_model(
+        run_dir, device=join_torchrun(run_dir) if distributed else None)
     device = next(model.parameters()).device
     prepared = prepare_data(config, encoder_dir=run_dir / "artifacts" / "encoder")
     splits = prepared.splits
@@ -264,6 +303,8 @@ def evaluate_run(run_dir: Path, *, split: str = "test", data: Path | None = None
     encoded = encoder.encode(splits[split])
     probs, labels = predict_encoded(model, encoded, config, pad_id=encoder.tokenizer.pad_id,
                                     device=device)
+    if distributed and not leave_torchrun():
+        return {}
     base = baseline_score(run_dir, config, splits, encoder, split) if baseline else None
     train_labels = [encoder.labels.encode(e.label) for e in splits["train"]]
     report = evaluate_arrays(run_dir, split=split, examples=splits[split], labels=labels,

@@ -11,7 +11,9 @@ import numpy as np
 import torch
 
 from ftlab.errors import DataError
-from ftlab.runs._evaluate import load_run_model, predict_encoded, read_calibration
+from ftlab.runs._evaluate import (
+    join_torchrun, leave_torchrun, load_run_model, predict_encoded, read_calibration,
+)
 from ftlab.runs._rundir import write_json_atomic
 
 __all__ = ["predict_file", "calibrate_run", "quantize_dynamic_int8"]
@@ -31,19 +33,24 @@ def quantize_dynamic_int8(model: torch.nn.Module) -> torch.nn.Module:
 def predict_file(
     run_dir: Path, *, input: Path, output: Path, quantize: Literal["none", "int8"] = "none",
     text_column: str | None = None, text_pair_column: str | None = None,
+    distributed: bool = False,
 ) -> dict[str, Any]:
     """Predict every row of ``input`` (any reader format; labels optional) into JSONL.
 
     Output rows keep the input order: id, text, pred, probs (and label when present).
     Inference runs in length-sorted batches; temperature/threshold from ``ftlab calibrate``
-    are applied when present.
+    are applied when present. With ``distributed=True`` under torchrun every rank predicts
+    its share of the batches, the results are gathered in input order and rank 0 alone writes
+    ``output`` (other ranks return ``{}``).
 
     Returns:
-        Counts and timing: rows, seconds, examples_per_s, quantized.
+        Counts and timing: rows, seconds, examples_per_s, quantized, world_size.
     """
     from ftlab.data import read_file
+    from ftlab.training._distributed import world_size
 
-    config, encoder, model = load_run_model(run_dir)
+    config, encoder, model = load_run_model(
+        run_dir, device=join_torchrun(run_dir) if distributed else None)
     if quantize == "int8":
         model = quantize_dynamic_int8(model)
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
@@ -63,6 +70,9 @@ def predict_file(
     probs, _ = predict_encoded(model, encoded, config, pad_id=encoder.tokenizer.pad_id,
                                device=device)
     seconds = time.perf_counter() - started
+    world = world_size()
+    if distributed and not leave_torchrun():
+        return {}
     cal = read_calibration(run_dir)
     if cal.get("temperature"):
         from ftlab.evaluation import apply_temperature
@@ -81,7 +91,7 @@ def predict_file(
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     return {"rows": len(examples), "seconds": round(seconds, 3),
             "examples_per_s": round(len(examples) / max(seconds, 1e-9), 1),
-            "quantized": quantize, "output": str(output)}
+            "quantized": quantize, "output": str(output), "world_size": world}
 
 
 def _unlabelled(example: Any) -> Any:

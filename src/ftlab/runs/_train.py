@@ -208,6 +208,11 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     if world > 1:  # gradients all-reduced over ranks; `model` stays the unwrapped module
         from torch.nn.parallel import DistributedDataParallel
 
+        # same initial weights on every rank (DDP also broadcasts rank 0's), but each rank
+        # draws its own dropout masks: otherwise equal-shaped batches get identical masks
+        seed_everything((config.seed_for("order") + 7919 * rank) % 2**32,
+                        deterministic=config.train.deterministic)
+
         train_model = DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None)
     if coverage is not None and main:
@@ -277,8 +282,9 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     say(f"run directory: {run_dir}  ({n_trainable_fmt(n_train)} trainable parameters, "
         f"{len(encoded['train'])} train examples, device {device})")
 
+    # under torchrun each rank validates its share of the batches and the results are gathered
     evaluate = functools.partial(run_validation, batches=val_loader, loss_fn=loss_fn,
-                                 probs_fn=probabilities, device=device)
+                                 probs_fn=probabilities, device=device, shard=world > 1)
     try:
         result = fit(
             train_model, train_loader, loss_fn=loss_fn, optimizer=optimizer, scheduler=scheduler,

@@ -9,7 +9,8 @@ answers for a single process (rank 0 of 1), so the single-process path does no c
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -18,11 +19,13 @@ __all__ = [
     "all_reduce_sum",
     "barrier",
     "broadcast_object",
+    "gather_objects",
     "init_from_env",
     "is_distributed",
     "is_main",
     "local_rank",
     "rank",
+    "shard",
     "teardown",
     "torchrun_world_size",
     "world_size",
@@ -132,3 +135,26 @@ def all_reduce_sum(values: Sequence[float], device: torch.device | str = "cpu") 
     t = torch.tensor([float(v) for v in values], dtype=torch.float64, device=device)
     torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.SUM)
     return [float(v) for v in t.tolist()]
+
+
+def gather_objects(obj: Any) -> list[Any]:
+    """Every rank's ``obj``, in rank order, on every rank (``[obj]`` in a single process).
+
+    A collective: every rank of the group must call it, in the same order as its other
+    collectives, or the group hangs.
+    """
+    if not is_distributed():
+        return [obj]
+    out: list[Any] = [None] * world_size()
+    torch.distributed.all_gather_object(out, obj)
+    return out
+
+
+def shard(items: Iterable[Any]) -> Iterator[Any]:
+    """This rank's share of ``items``: every ``world_size``-th item, starting at ``rank``.
+
+    Round-robin over length-sorted evaluation batches gives every rank a similar amount of
+    work; :func:`gather_objects` and the batches' example indices put the results back in
+    input order. In a single process every item is yielded.
+    """
+    return itertools.islice(items, rank(), None, world_size())

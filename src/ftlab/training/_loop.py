@@ -21,6 +21,7 @@ from ftlab._atomic import atomic_write_json
 from ftlab.training import _distributed as dist
 from ftlab.training._checkpoint import Checkpointer, observer_states
 from ftlab.training._restore import load_checkpoint, restore
+from ftlab.training._seed import rng_state
 from ftlab.training._events import (
     EpochEnd,
     EvalEnd,
@@ -145,6 +146,10 @@ def fit(
             # long shards, so every rank is at that same position of its own shard
             ckpt = dataclasses.replace(
                 ckpt, loader_state={**ckpt.loader_state, "rank": dist.rank()})
+        per_rank = ckpt.rng.get("ranks") if isinstance(ckpt.rng, dict) else None
+        if distributed and per_rank and len(per_rank) == world:
+            # each rank continues its own random streams (dropout draws differ across ranks)
+            ckpt = dataclasses.replace(ckpt, rng=per_rank[dist.rank()])
         state = restore(ckpt, core, optimizer, scheduler, train, scaler=scaler,
                         observers=observers)
         resumed_from = state.step
@@ -183,6 +188,7 @@ def fit(
                     f"the batch source yielded {state.batches_in_epoch + len(window)} batches in "
                     f"epoch {state.epoch} but len() says {n_batches}; fix its __len__/__iter__"
                 )
+            t0 = time.perf_counter()  # the step's own time (with its collectives under DDP)
             n_examples = sum(len(b) for b in window)  # the loss normaliser of the whole window
             n_tokens = sum(b.n_tokens for b in window)
             n_padded = sum(b.n_padded for b in window)
@@ -197,7 +203,6 @@ def fit(
                     f"the accumulation window of step {state.step + 1} (epoch {state.epoch}) holds "
                     "no examples; the batch source yields empty batches; fix the sampler/collate"
                 )
-            t0 = time.perf_counter()
 
             # 2. forward and backward per micro-batch; gradients add up over the window
             loss_sum = torch.zeros((), device=device)
@@ -264,7 +269,7 @@ def fit(
                 or (stop is not None and stop.final_eval)
             ):
                 metrics = _evaluate(core, evaluate, monitor, checkpointer)
-                if distributed:  # identical weights; rank 0's numbers make the decisions
+                if distributed:  # every rank gathered the same numbers; rank 0's decide
                     metrics = dist.broadcast_object(metrics)
                 state.last_metrics = metrics
                 if monitor is not None and _improved(metrics[monitor], state.best_metric, mode):
@@ -285,18 +290,23 @@ def fit(
                 reason = f"max_steps reached ({max_steps})"
             elif state.step >= total_steps:
                 reason = f"completed {epochs} epoch{'s' if epochs != 1 else ''}"
-            if distributed:
-                reason = dist.broadcast_object(reason)
-            if checkpointer is not None and (
+            save = checkpointer is not None and (
                 reason is not None
                 or checkpointer.should_save(step=state.step, epoch_end=epoch_end,
                                             evaluated=metrics is not None)
-            ):
+            )
+            rng = None  # captured by the checkpointer in a single process
+            if distributed:  # rank 0 decides; a checkpoint holds every rank's RNG streams
+                reason, save = dist.broadcast_object((reason, save))
+                if save:
+                    ranks = dist.gather_objects(rng_state())
+                    rng = {**ranks[0], "ranks": ranks}
+            if save and checkpointer is not None:
                 state.stop_reason = reason or ""
                 last_checkpoint = checkpointer.save(
                     step=state.step, model=core, optimizer=optimizer, train_state=state,
                     loader_state=train.state_dict(), scheduler=scheduler, scaler=scaler,
-                    metrics=metrics, observers=observer_states(observers),
+                    metrics=metrics, observers=observer_states(observers), rng=rng,
                 )
 
     if reason is None:  # nothing left to do (e.g. resumed from a finished run)

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ftlab.batching import Batch
+from ftlab.training import _distributed as dist
 
 __all__ = ["run_validation", "predict"]
 
@@ -49,6 +50,8 @@ def predict(
     batches: Iterable[Batch],
     probs_fn: ProbsFn,
     device: str | torch.device = "cpu",
+    *,
+    shard: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Predict class probabilities, keeping at most one batch on the device.
 
@@ -57,11 +60,20 @@ def predict(
         batches: any iterable of Batch (e.g. a sequential loader over the split).
         probs_fn: logits -> probabilities (softmax, sigmoid, temperature-scaled...).
         device: where the model runs.
+        shard: under torchrun, run only this rank's share of the batches (every
+            ``world_size``-th) and gather all ranks' results onto every rank. A collective:
+            every rank must call it with the same batches. No effect in a single process.
 
     Returns:
-        ``(index (N,), probs (N, C), labels (N,))`` NumPy arrays; labels are -1 when unlabelled.
+        ``(index (N,), probs (N, C), labels (N,))`` NumPy arrays in batch order (sharded: rank
+        0's batches, then rank 1's, ...); ``index`` holds each example's position in the
+        split, so ``np.argsort(index)`` restores input order. Labels are -1 when unlabelled.
     """
-    parts = list(_stream(model, batches, probs_fn, device, None))
+    if shard:
+        batches = dist.shard(batches)
+    parts = [p[:3] for p in _stream(model, batches, probs_fn, device, None)]
+    if shard and dist.is_distributed():
+        parts = [p for rank_parts in dist.gather_objects(parts) for p in rank_parts]
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
         return empty, np.zeros((0, 0), dtype=np.float32), empty.copy()
@@ -79,6 +91,7 @@ def run_validation(
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     probs_fn: ProbsFn,
     device: str | torch.device = "cpu",
+    shard: bool = False,
 ) -> dict[str, float]:
     """Loss, accuracy and macro-F1 over the labelled examples of ``batches``.
 
@@ -88,6 +101,9 @@ def run_validation(
         loss_fn: ``loss_fn(logits, labels)`` -> loss summed over the batch.
         probs_fn: logits -> probabilities; the prediction is their argmax.
         device: where the model runs.
+        shard: under torchrun, each rank validates every ``world_size``-th batch and the
+            losses and predictions are gathered, so every rank returns the metrics of the whole
+            set. A collective: every rank must call it with the same batches.
 
     Returns:
         ``{"loss": mean per example, "accuracy": ..., "macro_f1": ..., "n": examples}``
@@ -95,12 +111,16 @@ def run_validation(
     """
     from sklearn.metrics import f1_score
 
-    total_loss, preds, labels = 0.0, [], []
+    if shard:
+        batches = dist.shard(batches)
+    parts = []  # (summed loss, predictions, labels) of each labelled batch
     for _, probs, y, loss in _stream(model, batches, probs_fn, device, loss_fn):
-        total_loss += loss
         keep = y >= 0
-        preds.append(probs.argmax(axis=1)[keep])
-        labels.append(y[keep])
+        parts.append((loss, probs.argmax(axis=1)[keep], y[keep]))
+    if shard and dist.is_distributed():
+        parts = [p for rank_parts in dist.gather_objects(parts) for p in rank_parts]
+    total_loss = sum(p[0] for p in parts)
+    preds, labels = [p[1] for p in parts], [p[2] for p in parts]
     y_pred = np.concatenate(preds) if preds else np.zeros(0, dtype=np.int64)
     y_true = np.concatenate(labels) if labels else np.zeros(0, dtype=np.int64)
     n = int(y_true.size)

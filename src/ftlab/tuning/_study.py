@@ -227,13 +227,19 @@ def _counted(trials: list[Any], stale: Any = ()) -> int:
 
 
 def _fail_stale(storage: Any, study: Any, say: Any) -> None:
-    """Mark trials left RUNNING by a process of this host that is gone as FAIL."""
+    """Mark trials left RUNNING by a process of this host that is gone as FAIL.
+
+    A RUNNING trial without a pid is left alone: a live worker (here or on another machine)
+    has just asked for it and not yet written its host and pid (the objective does that first
+    thing); failing it would make that worker crash on telling its result. On a server storage
+    the heartbeat still finds it if its worker died in that instant.
+    """
     from optuna.trial import TrialState
 
     host = socket.gethostname()
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         pid = t.user_attrs.get("pid")
-        if t.user_attrs.get("host", host) != host or (pid is not None and _alive(pid)):
+        if pid is None or t.user_attrs.get("host", host) != host or _alive(pid):
             continue
         reason = (f"left RUNNING by process {pid} on {host}, which is gone (killed or "
                   f"interrupted); marked FAIL when the study resumed")
