@@ -18,6 +18,7 @@ import torch
 __all__ = [
     "all_reduce_sum",
     "barrier",
+    "broadcast_flags",
     "broadcast_object",
     "gather_objects",
     "init_from_env",
@@ -118,6 +119,19 @@ def broadcast_object(obj: Any, src: int = 0) -> Any:
     box = [obj]
     torch.distributed.broadcast_object_list(box, src=src)
     return box[0]
+
+
+def broadcast_flags(flags: Sequence[bool], device: torch.device | str = "cpu") -> list[bool]:
+    """Rank 0's booleans on every rank (unchanged in a single process).
+
+    One small tensor broadcast: what the training loop sends every step (stop? save?), where
+    :func:`broadcast_object` would pickle and send twice (size, then bytes).
+    """
+    if not is_distributed():
+        return [bool(f) for f in flags]
+    t = torch.tensor([int(bool(f)) for f in flags], dtype=torch.int32, device=device)
+    torch.distributed.broadcast(t, src=0)
+    return [bool(v) for v in t.tolist()]
 
 
 def all_reduce_sum(values: Sequence[float], device: torch.device | str = "cpu") -> list[float]:

@@ -258,7 +258,7 @@ def fit(
             )
             stop = notify(observers, step_event)
             if distributed:  # rank 0 decides (it holds the observers)
-                stop = dist.broadcast_object(stop)
+                stop = _shared_stop(stop, device)
 
             # 6. evaluate (every N steps and/or at the epoch end), then close the epoch
             epoch_end = state.batches_in_epoch >= n_batches
@@ -297,7 +297,9 @@ def fit(
             )
             rng = None  # captured by the checkpointer in a single process
             if distributed:  # rank 0 decides; a checkpoint holds every rank's RNG streams
-                reason, save = dist.broadcast_object((reason, save))
+                stopping, save = dist.broadcast_flags([reason is not None, save], device)
+                if stopping and reason is None:
+                    reason = RANK0_STOP
                 if save:
                     ranks = dist.gather_objects(rng_state())
                     rng = {**ranks[0], "ranks": ranks}
@@ -336,6 +338,18 @@ def _improved(value: float, best: float | None, mode: str) -> bool:
     if not math.isfinite(value):
         return False
     return best is None or (value > best if mode == "max" else value < best)
+
+
+RANK0_STOP = "stopped by rank 0"  # the reason other ranks record (rank 0 has the real one)
+
+
+def _shared_stop(stop: StopRequest | None, device: torch.device) -> StopRequest | None:
+    """Rank 0's stop request on every rank, as two flags (whether, and whether to evaluate)."""
+    stopping, final_eval = dist.broadcast_flags(
+        [stop is not None, bool(stop is not None and stop.final_eval)], device)
+    if dist.is_main() or not stopping:
+        return stop if stopping else None
+    return StopRequest(RANK0_STOP, final_eval=final_eval)
 
 
 def _evaluate(model: nn.Module, evaluate: Callable[[nn.Module], Mapping[str, float]],
