@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) bench/transforms.py
 	$(PY) bench/robustness_sst2.py
 	$(PY) bench/tuning.py
+	$(PY) bench/ddp.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis

@@ -53,15 +53,23 @@ def _find_or_install() -> tuple[Path | None, str]:
         return b, ""
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         return None, "PostgreSQL (initdb, pg_ctl) not found and cannot apt-get install it (not root)"
-    try:
-        r = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "postgresql"],
-                           capture_output=True, text=True, timeout=300,
-                           env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-    except subprocess.TimeoutExpired:
-        return None, "apt-get install postgresql took over 300 s"
-    if (b := _pg_bin()) is None:
-        return None, f"apt-get install postgresql failed: {r.stderr.strip()[-300:]}"
-    return b, ""
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "--no-install-recommends", "postgresql"]
+    deadline = time.monotonic() + 240  # the whole install, so a dead mirror cannot stall CI
+    err = ""
+    # a fresh image often has no package lists: install, else update the lists and retry
+    for cmd in (install, ["apt-get", "update"], install):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None, "apt-get install postgresql took over 240 s (no Debian mirror?)"
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=left, env=env)
+        except subprocess.TimeoutExpired:
+            return None, f"{' '.join(cmd[:2])} took over 240 s (no Debian mirror?)"
+        err = r.stderr.strip()[-300:]
+        if cmd is install and (b := _pg_bin()) is not None:
+            return b, ""
+    return None, f"apt-get install postgresql failed: {err}"
 
 
 def _free_port() -> int:
@@ -241,6 +249,8 @@ def test_two_workers_share_a_postgres_study(tmp_path, pg_url, spawn):
     run_dirs = [t.user_attrs["run_dir"] for t in trials]
     assert len(set(run_dirs)) == 6 and all(Path(d).is_dir() for d in run_dirs)
     assert {t.user_attrs["pid"] for t in trials} == pids  # both workers ran trials
+    # workers started with the same command on a shared storage draw different values
+    assert len({t.params["train.lr"] for t in trials}) == 6
     assert (tmp_path / "runs" / "pg" / "study.json").exists()
 
 

@@ -74,6 +74,22 @@ def test_interrupted_study_resumes(tmp_path):
     assert rows[2]["state"] == "FAIL" and "which is gone" in rows[2]["fail_reason"]
     assert [rows[n]["state"] for n in (0, 1, 3)] == ["COMPLETE"] * 3  # 3 trials counted
     assert len(optuna.load_study(study_name="tiny", storage=storage).trials) == 4
+    # the resumed session does not replay the first session's random draws
+    lrs = [rows[n]["params"]["train.lr"] for n in (0, 1, 3)]
+    assert len(set(lrs)) == 3
+
+
+def test_worker_seeds_differ_for_every_way_of_joining_a_study():
+    from ftlab.tuning._study import worker_seed
+
+    fresh = worker_seed(7)
+    assert worker_seed(7) == fresh  # one process on a fresh study: reproducible
+    joins = [fresh, worker_seed(7, worker_index=1), worker_seed(7, group=1),
+             worker_seed(7, existing=2), worker_seed(7, existing=2, worker_index=1)]
+    assert len(set(joins)) == len(joins)
+    # on a shared (--storage) study two processes started alike still differ
+    assert worker_seed(7, independent=True) != worker_seed(7, independent=True)
+    assert all(0 <= s < 2**32 for s in joins)
 
 
 def test_two_workers_share_one_study(tmp_path):

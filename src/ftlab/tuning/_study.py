@@ -36,6 +36,7 @@ scientific parameters has one group with ``scientific: {}``.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import os
 import shlex
@@ -257,6 +258,25 @@ def _alive(pid: Any) -> bool:
     return True
 
 
+def worker_seed(seed: int, *, group: int = 0, worker_index: int = 0, existing: int = 0,
+                independent: bool = False) -> int:
+    """The sampler seed of one worker on one group of a study.
+
+    Two workers with the same seed draw the same values (random sampling, TPE's start-up
+    trials), so every way a worker can join a study gets its own seed: a fresh study in one
+    process uses ``seed + 1000 * group`` (reproducible); ``--workers K`` adds the worker's
+    index; a resumed study adds 7919 x its number of existing trials (else its first draws
+    would repeat the first session's); and on a storage given with ``--storage``, where the
+    same command may be started on several machines at once, the host, process id and clock
+    are mixed in (such a study is not reproducible draw for draw).
+    """
+    salt = 0
+    if independent:
+        token = f"{socket.gethostname()}:{os.getpid()}:{time.time_ns()}".encode()
+        salt = int.from_bytes(hashlib.blake2b(token, digest_size=4).digest(), "little")
+    return (seed + 1000 * group + worker_index + 7919 * existing + salt) % 2**32
+
+
 def optimize_study(
     config: RunConfig,
     space: SearchSpace,
@@ -288,11 +308,16 @@ def optimize_study(
     direction = "minimize" if config.eval.monitor == "loss" else "maximize"
     deadline = time.monotonic() + timeout if timeout else None
     lock = _AskLock(study_dir / ".ask.lock")
+    # a storage of the user's (--storage): other machines may join with the same command
+    independent = storage != f"sqlite:///{study_dir.resolve() / 'study.db'}"
     for gi, group in enumerate(_groups(space, name)):
-        smp = _sampler(sampler, space, config.seed + 1000 * gi + worker_index)
         study = optuna.create_study(storage=rdb, study_name=group.optuna_name, direction=direction,
-                                    sampler=smp, pruner=_pruner(pruner, config.train.epochs),
+                                    sampler=optuna.samplers.RandomSampler(),  # replaced below
+                                    pruner=_pruner(pruner, config.train.epochs),
                                     load_if_exists=True)
+        seed = worker_seed(config.seed, group=gi, worker_index=worker_index,
+                           existing=len(study.get_trials(deepcopy=False)), independent=independent)
+        smp = study.sampler = _sampler(sampler, space, seed)
         study.set_user_attr("ftlab_study", name)
         study.set_user_attr("scientific", group.values)
         objective = make_objective(config, space, study_name=name, study_dir=study_dir,
