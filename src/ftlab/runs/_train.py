@@ -308,7 +308,6 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     if world > 1:
         # Training is over on every rank: leave the group together, then rank 0 evaluates,
         # predicts and reports alone, as a single process (other ranks write nothing).
-        dist.barrier()
         dist.teardown()
         if not main:
             return {}

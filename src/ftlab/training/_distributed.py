@@ -97,9 +97,16 @@ def init_from_env(device: torch.device) -> torch.device:
 
 
 def teardown() -> None:
-    """Leave the process group (no-op when none is initialised)."""
+    """Leave the process group together (no-op when none is initialised).
+
+    A collective: every rank waits at a barrier first. Destroying a gloo group while another
+    rank is still using it can abort that process ("terminate called without an active
+    exception"), seen here when one rank left while rank 0 was still writing files.
+    """
     dist = torch.distributed
     if dist.is_available() and dist.is_initialized():
+        if dist.get_world_size() > 1:
+            dist.barrier()
         dist.destroy_process_group()
 
 
