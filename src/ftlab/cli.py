@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -867,7 +868,27 @@ def _print_evaluation(result: dict) -> None:
 
 
 def main() -> None:
-    """Console-script entry point: user errors print one clear message and exit 2."""
+    """Console-script entry point: user errors print one clear message and exit 2.
+
+    Under torchrun with several processes every rank leaves through :func:`os._exit` once the
+    command is done (files written, trackers closed, process group left): a rank sometimes
+    aborted in interpreter finalisation after a clean run ("terminate called without an active
+    exception", no Python frame; ~1 in 50 launches under CPU load, torch 2.13 + gloo), and
+    torchrun then reports the whole job as failed.
+    """
+    from ftlab.training._distributed import torchrun_world_size
+
+    try:
+        _main()
+    except SystemExit as exc:
+        if torchrun_world_size() > 1:
+            _exit_now(exc.code)
+        raise
+    if torchrun_world_size() > 1:
+        _exit_now(0)
+
+
+def _main() -> None:
     try:
         app()
     except FtlabError as exc:
@@ -876,6 +897,22 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted; the last checkpoint is intact (ftlab train --resume RUN_DIR)")
         sys.exit(130)
+
+
+def _exit_now(code: int | str | None) -> None:
+    """Flush what this process printed or logged, then exit without interpreter finalisation."""
+    import logging
+
+    if isinstance(code, str):  # sys.exit("message") prints the message and exits 1
+        print(code, file=sys.stderr)
+        code = 1
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":

@@ -137,6 +137,7 @@ def test_evaluate_and_predict_shard_across_ranks_in_input_order(runs: Path) -> N
 
 GRAD_SCRIPT = """
 import json
+import os
 import torch
 from safetensors.torch import save_file
 from torch.nn.parallel import DistributedDataParallel
@@ -153,6 +154,7 @@ fit(DistributedDataParallel(model), ListSource([make_batch(ix) for ix in plan]),
 if dist.rank() == 0:
     save_file(model.state_dict(), "ddp.safetensors")
 dist.teardown()
+os._exit(0)  # as ftlab's CLI does under torchrun: gloo can abort in interpreter finalisation
 """
 
 # 3 steps x grad_accum 2 per rank, uneven sizes: a window holds 7 examples on rank 0 and
@@ -192,6 +194,7 @@ def test_a_ddp_step_is_the_exact_gradient_of_the_global_window(tmp_path: Path) -
 
 SHARD_SCRIPT = """
 import json
+import os
 import numpy as np
 import torch
 from ftlab.training import _distributed as dist, predict, run_validation
@@ -216,12 +219,13 @@ f_index, f_probs, f_labels = predict(model, batches, softmax)
 order, f_order = np.argsort(index), np.argsort(f_index)
 sharded = run_validation(model, batches, loss_fn=sum_ce, probs_fn=softmax, shard=True)
 full = run_validation(model, batches, loss_fn=sum_ce, probs_fn=softmax)
-json.dump({"seen": seen, "index": index[order].tolist(),
-           "same_probs": bool(np.array_equal(probs[order], f_probs[f_order])),
-           "same_labels": bool(np.array_equal(labels[order], f_labels[f_order])),
-           "sharded": sharded, "full": full},
-          open(f"rank{dist.rank()}.json", "w"))
+with open(f"rank{dist.rank()}.json", "w") as f:
+    json.dump({"seen": seen, "index": index[order].tolist(),
+               "same_probs": bool(np.array_equal(probs[order], f_probs[f_order])),
+               "same_labels": bool(np.array_equal(labels[order], f_labels[f_order])),
+               "sharded": sharded, "full": full}, f)
 dist.teardown()
+os._exit(0)  # as ftlab's CLI does under torchrun: gloo can abort in interpreter finalisation
 """
 
 
@@ -278,3 +282,28 @@ def test_helpers_answer_for_one_process_without_torchrun(monkeypatch: pytest.Mon
     assert dist.all_reduce_sum([1, 2.5]) == [1.0, 2.5]
     dist.barrier()
     dist.teardown()
+
+
+def test_cli_under_torchrun_exits_with_its_code_and_keeps_its_output(tmp_path: Path) -> None:
+    """Under torchrun the CLI leaves through os._exit (no interpreter finalisation, which could
+    abort a rank after a clean run): exit codes and buffered output must survive it."""
+    env = {**os.environ, "WORLD_SIZE": "2"}  # torchrun's variable, without a process group
+    env.pop("PYTHONUNBUFFERED", None)  # block-buffered pipes: output only survives a flush
+    marker = tmp_path / "atexit-ran"
+    ok = subprocess.run(
+        [sys.executable, "-c", "import atexit, sys; from ftlab.cli import main; "
+         f"atexit.register(lambda: open({str(marker)!r}, 'w').close()); "
+         "sys.argv = ['ftlab', '--help']; main()"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0 and "Usage" in ok.stdout and "train" in ok.stdout
+    assert not marker.exists()  # finalisation (atexit included) was skipped
+    bad = subprocess.run([sys.executable, "-m", "ftlab", "train", "missing.yaml"], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "missing.yaml" in bad.stderr
+    env.pop("WORLD_SIZE")
+    one = subprocess.run(
+        [sys.executable, "-c", "import atexit, sys; from ftlab.cli import main; "
+         f"atexit.register(lambda: open({str(marker)!r}, 'w').close()); "
+         "sys.argv = ['ftlab', '--help']; main()"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert one.returncode == 0 and marker.exists()  # a single process exits normally
