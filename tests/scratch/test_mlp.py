@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from ftlab.scratch import (
@@ -75,6 +75,7 @@ def test_every_gradient_equals_torch_autograd(shape, seed):
 
 
 @given(shape=shapes, seed=seeds)
+@example(shape=(2, 4, 1, 2), seed=4)  # CI: dK ~1.4e-6, relative error 1.8e-6 from rounding alone
 def test_every_gradient_matches_central_differences(shape, seed):
     X, Y, p = random_problem(*shape, seed)
     cache = forward(p, X)
@@ -98,7 +99,11 @@ def test_every_gradient_matches_central_differences(shape, seed):
         "db_H": _central_difference(lambda b: loss_of_params(b_H=b), p.b_H),
     }
     for name, expected in numeric.items():
-        assert _rel_error(getattr(g, name), expected) < 1e-6, name
+        ours = getattr(g, name)
+        # relative to the gradient's size, floored: a gradient of ~1e-6 is below what central
+        # differences resolve to 1e-6 relative (rounding ~1e-16 * loss / h ~ 1e-11 per entry)
+        scale = max(float(np.linalg.norm(ours) + np.linalg.norm(expected)), 1e-2)
+        assert float(np.linalg.norm(ours - expected)) < 1e-6 * scale, name
 
 
 def test_loss_is_the_batch_sum_mean_would_divide_every_gradient_by_t():
