@@ -878,14 +878,14 @@ def main() -> None:
     """
     from ftlab.training._distributed import torchrun_world_size
 
+    if torchrun_world_size() <= 1:
+        _main()
+        return
     try:
         _main()
     except SystemExit as exc:
-        if torchrun_world_size() > 1:
-            _exit_now(exc.code)
-        raise
-    if torchrun_world_size() > 1:
-        _exit_now(0)
+        _exit_now(exc.code)
+    _exit_now(0)
 
 
 def _main() -> None:

@@ -88,20 +88,19 @@ def init_from_env(device: torch.device) -> torch.device:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)
     if not dist.is_initialized():
-        backend = "nccl" if device.type == "cuda" else "gloo"
         if device.type == "cuda":
-            dist.init_process_group(backend=backend, device_id=device)
+            dist.init_process_group(backend="nccl", device_id=device)
         else:
-            dist.init_process_group(backend=backend)
+            dist.init_process_group(backend="gloo")
     return device
 
 
 def teardown() -> None:
     """Leave the process group together (no-op when none is initialised).
 
-    A collective: every rank waits at a barrier first. Destroying a gloo group while another
-    rank is still using it can abort that process ("terminate called without an active
-    exception"), seen here when one rank left while rank 0 was still writing files.
+    A collective: every rank waits at a barrier first, so no rank destroys the group while
+    another still has work in flight on it. (The occasional abort after a clean run seen with
+    gloo happens later, in interpreter finalisation; see ``ftlab.cli.main``.)
     """
     dist = torch.distributed
     if dist.is_available() and dist.is_initialized():

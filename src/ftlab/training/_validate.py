@@ -72,7 +72,7 @@ def predict(
     if shard:
         batches = dist.shard(batches)
     parts = [p[:3] for p in _stream(model, batches, probs_fn, device, None)]
-    if shard and dist.is_distributed():
+    if shard:
         parts = [p for rank_parts in dist.gather_objects(parts) for p in rank_parts]
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
@@ -117,7 +117,7 @@ def run_validation(
     for _, probs, y, loss in _stream(model, batches, probs_fn, device, loss_fn):
         keep = y >= 0
         parts.append((loss, probs.argmax(axis=1)[keep], y[keep]))
-    if shard and dist.is_distributed():
+    if shard:
         parts = [p for rank_parts in dist.gather_objects(parts) for p in rank_parts]
     total_loss = sum(p[0] for p in parts)
     preds, labels = [p[1] for p in parts], [p[2] for p in parts]
