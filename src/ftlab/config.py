@@ -379,6 +379,10 @@ class EvalConfig(_Section):
         None, ge=0, description="the fold this run validates on (set by cross-validation; "
         "needs cv_folds)"
     )
+    positive_label: str | None = Field(
+        None, description="binary tasks: the positive class whose precision/recall/F1 are "
+        "reported (default: the minority class of train, stated in the output)"
+    )
 
     @model_validator(mode="after")
     def _fold_in_range(self) -> EvalConfig:

@@ -224,7 +224,32 @@ def compare_runs(
     result = compare_predictions(a.label_indices(), a.pred_indices(), b.pred_indices(),
                                  test=test, n_resamples=n_resamples, confidence=confidence,
                                  seed=seed, n_classes=len(a.label_names))
-    return replace(result, runs={"a": str(run_a), "b": str(run_b)}, split=split)
+    scores = {side: _scores(run, preds, split) for side, run, preds in
+              (("a", run_a, a), ("b", run_b, b))}
+    return replace(result, runs={"a": str(run_a), "b": str(run_b)}, split=split,
+                   details={**result.details, "scores": scores})
+
+
+def _scores(run_dir: Path | str, preds: RunPredictions, split: str) -> dict[str, Any]:
+    """One run's headline figures from its decisions (the one metric definition), with the
+    decision rule and positive class its evaluation recorded."""
+    from ftlab.evaluation import label_metrics
+
+    path = Path(run_dir) / "evaluation" / f"{split}.json"
+    recorded: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            recorded = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            recorded = {}
+    positive = (recorded.get("classes") or {}).get("positive")
+    pos = preds.label_names.index(positive) if positive in preds.label_names else None
+    m = label_metrics(preds.label_indices(), preds.pred_indices(),
+                      n_classes=len(preds.label_names), positive=pos)
+    m["absent_classes"] = [preds.label_names[k] for k in m["absent_classes"]]
+    m["decision_rule"] = (recorded.get("decision_rule") or {}).get("rule", "as in predictions")
+    m["positive_label"] = positive
+    return m
 
 
 def read_metric(run_dir: Path | str, split: str = "test",

@@ -256,16 +256,18 @@ def _metric_rows(codes: np.ndarray, c: int, metrics: tuple[str, ...]) -> dict[st
 
 
 def point_metrics(labels: np.ndarray, preds: np.ndarray, n_classes: int) -> dict[str, float]:
-    """Accuracy and macro-F1 of one set of predictions (the definitions the tests use).
+    """Accuracy and macro-F1 of one set of predictions, from
+    :func:`ftlab.evaluation.label_metrics` (the one definition every command reports).
 
     Args:
         labels: (N,) true class indices.
         preds: (N,) predicted class indices.
         n_classes: number of classes C.
     """
-    codes = (np.asarray(labels, dtype=np.int64) * n_classes
-             + np.asarray(preds, dtype=np.int64))[None, :]  # (1, N)
-    return {m: float(v[0]) for m, v in _metric_rows(codes, n_classes, PAIRED_METRICS).items()}
+    from ftlab.evaluation import label_metrics
+
+    m = label_metrics(labels, preds, n_classes=n_classes)
+    return {k: float(m[k]) for k in PAIRED_METRICS}
 
 
 def _draws(code_a: np.ndarray, code_b: np.ndarray, c: int, metrics: tuple[str, ...],

@@ -16,38 +16,57 @@ from ftlab.errors import ConfigError, DataError
 
 __all__ = ["BootstrapMetric", "bootstrap_ci"]
 
-BootstrapMetric = Literal["accuracy", "macro_f1", "weighted_f1", "macro_recall"]
-_METRICS = ("accuracy", "macro_f1", "weighted_f1", "macro_recall")
+BootstrapMetric = Literal["accuracy", "macro_f1", "macro_f1_present", "weighted_f1",
+                          "macro_recall", "positive_precision", "positive_recall", "positive_f1"]
+_METRICS = ("accuracy", "macro_f1", "macro_f1_present", "weighted_f1", "macro_recall",
+            "positive_precision", "positive_recall", "positive_f1")
+_POSITIVE = ("positive_precision", "positive_recall", "positive_f1")
 # resamples per chunk: bounds the index matrix to ~chunk * N * 8 bytes (100 x 10k -> 8 MB)
 _CHUNK_ELEMENTS = 1_000_000
 
 
-def _from_confusion(cm: np.ndarray, metric: str) -> np.ndarray:
-    """Metric per resample from confusion counts (B, C, C), rows = true, columns = predicted.
-
-    Classes absent from both truth and predictions score 0, as scikit-learn does with
-    ``labels=range(C), zero_division=0``, so the point estimate matches classification_metrics.
-    """
+def _per_class(cm: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-class precision, recall, F1 and support, each (B, C), from confusion counts (B, C, C)."""
     tp = np.diagonal(cm, axis1=1, axis2=2).astype(np.float64)  # (B, C)
     support = cm.sum(axis=2).astype(np.float64)  # (B, C) true counts
     predicted = cm.sum(axis=1).astype(np.float64)  # (B, C)
-    n = support.sum(axis=1)  # (B,)
-    if metric == "accuracy":
-        return tp.sum(axis=1) / n
-    if metric == "macro_recall":
-        recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
-        return recall.mean(axis=1)
     denom = support + predicted  # 2tp + fp + fn
-    f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
+    return {"precision": np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0),
+            "recall": np.divide(tp, support, out=np.zeros_like(tp), where=support > 0),
+            "f1": np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0),
+            "support": support, "tp": tp}
+
+
+def _from_confusion(cm: np.ndarray, metric: str, *, positive: int | None = None,
+                    present: np.ndarray | None = None) -> np.ndarray:
+    """Metric per resample from confusion counts (B, C, C), rows = true, columns = predicted.
+
+    Classes absent from both truth and predictions score 0, as scikit-learn does with
+    ``labels=range(C), zero_division=0``, so the point estimate matches classification_metrics
+    (:func:`ftlab.evaluation.label_metrics`). ``macro_f1_present`` averages over ``present``,
+    the classes with an example in the full (not resampled) data.
+    """
+    pc = _per_class(cm)
+    n = pc["support"].sum(axis=1)  # (B,)
+    if metric == "accuracy":
+        return pc["tp"].sum(axis=1) / n
+    if metric == "macro_recall":
+        return pc["recall"].mean(axis=1)
     if metric == "macro_f1":
-        return f1.mean(axis=1)
-    return (f1 * support).sum(axis=1) / n  # weighted_f1
+        return pc["f1"].mean(axis=1)
+    if metric == "macro_f1_present":
+        assert present is not None
+        return pc["f1"][:, present].mean(axis=1)
+    if metric in _POSITIVE:
+        assert positive is not None
+        return pc[metric.removeprefix("positive_")][:, positive]
+    return (pc["f1"] * pc["support"]).sum(axis=1) / n  # weighted_f1
 
 
 def bootstrap_ci(
     labels: Any, preds: Any, *, metrics: Sequence[BootstrapMetric] = ("accuracy", "macro_f1"),
     n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0,
-    n_classes: int | None = None,
+    n_classes: int | None = None, positive: int | None = None, per_class: bool = False,
 ) -> dict[str, Any]:
     """Percentile bootstrap intervals of classification metrics.
 
@@ -61,6 +80,9 @@ def bootstrap_ci(
         seed: seed of the resampling generator; same seed, same intervals.
         n_classes: number of classes C (default: the largest index seen + 1); classes never
             seen still count in the macro mean, so pass it to match the point metrics.
+        positive: the positive class index, needed by the ``positive_*`` metrics.
+        per_class: also give every class's precision, recall and F1 intervals under
+            ``"per_class"`` (``{class index: {"f1": {...}, ...}}``, from the same resamples).
 
     Returns:
         ``{"n_resamples", "confidence", "seed", <metric>: {"estimate", "low", "high"}, ...}``
@@ -80,6 +102,9 @@ def bootstrap_ci(
     if not 0.0 < float(confidence) < 1.0:
         raise ConfigError(f"bootstrap_ci: confidence must lie in (0, 1), got {confidence!r} "
                           f"(e.g. 0.95)")
+    if positive is None and any(m in _POSITIVE for m in metrics):
+        raise ConfigError(f"bootstrap_ci: {[m for m in metrics if m in _POSITIVE]} need the "
+                          f"positive class index (positive=...)")
     y = np.asarray(labels)
     p = np.asarray(preds)
     if y.ndim != 1 or y.shape != p.shape or len(y) == 0:
@@ -94,9 +119,13 @@ def bootstrap_ci(
     n = len(y)
     code = (y.astype(np.int64) * c + p.astype(np.int64))  # (N,) cell of the confusion matrix
 
+    full = np.bincount(code, minlength=c * c).reshape(1, c, c)
+    present = full[0].sum(axis=1) > 0  # (C,) classes with an example in the data
+    kw = {"positive": positive, "present": present}
     rng = np.random.default_rng(seed)
     chunk = max(1, _CHUNK_ELEMENTS // n)
     stats: dict[str, list[np.ndarray]] = {m: [] for m in metrics}
+    classes: dict[str, list[np.ndarray]] = {"precision": [], "recall": [], "f1": []}
     done = 0
     while done < n_resamples:
         b = min(chunk, n_resamples - done)
@@ -104,16 +133,27 @@ def bootstrap_ci(
         offsets = np.arange(b, dtype=np.int64)[:, None] * (c * c)
         cm = np.bincount((code[idx] + offsets).ravel(), minlength=b * c * c).reshape(b, c, c)
         for m in metrics:
-            stats[m].append(_from_confusion(cm, m))
+            stats[m].append(_from_confusion(cm, m, **kw))
+        if per_class:
+            pc = _per_class(cm)
+            for key in classes:
+                classes[key].append(pc[key])
         done += b
 
-    full = np.bincount(code, minlength=c * c).reshape(1, c, c)
     alpha = (1.0 - float(confidence)) / 2.0
     out: dict[str, Any] = {"n_resamples": int(n_resamples), "confidence": float(confidence),
                            "seed": int(seed)}
     for m in metrics:
         values = np.concatenate(stats[m])
         low, high = np.quantile(values, [alpha, 1.0 - alpha])
-        out[m] = {"estimate": float(_from_confusion(full, m)[0]), "low": float(low),
+        out[m] = {"estimate": float(_from_confusion(full, m, **kw)[0]), "low": float(low),
                   "high": float(high)}
+    if per_class:
+        point = _per_class(full)
+        bounds = {k: np.quantile(np.concatenate(v), [alpha, 1.0 - alpha], axis=0)
+                  for k, v in classes.items()}  # (2, C) each
+        out["per_class"] = {k: {key: {"estimate": float(point[key][0, k]),
+                                      "low": float(bounds[key][0, k]),
+                                      "high": float(bounds[key][1, k])} for key in classes}
+                            for k in range(c)}
     return out

@@ -42,7 +42,7 @@ def _row(ex: Example, y: int, pred: int, prob: float, names: list[str]) -> dict[
 
 def error_analysis(
     examples: Sequence[Example], labels: Any, probs: Any, label_names: Sequence[str], *,
-    k: int = 10,
+    k: int = 10, preds: Any = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """The ``k`` most confidently wrong predictions and the ``k`` least confident ones.
 
@@ -52,6 +52,7 @@ def error_analysis(
         probs: (N, C) class probabilities.
         label_names: class names in index order.
         k: rows per table.
+        preds: (N,) decided class indices (the run's decision rule; default arg-max).
 
     Returns:
         ``{"most_confident_wrong": [...], "least_confident": [...]}``. Each row holds ``id``,
@@ -67,8 +68,8 @@ def error_analysis(
     y, p = check_arrays(labels, probs, where="error_analysis", n_classes=len(names))
     _check_examples(examples, len(y), "error_analysis")
     k = max(0, int(k))
-    pred = p.argmax(axis=1)
-    conf = p.max(axis=1)
+    pred = p.argmax(axis=1) if preds is None else np.asarray(preds, dtype=np.int64)
+    conf = p[np.arange(len(pred)), pred]  # probability of the decided class
     top2 = np.sort(p, axis=1)[:, -2:]  # (N, 2): second highest, highest
     margin = top2[:, 1] - top2[:, 0]
 
@@ -143,7 +144,7 @@ def _column_groups(values: list[Any]) -> tuple[np.ndarray, list[str]]:
 
 def slice_metrics(
     examples: Sequence[Example], labels: Any, probs: Any, *, label_names: Sequence[str] | None = None,
-    length_buckets: int = 4, columns: Sequence[str] = (),
+    length_buckets: int = 4, columns: Sequence[str] = (), preds: Any = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Metrics per slice of the data, each slicing a partition of the examples.
 
@@ -157,6 +158,7 @@ def slice_metrics(
         columns: ``Example.meta`` keys to slice by (missing values form ``"(missing)"``; a
             column with more than 20 values keeps the 19 largest groups and ``"(other)"``;
             many distinct numbers are cut into quartiles).
+        preds: (N,) decided class indices (the run's decision rule; default arg-max).
 
     Returns:
         ``{"length": [...], "label": [...], <column>: [...]}``; each row holds ``slice``, ``n``,
@@ -180,7 +182,7 @@ def slice_metrics(
     if isinstance(length_buckets, bool) or not isinstance(length_buckets, int) or length_buckets < 1:
         raise ConfigError(f"slice_metrics: length_buckets must be a positive integer, got "
                         f"{length_buckets!r}")
-    pred = p.argmax(axis=1)
+    pred = p.argmax(axis=1) if preds is None else np.asarray(preds, dtype=np.int64)
     out: dict[str, list[dict[str, Any]]] = {}
 
     lengths = np.array([len(e.text) + len(e.text_pair or "") for e in examples], dtype=np.float64)

@@ -18,8 +18,8 @@ from ftlab.evaluation._calibration import (
 )
 from ftlab.evaluation._errors import error_analysis, slice_metrics
 from ftlab.evaluation._inputs import check_arrays, check_label_names, to_builtin
-from ftlab.evaluation._metrics import classification_metrics, majority_baseline
-from ftlab.evaluation._threshold import threshold_summary
+from ftlab.evaluation._metrics import classification_metrics, label_metrics, majority_baseline
+from ftlab.evaluation._threshold import decide, decision_rule, threshold_summary
 
 if TYPE_CHECKING:
     from ftlab.data import Example
@@ -27,9 +27,10 @@ if TYPE_CHECKING:
 __all__ = ["evaluate_predictions", "check_labels_known", "REPORT_KEYS", "N_BINS"]
 
 N_BINS = 15  # calibration bins (Guo et al. 2017 use 15)
-REPORT_KEYS = ("split", "n", "label_names", "metrics", "per_class", "averages", "roc_auc",
-               "pr_auc", "curves", "confusion", "calibration", "threshold", "bootstrap",
-               "baselines", "errors", "slices", "warnings")
+REPORT_KEYS = ("split", "n", "label_names", "decision_rule", "classes", "metrics", "argmax",
+               "per_class", "averages", "roc_auc", "pr_auc", "curves", "confusion",
+               "calibration", "threshold", "bootstrap", "baselines", "errors", "slices",
+               "warnings")
 
 
 def check_labels_known(labels_seen: Iterable[str], label_names: Sequence[str], *, source: str) -> None:
@@ -88,12 +89,17 @@ def evaluate_predictions(
     split: str | None = None,
     threshold_metric: str | None = None,
     confidence: float = 0.95,
+    positive: int | None = None,
+    positive_source: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate predicted probabilities against true labels: the full evaluation report.
 
-    Arg-max predictions drive the metrics, bootstrap, errors and slices; a binary ``threshold``
-    is reported next to 0.5 in ``"threshold"``. The result contains plain Python types only
-    (NaN becomes ``None``), ready for ``json.dumps(..., allow_nan=False)``.
+    One decision rule drives the metrics, confusion matrix and bootstrap: arg-max, or for a
+    binary task with a ``threshold`` "positive when p(positive) >= threshold" (the rule
+    ``predictions/<split>.jsonl`` applies too). ``"decision_rule"`` names it; with a threshold
+    the arg-max figures stay available under ``"argmax"`` and the threshold is reported next
+    to 0.5 in ``"threshold"``. The result contains plain Python types only (NaN becomes
+    ``None``), ready for ``json.dumps(..., allow_nan=False)``.
 
     Args:
         labels: (N,) true class indices into ``label_names``.
@@ -113,6 +119,9 @@ def evaluate_predictions(
         split: the split's name recorded in the report.
         threshold_metric: the metric the threshold was tuned for (recorded only).
         confidence: central mass of the bootstrap intervals.
+        positive: binary tasks: index of the positive class (default 1); its precision,
+            recall and F1 are reported with intervals.
+        positive_source: how the positive class was chosen (stated in ``"classes"``).
 
     Returns:
         A dict with the keys of :data:`REPORT_KEYS` (see the schema in the evaluation docs).
@@ -131,22 +140,44 @@ def evaluate_predictions(
         raise ConfigError(f"a decision threshold applies to binary tasks only; this task has "
                           f"{len(names)} classes (remove the threshold from calibration.json)")
     p = raw if temperature is None else apply_temperature(raw, temperature)
-    pred = p.argmax(axis=1)
+    binary = len(names) == 2
+    pos = (1 if positive is None else int(positive)) if binary else None
+    pred = decide(p, threshold=threshold, positive=pos if pos is not None else 1)
+    rule = {"rule": decision_rule(threshold=threshold, temperature=temperature,
+                                  positive_name=names[pos] if pos is not None else None,
+                                  metric=threshold_metric),
+            "kind": "argmax" if threshold is None else "threshold",
+            "threshold": threshold, "temperature": temperature,
+            "positive": names[pos] if pos is not None else None}
 
-    base = classification_metrics(y, p, label_names=names)
+    base = classification_metrics(y, p, label_names=names, preds=pred, positive=pos)
+    if pos is not None:
+        base["classes"]["positive_source"] = positive_source or "label_names[1]"
     warnings: list[str] = list(base.pop("warnings"))
     calibration = _calibration(y, p, raw, temperature)
     base["metrics"]["ece"], base["metrics"]["mce"] = calibration["ece"], calibration["mce"]
+    argmax = None
+    if threshold is not None:  # the arg-max figures beside the thresholded ones
+        argmax = label_metrics(y, p.argmax(axis=1), n_classes=len(names), positive=pos)
+        argmax.pop("absent_classes")
 
     thresh = None
     if threshold is not None:
-        thresh = threshold_summary(y, p, threshold, names, metric=threshold_metric)
+        assert pos is not None
+        binary_y = (y == pos).astype(np.int64)  # threshold_summary: 1 = positive
+        thresh = threshold_summary(binary_y, p[:, pos], threshold,
+                                   [names[1 - pos], names[pos]], metric=threshold_metric)
         warnings.extend(w for w in thresh.pop("warnings") if w not in warnings)
 
     boot = None
     if n_bootstrap:
-        boot = bootstrap_ci(y, pred, metrics=("accuracy", "macro_f1"), n_resamples=n_bootstrap,
-                            confidence=confidence, seed=seed, n_classes=len(names))
+        which: tuple[Any, ...] = ("accuracy", "macro_f1", "macro_f1_present")
+        if pos is not None:
+            which += ("positive_precision", "positive_recall", "positive_f1")
+        boot = bootstrap_ci(y, pred, metrics=which, n_resamples=n_bootstrap,
+                            confidence=confidence, seed=seed, n_classes=len(names),
+                            positive=pos, per_class=True)
+        boot["per_class"] = {names[k]: v for k, v in boot["per_class"].items()}
     majority = majority_baseline(y, names, train_labels=train_labels)
     if majority["source"] == "train" and base["metrics"]["accuracy"] <= majority["accuracy"]:
         warnings.append(f"accuracy {base['metrics']['accuracy']:.4f} is not above the majority "
@@ -158,11 +189,13 @@ def evaluate_predictions(
 
     errors = slices = None
     if examples is not None:
-        errors = error_analysis(examples, y, p, names, k=k_errors)
-        slices = slice_metrics(examples, y, p, label_names=names, columns=tuple(slice_columns))
+        errors = error_analysis(examples, y, p, names, k=k_errors, preds=pred)
+        slices = slice_metrics(examples, y, p, label_names=names, columns=tuple(slice_columns),
+                               preds=pred)
 
     report = {
-        "split": split, "n": int(len(y)), "label_names": names,
+        "split": split, "n": int(len(y)), "label_names": names, "decision_rule": rule,
+        "argmax": argmax,
         **base,
         "calibration": calibration,
         "threshold": thresh,

@@ -15,10 +15,68 @@ import numpy as np
 from ftlab.evaluation._calibration import expected_calibration_error, maximum_calibration_error
 from ftlab.evaluation._inputs import check_arrays, check_label_names, predicted
 
-__all__ = ["classification_metrics", "majority_baseline", "MAX_CURVE_POINTS"]
+__all__ = ["classification_metrics", "label_metrics", "majority_baseline", "MAX_CURVE_POINTS"]
 
 MAX_CURVE_POINTS = 200  # per curve in the JSON: enough for a smooth plot, small on disk
 _EPS = 1e-15  # log-loss clip, as scikit-learn used to
+
+
+def label_metrics(labels: Any, preds: Any, *, n_classes: int,
+                  positive: int | None = None) -> dict[str, Any]:
+    """The headline metrics of one set of decisions, in the one definition every command uses.
+
+    Macro averages run over ``range(n_classes)`` - every class known at training - with F1 = 0
+    for a class that has no example and is never predicted (scikit-learn's
+    ``labels=range(C), zero_division=0``). ``macro_f1_present`` averages over the classes that
+    have at least one true example in ``labels`` instead; both are always reported, and
+    ``absent_classes`` lists the classes the split lacks (empty when the two agree by
+    construction).
+
+    Args:
+        labels: (N,) true class indices.
+        preds: (N,) decided class indices (argmax or a tuned threshold: the run's rule).
+        n_classes: number of classes known at training, C.
+        positive: index of the positive class of a binary task; adds ``positive_precision``,
+            ``positive_recall`` and ``positive_f1``.
+
+    Returns:
+        ``{"accuracy", "macro_f1", "macro_f1_present", "macro_precision", "macro_recall",
+        "absent_classes", "n"}`` (plus the ``positive_*`` keys when asked for).
+    """
+    y = np.asarray(labels, dtype=np.int64)
+    p = np.asarray(preds, dtype=np.int64)
+    counts = np.bincount(y * n_classes + p, minlength=n_classes * n_classes).reshape(
+        n_classes, n_classes)  # (C, C) rows = true
+    tp = np.diag(counts).astype(np.float64)
+    support = counts.sum(axis=1).astype(np.float64)
+    predicted = counts.sum(axis=0).astype(np.float64)
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
+    denom = support + predicted  # 2tp + fp + fn
+    f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
+    present = support > 0
+    out: dict[str, Any] = {
+        "accuracy": float(tp.sum() / len(y)) if len(y) else float("nan"),
+        "macro_f1": float(f1.mean()),
+        "macro_f1_present": float(f1[present].mean()) if present.any() else float("nan"),
+        "macro_precision": float(precision.mean()),
+        "macro_recall": float(recall.mean()),
+        "absent_classes": [int(k) for k in np.flatnonzero(~present)],
+        "n": int(len(y)),
+    }
+    if positive is not None:
+        out.update(positive_precision=float(precision[positive]),
+                   positive_recall=float(recall[positive]), positive_f1=float(f1[positive]))
+    return out
+
+
+def absent_note(absent: Sequence[int], names: Sequence[str], n: int) -> str:
+    """The sentence every output prints when classes have no example in the evaluated split."""
+    shown = [names[k] for k in absent[:10]] + (["..."] if len(absent) > 10 else [])
+    return (f"{len(absent)} of {len(names)} classes have no example among the {n} evaluated "
+            f"{shown}: macro_f1 averages over all {len(names)} classes known at training (an "
+            f"absent class counts F1 = 0); macro_f1_present averages over the "
+            f"{len(names) - len(absent)} classes present")
 
 
 def _downsample(*arrays: np.ndarray, max_points: int = MAX_CURVE_POINTS) -> list[list[float]]:
@@ -45,13 +103,14 @@ def _prf(y: np.ndarray, pred: np.ndarray, n_classes: int) -> dict[str, Any]:
     return {"precision": p, "recall": r, "f1": f, "support": s, "averages": averages}
 
 
-def _ranking(y: np.ndarray, p: np.ndarray, names: list[str], warnings: list[str]) -> dict[str, Any]:
+def _ranking(y: np.ndarray, p: np.ndarray, names: list[str], warnings: list[str],
+             positive: int = 1) -> dict[str, Any]:
     """ROC AUC, average precision and their curves per scored class (one-vs-rest)."""
     from sklearn.metrics import (average_precision_score, precision_recall_curve, roc_auc_score,
                                  roc_curve)
 
     binary = len(names) == 2
-    scored = [1] if binary else list(range(len(names)))  # binary: the positive class only
+    scored = [positive] if binary else list(range(len(names)))  # binary: the positive class
     roc: dict[str, float | None] = {}
     ap: dict[str, float | None] = {}
     curves: dict[str, dict[str, Any]] = {"roc": {}, "pr": {}}
@@ -75,29 +134,45 @@ def _ranking(y: np.ndarray, p: np.ndarray, names: list[str], warnings: list[str]
         curves["roc"][name] = {"fpr": fpr, "tpr": tpr}
         curves["pr"][name] = {"precision": prec, "recall": rec}
 
-    def macro(values: dict[str, float | None]) -> float | None:
-        # undefined for one class -> undefined macro mean (a mean over fewer classes would not
-        # be comparable with other splits or runs)
-        vals = list(values.values())
-        return None if any(v is None for v in vals) else float(np.mean(vals))
+    def macro(values: dict[str, float | None], what: str) -> float | None:
+        # a class absent from the split has no AUC: the macro mean runs over the classes
+        # where it is defined, and the output says so (never a silent null or zero)
+        vals = [v for v in values.values() if v is not None]
+        if len(vals) < len(values) and vals:
+            warnings.append(f"macro {what} averages over the {len(vals)} of {len(values)} "
+                            f"scored classes whose {what} is defined on this split")
+        return float(np.mean(vals)) if vals else None
 
-    return {"roc_auc": {"macro": macro(roc), "per_class": roc},
-            "pr_auc": {"macro": macro(ap), "per_class": ap}, "curves": curves}
+    return {"roc_auc": {"macro": macro(roc, "ROC AUC"), "per_class": roc,
+                        "classes_scored": sum(v is not None for v in roc.values())},
+            "pr_auc": {"macro": macro(ap, "PR AUC"), "per_class": ap,
+                       "classes_scored": sum(v is not None for v in ap.values())},
+            "curves": curves}
 
 
-def classification_metrics(labels: Any, probs: Any, *, label_names: Sequence[str]) -> dict[str, Any]:
+def classification_metrics(labels: Any, probs: Any, *, label_names: Sequence[str],
+                           preds: Any = None, positive: int | None = None) -> dict[str, Any]:
     """Accuracy, log loss, P/R/F1 (per class, micro, macro, weighted), ROC/PR AUC and curves,
-    and the confusion matrix, for arg-max predictions.
+    and the confusion matrix.
+
+    Decision metrics (accuracy, P/R/F1, confusion) score ``preds`` - the run's decision rule -
+    or the arg-max of ``probs`` when none are given; ranking metrics (AUCs, log loss, ECE) use
+    ``probs``. Macro averages run over every class in ``label_names`` (the classes known at
+    training); ``macro_f1_present`` averages over the classes with an example in ``labels``,
+    and a warning names the absent classes (see :func:`label_metrics`).
 
     Args:
         labels: (N,) true class indices into ``label_names``.
         probs: (N, C) class probabilities, ``C == len(label_names)``.
-        label_names: class names in index order; binary tasks score ``label_names[1]``.
+        label_names: class names in index order.
+        preds: (N,) decided class indices (default: arg-max of ``probs``).
+        positive: the positive class of a binary task (default index 1): scored by the binary
+            ROC/PR AUC and reported as ``positive_precision/recall/f1``.
 
     Returns:
         The ``"metrics"``, ``"per_class"``, ``"averages"``, ``"roc_auc"``, ``"pr_auc"``,
         ``"curves"`` and ``"confusion"`` parts of the evaluation schema (plain Python types),
-        plus ``"warnings"``: a list of strings (undefined AUCs, classes with zero recall).
+        plus ``"warnings"``: a list of strings (undefined AUCs, absent classes, zero recall).
 
     Raises:
         DataError: invalid arrays or label names.
@@ -107,19 +182,24 @@ def classification_metrics(labels: Any, probs: Any, *, label_names: Sequence[str
     names = check_label_names(label_names, where="classification_metrics")
     y, p = check_arrays(labels, probs, where="classification_metrics", n_classes=len(names))
     n_classes = len(names)
-    pred = predicted(p)
+    pred = predicted(p) if preds is None else np.asarray(preds, dtype=np.int64)
+    binary = n_classes == 2
+    pos = (1 if positive is None else int(positive)) if binary else None
     warnings: list[str] = []
 
     prf = _prf(y, pred, n_classes)
     per_class = {names[k]: {"precision": float(prf["precision"][k]),
                             "recall": float(prf["recall"][k]), "f1": float(prf["f1"][k]),
                             "support": int(prf["support"][k])} for k in range(n_classes)}
+    head = label_metrics(y, pred, n_classes=n_classes, positive=pos)
+    if head["absent_classes"]:
+        warnings.append(absent_note(head["absent_classes"], names, len(y)))
     for name, row in per_class.items():
         if row["support"] > 0 and row["recall"] == 0.0:
             warnings.append(f"recall of class {name!r} is 0: none of its {row['support']} "
                             f"examples is predicted as {name!r} (the model may have collapsed to "
                             f"the other classes; check class balance and the loss weights)")
-    ranking = _ranking(y, p, names, warnings)
+    ranking = _ranking(y, p, names, warnings, positive=pos if pos is not None else 1)
 
     counts = confusion_matrix(y, pred, labels=list(range(n_classes)))  # (C, C) rows = true
     rows = counts.sum(axis=1, keepdims=True)
@@ -128,9 +208,10 @@ def classification_metrics(labels: Any, probs: Any, *, label_names: Sequence[str
     log_loss = float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], _EPS, 1.0))))
     av = prf["averages"]
     metrics = {
-        "accuracy": float(np.mean(pred == y)),
+        "accuracy": head["accuracy"],
         "log_loss": log_loss,
-        "macro_f1": av["macro"]["f1"],
+        "macro_f1": head["macro_f1"],
+        "macro_f1_present": head["macro_f1_present"],
         "micro_f1": av["micro"]["f1"],
         "weighted_f1": av["weighted"]["f1"],
         "macro_precision": av["macro"]["precision"],
@@ -140,8 +221,14 @@ def classification_metrics(labels: Any, probs: Any, *, label_names: Sequence[str
         "ece": expected_calibration_error(p, y),
         "mce": maximum_calibration_error(p, y),
     }
+    if pos is not None:
+        metrics.update(positive_precision=head["positive_precision"],
+                       positive_recall=head["positive_recall"], positive_f1=head["positive_f1"])
     return {
         "metrics": metrics,
+        "classes": {"known": n_classes, "present": n_classes - len(head["absent_classes"]),
+                    "absent": [names[k] for k in head["absent_classes"]],
+                    "positive": names[pos] if pos is not None else None},
         "per_class": per_class,
         "averages": av,
         "roc_auc": ranking["roc_auc"],

@@ -32,7 +32,8 @@ __all__ = ["run_sections", "summary_section"]
 _TEXT_CHARS = 300
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 # flat metrics shown next to the model in the summary (baselines only know the first two)
-_SUMMARY_METRICS = ("accuracy", "macro_f1", "log_loss", "micro_f1", "weighted_f1",
+_SUMMARY_METRICS = ("accuracy", "macro_f1", "macro_f1_present", "positive_precision",
+                    "positive_recall", "positive_f1", "log_loss", "micro_f1", "weighted_f1",
                     "macro_precision", "macro_recall", "roc_auc", "pr_auc", "ece", "mce")
 
 
@@ -65,7 +66,20 @@ def _metric_rows(ev: dict[str, Any]) -> list[list[Any]]:
         b = as_dict(boot.get(name))
         ci = f"[{fmt(b.get('low'))}, {fmt(b.get('high'))}]" if b else ""
         rows.append([name, metrics[name], ci, majority.get(name, ""), tfidf.get(name, "")])
+    for name, value in as_dict(ev.get("argmax")).items():  # beside the thresholded figures
+        if isinstance(value, (int, float)) and name != "n":
+            rows.append([f"{name} (argmax)", value, "", "", ""])
     return rows
+
+
+def _rule_caption(ev: dict[str, Any]) -> str:
+    """``, decision rule: ..., positive class: ...`` for a metrics table caption."""
+    rule = as_dict(ev.get("decision_rule"))
+    classes = as_dict(ev.get("classes"))
+    out = f", decision rule: {rule['rule']}" if rule.get("rule") else ""
+    if classes.get("positive") is not None:
+        out += f", positive class: {classes['positive']} ({classes.get('positive_source', '')})"
+    return out
 
 
 def summary_section(files: RunFiles, section_id: str = "summary",
@@ -112,7 +126,8 @@ def summary_section(files: RunFiles, section_id: str = "summary",
             ci = f"{fmt(100 * conf)}% CI (bootstrap)" if isinstance(conf, (int, float)) else "CI"
             blocks.append(table(["metric", "model", ci, "majority class", "TF-IDF + LR"],
                                 _metric_rows(ev),
-                                caption=f"{split} metrics (n = {fmt(ev.get('n'))})"))
+                                caption=f"{split} metrics (n = {fmt(ev.get('n'))}"
+                                        f"{_rule_caption(ev)})"))
             warnings = [str(w) for w in as_list(ev.get("warnings"))]
             if warnings:
                 blocks.append({"kind": "list", "cls": "warnings", "items": warnings})
@@ -218,13 +233,20 @@ def _confusion(ev: dict[str, Any]) -> list[Block]:
                         conf.get("normalized"), alt="confusion matrix")] if conf else \
         [note("no confusion matrix in this evaluation")]
     per_class = as_dict(ev.get("per_class"))
-    rows = [[name, m.get("precision"), m.get("recall"), m.get("f1"), m.get("support")]
+    intervals = as_dict(as_dict(ev.get("bootstrap")).get("per_class"))
+
+    def ci(name: str, key: str) -> str:
+        b = as_dict(as_dict(intervals.get(name)).get(key))
+        return f"[{fmt(b.get('low'))}, {fmt(b.get('high'))}]" if b else ""
+
+    rows = [[name, m.get("precision"), m.get("recall"), m.get("f1"), ci(name, "f1"),
+             m.get("support")]
             for name, m in ((k, as_dict(v)) for k, v in per_class.items())]
-    rows += [[f"{avg} average", m.get("precision"), m.get("recall"), m.get("f1"), ""]
+    rows += [[f"{avg} average", m.get("precision"), m.get("recall"), m.get("f1"), "", ""]
              for avg, m in ((k, as_dict(v)) for k, v in as_dict(ev.get("averages")).items())]
     if rows:
-        blocks.append(table(["class", "precision", "recall", "f1", "support"], rows,
-                            caption="per-class metrics"))
+        blocks.append(table(["class", "precision", "recall", "f1", "f1 interval", "support"],
+                            rows, caption="per-class metrics" + _rule_caption(ev)))
     return blocks
 
 

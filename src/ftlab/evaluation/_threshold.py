@@ -14,7 +14,7 @@ import numpy as np
 from ftlab.errors import ConfigError, DataError
 from ftlab.evaluation._inputs import check_label_names
 
-__all__ = ["ThresholdMetric", "tune_threshold", "threshold_summary"]
+__all__ = ["ThresholdMetric", "decide", "decision_rule", "tune_threshold", "threshold_summary"]
 
 ThresholdMetric = Literal["f1", "accuracy", "balanced_accuracy"]
 _METRICS = ("f1", "accuracy", "balanced_accuracy")
@@ -161,3 +161,36 @@ def threshold_summary(
         out[key] = at
     out["warnings"] = warnings
     return out
+
+
+def decide(probs: Any, *, threshold: float | None = None, positive: int = 1) -> np.ndarray:
+    """The run's decision rule, the one every output applies: (N,) predicted class indices.
+
+    Args:
+        probs: (N, C) class probabilities (after the run's temperature, if any).
+        threshold: binary tasks: predict ``positive`` when ``p(positive) >= threshold``;
+            ``None`` = arg-max.
+        positive: index of the positive class the threshold applies to.
+
+    Raises:
+        ConfigError: a threshold for a task that is not binary.
+    """
+    p = np.asarray(probs)
+    if threshold is None:
+        return p.argmax(axis=1).astype(np.int64)
+    if p.ndim != 2 or p.shape[1] != 2:
+        raise ConfigError(f"a decision threshold applies to binary tasks only; this task has "
+                          f"{p.shape[1] if p.ndim == 2 else '?'} classes (remove the threshold "
+                          f"from calibration.json)")
+    return np.where(p[:, positive] >= threshold, positive, 1 - positive).astype(np.int64)
+
+
+def decision_rule(*, threshold: float | None = None, temperature: float | None = None,
+                  positive_name: str | None = None, metric: str | None = None) -> str:
+    """The decision rule in words, e.g. ``"threshold 0.420 on p('pos') (tuned for f1)"``."""
+    rule = ("argmax" if threshold is None else
+            f"threshold {threshold:.3f} on p({positive_name!r})"
+            + (f" (tuned for {metric} on validation)" if metric else ""))
+    if temperature is not None:
+        rule += f", temperature {temperature:.3f}"
+    return rule

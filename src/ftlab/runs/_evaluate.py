@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ftlab.config import RunConfig, load_config
-from ftlab.errors import CheckpointError, DataError
+from ftlab.errors import CheckpointError, ConfigError, DataError
 from ftlab.runs._builders import build_eval_loader, build_model_for, resolve_device
 from ftlab.runs._rundir import read_summary, update_summary, write_json_atomic
 
@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "evaluate_arrays",
+    "positive_class",
     "evaluate_splits",
     "evaluate_run",
     "join_torchrun",
@@ -46,13 +47,45 @@ def read_calibration(run_dir: Path) -> dict[str, Any]:
         raise CheckpointError(f"{path} is not valid JSON ({exc}); run ftlab calibrate again") from exc
 
 
-def _write_predictions(path: Path, examples: Sequence[Any], probs: np.ndarray, names: Sequence[str],
-                       threshold: float | None) -> None:
+def positive_class(names: Sequence[str], train_labels: Sequence[int] | None, *,
+                   configured: str | None = None,
+                   calibration: dict[str, Any] | None = None) -> tuple[int | None, str]:
+    """The positive class of a binary task and how it was chosen (``(None, "")`` otherwise).
+
+    A calibrated threshold fixes it (the class it was tuned for; ``label_names[1]`` in records
+    written before the class was recorded); else ``eval.positive_label``; else the minority
+    class of train (ties: ``label_names[1]``).
+
+    Raises:
+        ConfigError: ``eval.positive_label`` is not one of the run's labels.
+    """
+    if len(names) != 2:
+        return None, ""
+    calibration = calibration or {}
+    if calibration.get("threshold") is not None:
+        tuned = calibration.get("positive")
+        index = list(names).index(tuned) if tuned in names else 1
+        return index, "the class the calibrated threshold was tuned for"
+    if configured is not None:
+        if configured not in names:
+            raise ConfigError(f"eval.positive_label {configured!r} is not a label of this run; "
+                              f"choose one of {list(names)}")
+        return list(names).index(configured), "eval.positive_label"
+    if not train_labels:
+        return 1, "label_names[1]: no training labels known (set eval.positive_label)"
+    counts = np.bincount(np.asarray(list(train_labels), dtype=np.int64), minlength=2)
+    minority = 0 if counts[0] < counts[1] else 1
+    return minority, ("minority class of train" if counts[0] != counts[1] else
+                      "classes balanced in train: label_names[1]") + \
+        " (set eval.positive_label to choose)"
+
+
+def _write_predictions(path: Path, examples: Sequence[Any], probs: np.ndarray,
+                       preds: np.ndarray, names: Sequence[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:
-        for ex, p in zip(examples, probs):
-            pred = int(p.argmax()) if threshold is None else int(p[1] >= threshold)
-            rec = {"id": ex.id, "text": ex.text, "label": ex.label, "pred": names[pred],
+        for ex, p, pred in zip(examples, probs, preds):
+            rec = {"id": ex.id, "text": ex.text, "label": ex.label, "pred": names[int(pred)],
                    "probs": {n: round(float(v), 6) for n, v in zip(names, p)}}
             if ex.text_pair is not None:
                 rec["text_pair"] = ex.text_pair
@@ -98,20 +131,31 @@ def evaluate_arrays(
     run_dir: Path, *, split: str, examples: Sequence[Any], labels: np.ndarray, probs: np.ndarray,
     encoder: Any, train_labels: Sequence[int] | None, calibration: dict[str, Any] | None = None,
     baseline: dict[str, float] | None = None, slice_columns: Sequence[str] = (), seed: int = 0,
+    positive_label: str | None = None,
 ) -> dict[str, Any]:
-    """Full evaluation of given probabilities; writes predictions and evaluation JSON."""
+    """Full evaluation of given probabilities; writes predictions and evaluation JSON.
+
+    The run's decision rule (``calibration``: temperature, binary threshold) is applied once
+    and the same decisions go into ``predictions/<split>.jsonl`` and the report.
+    """
     from ftlab.evaluation import evaluate_predictions
 
     if (labels < 0).any():
         raise DataError(f"split {split!r} has unlabelled examples; evaluation needs labels "
                         f"(use ftlab predict for unlabelled input)")
     calibration = calibration or {}
+    names = encoder.labels.names
+    pos, pos_source = positive_class(names, train_labels, configured=positive_label,
+                                     calibration=calibration)
     report = evaluate_predictions(
-        labels=labels, probs=probs, label_names=encoder.labels.names, examples=examples,
+        labels=labels, probs=probs, label_names=names, examples=examples,
         train_labels=train_labels, temperature=calibration.get("temperature"),
         threshold=calibration.get("threshold"), seed=seed, slice_columns=tuple(slice_columns),
         split=split, threshold_metric=calibration.get("threshold_metric"),
+        positive=pos, positive_source=pos_source,
     )
+    if calibration.get("temperature_skipped"):
+        report["warnings"].append(calibration["temperature_skipped"])
     if baseline is not None:
         report.setdefault("baselines", {})["tfidf_lr"] = baseline
     shown = probs
@@ -119,8 +163,12 @@ def evaluate_arrays(
         from ftlab.evaluation import apply_temperature
 
         shown = apply_temperature(probs, calibration["temperature"])
-    _write_predictions(run_dir / "predictions" / f"{split}.jsonl", examples, shown,
-                       encoder.labels.names, calibration.get("threshold"))
+    from ftlab.evaluation import decide
+
+    # the same rule as the evaluation report: one decision per example everywhere
+    preds = decide(shown, threshold=calibration.get("threshold"),
+                   positive=pos if pos is not None else 1)
+    _write_predictions(run_dir / "predictions" / f"{split}.jsonl", examples, shown, preds, names)
     write_json_atomic(run_dir / "evaluation" / f"{split}.json", report)
     return report
 
@@ -128,9 +176,14 @@ def evaluate_arrays(
 def _summary_metrics(report: dict[str, Any]) -> dict[str, Any]:
     m = dict(report["metrics"])
     m["n"] = report["n"]
+    m["decision_rule"] = (report.get("decision_rule") or {}).get("rule", "argmax")
+    m["absent_classes"] = (report.get("classes") or {}).get("absent", [])
+    m["positive_label"] = (report.get("classes") or {}).get("positive")
+
     base = report.get("baselines") or {}
     m["majority_baseline"] = (base.get("majority") or {}).get("accuracy")
     m["tfidf_lr"] = (base.get("tfidf_lr") or {}).get("accuracy")
+    m["tfidf_lr_macro_f1"] = (base.get("tfidf_lr") or {}).get("macro_f1")
     return m
 
 
@@ -152,7 +205,8 @@ def evaluate_splits(
         report = evaluate_arrays(run_dir, split=split, examples=splits[split], labels=labels,
                                  probs=probs, encoder=encoder, train_labels=train_labels,
                                  calibration=calibration, baseline=base,
-                                 slice_columns=config.data.columns.extra, seed=config.seed)
+                                 slice_columns=config.data.columns.extra, seed=config.seed,
+                                 positive_label=config.eval.positive_label)
         out[split] = _summary_metrics(report)
     if out:
         write_json_atomic(run_dir / "eval.json", out)
@@ -171,6 +225,8 @@ def baseline_score(run_dir: Path, config: RunConfig, splits: dict[str, list[Any]
 
     cache_file = Path(run_dir) / "baseline.json"
     cache = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file.is_file() else {}
+    # entries cached before the one metric definition lack macro_f1_present: recompute
+    cache = {k: v for k, v in cache.items() if isinstance(v, dict) and "macro_f1_present" in v}
     if split in cache:
         return cache[split]
     train = splits.get("train") or []
@@ -182,16 +238,19 @@ def baseline_score(run_dir: Path, config: RunConfig, splits: dict[str, list[Any]
     except ValueError as exc:
         logger.warning("TF-IDF baseline skipped: %s", exc)
         return None
-    from sklearn.metrics import accuracy_score, f1_score
+    from ftlab.evaluation import label_metrics
 
     for name, examples in splits.items():
         if name == "train" or not examples or name in cache:
             continue
         probs = model.predict_proba([_joined(e) for e in examples], encoder.labels.num_classes)
         y = [encoder.labels.encode(e.label) for e in examples]
-        pred = probs.argmax(axis=1)
-        cache[name] = {"accuracy": float(accuracy_score(y, pred)),
-                       "macro_f1": float(f1_score(y, pred, average="macro"))}
+        # the one metric definition (macro over every class known at training), as
+        # `ftlab baseline` reports it
+        m = label_metrics(y, probs.argmax(axis=1), n_classes=encoder.labels.num_classes)
+        cache[name] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
+                       "macro_f1_present": m["macro_f1_present"], "decision_rule": "argmax",
+                       "definition": "macro over the classes known at training"}
     write_json_atomic(cache_file, cache)
     return cache.get(split)
 
@@ -310,7 +369,8 @@ def evaluate_run(run_dir: Path, *, split: str = "test", data: Path | None = None
     report = evaluate_arrays(run_dir, split=split, examples=splits[split], labels=labels,
                              probs=probs, encoder=encoder, train_labels=train_labels,
                              calibration=read_calibration(run_dir), baseline=base,
-                             slice_columns=config.data.columns.extra, seed=config.seed)
+                             slice_columns=config.data.columns.extra, seed=config.seed,
+                             positive_label=config.eval.positive_label)
     if data is None:
         update_summary(run_dir, **{f"eval_{split}": _summary_metrics(report)})
     return report

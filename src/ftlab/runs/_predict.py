@@ -106,6 +106,11 @@ def calibrate_run(
     """Fit one temperature on the validation split (minimising NLL) and optionally a decision
     threshold (binary); saved as ``calibration.json`` and used by evaluate and predict.
 
+    A fitted temperature that worsens validation NLL or ECE is not applied: the record keeps
+    it as ``fitted_temperature``, sets ``temperature`` to null and says why in
+    ``temperature_skipped``. The threshold is tuned for the run's positive class (recorded
+    as ``positive``).
+
     Returns:
         The calibration record: temperature, ECE and NLL before/after, threshold.
     """
@@ -120,25 +125,43 @@ def calibrate_run(
     device = next(model.parameters()).device
     probs, labels = predict_encoded(model, prepared.encoded["validation"], config,
                                     pad_id=encoder.tokenizer.pad_id, device=device)
-    temperature = float(fit_temperature(probs, labels))
-    calibrated = apply_temperature(probs, temperature)
+    fitted = float(fit_temperature(probs, labels))
+    temperature: float | None = fitted
+    calibrated = apply_temperature(probs, fitted)
 
     def nll(p: np.ndarray) -> float:
         return float(-np.mean(np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, 1.0))))
 
     record: dict[str, Any] = {
-        "split": "validation", "n": int(len(labels)), "temperature": temperature,
+        "split": "validation", "n": int(len(labels)), "temperature": fitted,
+        "fitted_temperature": fitted,
         "ece_before": float(expected_calibration_error(probs, labels)),
         "ece_after": float(expected_calibration_error(calibrated, labels)),
         "nll_before": nll(probs), "nll_after": nll(calibrated), "threshold": None,
+        "temperature_skipped": None,
     }
+    worse = [f"{k.upper()} {record[k + '_before']:.4f} -> {record[k + '_after']:.4f}"
+             for k in ("nll", "ece") if record[k + "_after"] > record[k + "_before"] + 1e-12]
+    if worse:  # a temperature that hurts validation is not applied
+        record["temperature_skipped"] = (
+            f"temperature {fitted:.3f} not applied: it worsened validation "
+            f"{' and '.join(worse)}; probabilities are used as the model gives them")
+        record["temperature"] = temperature = None
+        calibrated = probs
     if threshold_metric is not None:
         if probs.shape[1] != 2:
             raise DataError(f"a decision threshold needs a binary task; this run has "
                             f"{probs.shape[1]} classes")
-        threshold, score = tune_threshold(labels, calibrated[:, 1], metric=threshold_metric)
+        from ftlab.runs._evaluate import positive_class
+
+        train_labels = [e.label for e in prepared.encoded.get("train", [])]
+        pos, _ = positive_class(encoder.labels.names, train_labels,
+                                configured=config.eval.positive_label)
+        assert pos is not None
+        threshold, score = tune_threshold((labels == pos).astype(np.int64), calibrated[:, pos],
+                                          metric=threshold_metric)
         record.update(threshold=float(threshold), threshold_metric=threshold_metric,
-                      threshold_score=float(score))
+                      threshold_score=float(score), positive=encoder.labels.names[pos])
     old = read_calibration(run_dir)
     if old and old.get("threshold") is not None and threshold_metric is None:
         record["threshold"] = None  # a new temperature invalidates a threshold tuned before

@@ -119,15 +119,16 @@ def _flips(originals: Sequence[Any], transformed: Sequence[Any], changes: Sequen
 
 def _compare(labels: np.ndarray, clean: np.ndarray, new: np.ndarray, changed: np.ndarray, *,
              seed: int) -> dict[str, Any]:
-    from sklearn.metrics import f1_score
+    from ftlab.evaluation import label_metrics
 
     pred_c, pred_n = clean.argmax(1), new.argmax(1)
     ok_c, ok_n = pred_c == labels, pred_n == labels
     flipped = pred_c != pred_n
     rows = np.arange(len(labels))
     acc_c, acc_n = float(ok_c.mean()), float(ok_n.mean())
-    f1_c = float(f1_score(labels, pred_c, average="macro"))
-    f1_n = float(f1_score(labels, pred_n, average="macro"))
+    c = clean.shape[1]  # macro over every class known at training, as everywhere
+    f1_c = label_metrics(labels, pred_c, n_classes=c)["macro_f1"]
+    f1_n = label_metrics(labels, pred_n, n_classes=c)["macro_f1"]
     return {
         "changed_share": float(changed.mean()),
         "accuracy": acc_n, "macro_f1": f1_n,
@@ -212,13 +213,14 @@ def evaluate_transforms(
             previous = json.loads(out_file.read_text(encoding="utf-8")).get("transforms", {})
         except (ValueError, AttributeError):
             previous = {}
-    from sklearn.metrics import f1_score
+    from ftlab.evaluation import label_metrics
 
+    clean_m = label_metrics(labels, clean.argmax(1), n_classes=len(names))
     report: dict[str, Any] = {
         "split": split, "n": len(examples), "seed": config.seed, "sides": sides,
         "label_names": names, "temperature": temperature,
-        "clean": {"accuracy": float((clean.argmax(1) == labels).mean()),
-                  "macro_f1": float(f1_score(labels, clean.argmax(1), average="macro"))},
+        "decision_rule": "argmax" + (f", temperature {temperature:.3f}" if temperature else ""),
+        "clean": {"accuracy": clean_m["accuracy"], "macro_f1": clean_m["macro_f1"]},
         "transforms": dict(previous),
     }
     for spec in specs:

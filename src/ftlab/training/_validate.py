@@ -114,11 +114,14 @@ def run_validation(
     if shard:
         batches = dist.shard(batches)
     parts = []  # (summed loss, predictions, labels) of each labelled batch
+    n_classes = 0
     for _, probs, y, loss in _stream(model, batches, probs_fn, device, loss_fn):
+        n_classes = max(n_classes, probs.shape[1])
         keep = y >= 0
         parts.append((loss, probs.argmax(axis=1)[keep], y[keep]))
     if shard:
         parts = [p for rank_parts in dist.gather_objects(parts) for p in rank_parts]
+        n_classes = max(dist.gather_objects(n_classes))
     total_loss = sum(p[0] for p in parts)
     preds, labels = [p[1] for p in parts], [p[2] for p in parts]
     y_pred = np.concatenate(preds) if preds else np.zeros(0, dtype=np.int64)
@@ -129,6 +132,9 @@ def run_validation(
     return {
         "loss": total_loss / n,
         "accuracy": float((y_pred == y_true).mean()),
-        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        # macro over every class known at training (the probability columns), the definition
+        # of ftlab.evaluation.label_metrics that every command reports
+        "macro_f1": float(f1_score(y_true, y_pred, labels=list(range(n_classes)),
+                                   average="macro", zero_division=0)),
         "n": float(n),
     }
