@@ -439,7 +439,7 @@ def compare(
                                if isinstance(own.get(k), float))
             console.print(f"{side}: {path}  ({split}, n={out['n']}, decision rule: "
                           f"{own.get('decision_rule', '-')}: {scores})", markup=False,
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
         for line in out["verdicts"].values():
             console.print(line, markup=False, highlight=False)
     if json_out is not None:
@@ -850,7 +850,8 @@ def _print_summary(summary: dict) -> None:
     for split, m in (summary.get("test") or {}).items():
         parts = [f"{k} {m[k]:.4f}" for k in (*_HEADLINE, "roc_auc", "ece")
                  if isinstance(m.get(k), float)]
-        console.print(f"{split}: " + ", ".join(parts), markup=False, highlight=False)
+        console.print(f"{split}: " + ", ".join(parts), markup=False, highlight=False,
+                      soft_wrap=True)
         if m.get("decision_rule") or m.get("positive_label"):
             console.print(f"{split} decision rule: {m.get('decision_rule') or 'argmax'}"
                           + (f"; positive class {m['positive_label']!r}"

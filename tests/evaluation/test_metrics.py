@@ -82,7 +82,7 @@ def test_binary_roc_and_pr_auc_by_hand():
     assert roc["fpr"][0] == 0.0 and roc["fpr"][-1] == 1.0 and roc["tpr"][-1] == 1.0
 
 
-def test_multiclass_roc_with_missing_class_is_null_with_warning():
+def test_multiclass_roc_with_missing_class_averages_present_classes_with_note():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 50)  # class 2 never occurs
     p = rng.dirichlet([1, 1, 1], size=50)
@@ -90,7 +90,19 @@ def test_multiclass_roc_with_missing_class_is_null_with_warning():
     assert out["roc_auc"]["per_class"]["c"] is None
     assert out["pr_auc"]["per_class"]["c"] is None
     assert out["roc_auc"]["per_class"]["a"] is not None
-    assert out["roc_auc"]["macro"] is None and out["metrics"]["roc_auc"] is None
+    # the macro mean runs over the classes whose AUC is defined, and says so
+    defined = [out["roc_auc"]["per_class"][k] for k in ("a", "b")]
+    assert out["roc_auc"]["macro"] == pytest.approx(np.mean(defined))
+    assert out["metrics"]["roc_auc"] == out["roc_auc"]["macro"]
+    assert any("macro ROC AUC averages over the 2 of 3" in w for w in out["warnings"])
+    # macro-F1 both ways: over the 3 known classes, and over the 2 present
+    assert out["metrics"]["macro_f1"] == pytest.approx(
+        np.mean([out["per_class"][k]["f1"] for k in NAMES]))
+    assert out["metrics"]["macro_f1_present"] == pytest.approx(
+        np.mean([out["per_class"][k]["f1"] for k in ("a", "b")]))
+    assert out["classes"]["absent"] == ["c"]
+    assert any("macro_f1_present averages over the 2 classes present" in w
+               for w in out["warnings"])
     assert "c" not in out["curves"]["roc"]
     assert any("class 'c' are undefined" in w for w in out["warnings"])
     assert out["confusion"]["normalized"][2] == [0.0, 0.0, 0.0]  # absent class: zero row, no NaN

@@ -90,14 +90,18 @@ def test_multiclass_threshold_is_rejected():
                              threshold=0.5)
 
 
-def test_missing_class_gives_null_auc_and_warning_not_crash():
+def test_missing_class_gives_null_class_auc_present_macro_and_warning_not_crash():
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, 200)  # class "c" absent from the split
     probs = rng.dirichlet([2, 2, 1], 200)
     report = evaluate_predictions(labels=labels, probs=probs, label_names=["a", "b", "c"],
                                   n_bootstrap=50)
     check_evaluation_report(report)
-    assert report["metrics"]["roc_auc"] is None and report["roc_auc"]["per_class"]["c"] is None
+    assert report["roc_auc"]["per_class"]["c"] is None
+    assert report["metrics"]["roc_auc"] == pytest.approx(
+        (report["roc_auc"]["per_class"]["a"] + report["roc_auc"]["per_class"]["b"]) / 2)
+    assert report["classes"]["absent"] == ["c"]
+    assert report["metrics"]["macro_f1_present"] > report["metrics"]["macro_f1"]
     assert any("'c'" in w and "undefined" in w for w in report["warnings"])
 
 

@@ -45,9 +45,15 @@ def _evaluation(split: str = "test") -> dict[str, Any]:
     item = {"id": "rt-1", "text": EVIL, "label": "fresh", "pred": "rotten", "prob": 0.97}
     return {
         "split": split, "n": 100, "label_names": LABELS,
+        "decision_rule": {"rule": "threshold 0.420 on p('rotten') (tuned for f1 on validation), "
+                                  "temperature 1.300", "kind": "threshold", "threshold": 0.42,
+                          "temperature": 1.3, "positive": "rotten"},
+        "classes": {"known": 2, "present": 2, "absent": [], "positive": "rotten",
+                    "positive_source": "eval.positive_label"},
         "metrics": {"accuracy": 0.78, "log_loss": 0.48, "macro_f1": 0.77, "micro_f1": 0.78,
                     "weighted_f1": 0.78, "macro_precision": 0.8, "macro_recall": 0.75,
                     "roc_auc": 0.85, "pr_auc": 0.83, "ece": 0.04, "mce": 0.12},
+        "argmax": {"accuracy": 0.77, "macro_f1": 0.76, "macro_f1_present": 0.76, "n": 100},
         "per_class": per_class,
         "averages": {"micro": avg, "macro": avg, "weighted": avg},
         "roc_auc": {"macro": 0.85, "per_class": {"rotten": 0.85}},

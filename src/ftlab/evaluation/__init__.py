@@ -27,9 +27,21 @@ from ftlab.evaluation._doctor import (
 )
 from ftlab.evaluation._errors import error_analysis, slice_metrics
 from ftlab.evaluation._evaluate import REPORT_KEYS, check_labels_known, evaluate_predictions
-from ftlab.evaluation._metrics import MAX_CURVE_POINTS, classification_metrics, majority_baseline
+from ftlab.evaluation._metrics import (
+    MAX_CURVE_POINTS,
+    absent_note,
+    classification_metrics,
+    label_metrics,
+    majority_baseline,
+)
 from ftlab.evaluation._report import render_page, render_report, report_figures, write_report
-from ftlab.evaluation._threshold import ThresholdMetric, threshold_summary, tune_threshold
+from ftlab.evaluation._threshold import (
+    ThresholdMetric,
+    decide,
+    decision_rule,
+    threshold_summary,
+    tune_threshold,
+)
 
 __all__ = [
     # metrics (_metrics, _calibration, _threshold, _bootstrap, _errors, _evaluate)
@@ -38,14 +50,18 @@ __all__ = [
     "MAX_CURVE_POINTS",
     "REPORT_KEYS",
     "ThresholdMetric",
+    "absent_note",
     "apply_temperature",
     "bootstrap_ci",
     "check_labels_known",
     "classification_metrics",
+    "decide",
+    "decision_rule",
     "error_analysis",
     "evaluate_predictions",
     "expected_calibration_error",
     "fit_temperature",
+    "label_metrics",
     "majority_baseline",
     "maximum_calibration_error",
     "negative_log_likelihood",

@@ -15,7 +15,7 @@ import numpy as np
 from ftlab.evaluation._calibration import expected_calibration_error, maximum_calibration_error
 from ftlab.evaluation._inputs import check_arrays, check_label_names, predicted
 
-__all__ = ["classification_metrics", "label_metrics", "majority_baseline", "MAX_CURVE_POINTS"]
+__all__ = ["absent_note", "classification_metrics", "label_metrics", "majority_baseline", "MAX_CURVE_POINTS"]
 
 MAX_CURVE_POINTS = 200  # per curve in the JSON: enough for a smooth plot, small on disk
 _EPS = 1e-15  # log-loss clip, as scikit-learn used to
@@ -143,11 +143,8 @@ def _ranking(y: np.ndarray, p: np.ndarray, names: list[str], warnings: list[str]
                             f"scored classes whose {what} is defined on this split")
         return float(np.mean(vals)) if vals else None
 
-    return {"roc_auc": {"macro": macro(roc, "ROC AUC"), "per_class": roc,
-                        "classes_scored": sum(v is not None for v in roc.values())},
-            "pr_auc": {"macro": macro(ap, "PR AUC"), "per_class": ap,
-                       "classes_scored": sum(v is not None for v in ap.values())},
-            "curves": curves}
+    return {"roc_auc": {"macro": macro(roc, "ROC AUC"), "per_class": roc},
+            "pr_auc": {"macro": macro(ap, "PR AUC"), "per_class": ap}, "curves": curves}
 
 
 def classification_metrics(labels: Any, probs: Any, *, label_names: Sequence[str],
