@@ -64,6 +64,11 @@ class SplitConfig(_Section):
     validation: float = Field(0.1, ge=0, description="validation share (or count when >= 1)")
     test: float = Field(0.1, ge=0, description="test share (or count when >= 1)")
     stratify: bool = Field(True, description="keep label proportions in every split")
+    group_duplicates: bool = Field(
+        True, description="keep identical texts (after normalization; pairs by the pair) in "
+        "one carved split, so test never repeats a training text; runs recorded before this "
+        "option load with false, on their original splits"
+    )
 
 
 class DataConfig(_Section):

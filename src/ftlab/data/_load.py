@@ -34,6 +34,7 @@ def load_dataset(
     stratify: bool = True,
     builtin_options: Mapping[str, Any] | None = None,
     max_examples: int | None = None,
+    group_duplicates: bool = True,
 ) -> dict[str, list[Example]]:
     """Load a data source and return train/validation/test splits.
 
@@ -54,6 +55,8 @@ def load_dataset(
         stratify: stratify carved splits and subsamples by label.
         builtin_options: options for a ``builtin:`` dataset (e.g. ``{"size": 500}``).
         max_examples: cap every split at this many examples (seeded, stratified) for quick runs.
+        group_duplicates: carved splits keep identical texts together (no leakage); given
+            splits are never re-split.
 
     Returns:
         ``{"train", "validation", "test", ...}`` -> examples.
@@ -87,7 +90,8 @@ def load_dataset(
         splits = read_folder(source, encoding=encoding)
     else:
         splits = {"all": read_file(source, split="all", **file_opts)}  # type: ignore[arg-type]
-    out = complete_splits(splits, validation=validation, test=test, seed=seed, stratify=stratify)
+    out = complete_splits(splits, validation=validation, test=test, seed=seed, stratify=stratify,
+                          group_duplicates=group_duplicates)
     if max_examples is not None:
         out = {name: subsample_examples(exs, max_examples, seed=seed, stratify=stratify)
                for name, exs in out.items()}

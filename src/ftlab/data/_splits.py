@@ -1,4 +1,9 @@
-"""Seeded, stratified train/validation/test splits that respect the source's own splits."""
+"""Seeded, stratified train/validation/test splits that respect the source's own splits.
+
+Carved splits are leak-free by default: identical texts (after :func:`normalize_text`; for
+pairs, the pair) form one group, and a group lands in one split. When no text repeats, the
+split is exactly the one ungrouped stratified splitting gives (same code path, same draws).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ftlab.data._checks import normalize_text
 from ftlab.data._example import Example
 from ftlab.errors import ConfigError, DataError
 
-__all__ = ["split_examples", "complete_splits", "subsample_examples", "canonical_split"]
+__all__ = ["split_examples", "complete_splits", "subsample_examples", "canonical_split",
+           "duplicate_groups"]
 
 logger = logging.getLogger("ftlab.data")
 
@@ -96,6 +103,71 @@ def _partition(examples: Sequence[Example], sizes: list[int], seed: int,
     return [[examples[i] for i in sorted(idx)] for idx in parts]
 
 
+def duplicate_groups(examples: Sequence[Example]) -> list[list[int]]:
+    """Indices of examples whose texts are identical after normalization (pairs: the pair),
+    one list per text in first-occurrence order; singletons included."""
+    groups: dict[tuple[str, str | None], list[int]] = {}
+    for i, ex in enumerate(examples):
+        key = (normalize_text(ex.text),
+               None if ex.text_pair is None else normalize_text(ex.text_pair))
+        groups.setdefault(key, []).append(i)
+    return list(groups.values())
+
+
+def _group_label(examples: Sequence[Example], group: list[int]) -> str:
+    """The stratum of a group: its most common label (ties: the smallest), missing last."""
+    counts: dict[str, int] = {}
+    for i in group:
+        label = examples[i].label
+        key = "\x00missing" if label is None else label
+        counts[key] = counts.get(key, 0) + 1
+    return min(counts, key=lambda k: (-counts[k], k))
+
+
+def _partition_grouped(examples: Sequence[Example], sizes: list[int], seed: int,
+                       stratify: bool, groups: list[list[int]]) -> list[list[Example]]:
+    """Like :func:`_partition`, drawing whole groups of identical texts.
+
+    Per stratum (a group's majority label), the example quotas of every part are those of the
+    ungrouped split. Groups of several copies are drawn first, in a seeded random order, each
+    into a part chosen with probability proportional to the part's quota (the rest = train) and
+    kept only where it fits; single texts then fill every part up to its quota exactly. A part
+    falls short of its quota only when a stratum has too few single texts left.
+    """
+    rng = np.random.default_rng(seed)
+    by_stratum: dict[str, list[int]] = {}
+    for g, members in enumerate(groups):
+        key = _group_label(examples, members) if stratify else ""
+        by_stratum.setdefault(key, []).append(g)
+    strata = [by_stratum[k] for k in sorted(by_stratum)]
+    stratum_sizes = [sum(len(groups[g]) for g in st) for st in strata]
+    left = list(stratum_sizes)
+    per_part = []
+    for size in sizes:
+        alloc = _allocate(size, stratum_sizes, left)
+        left = [a - b for a, b in zip(left, alloc, strict=True)]
+        per_part.append(alloc)
+    parts: list[list[int]] = [[] for _ in range(len(sizes) + 1)]
+    for si, stratum in enumerate(strata):
+        room = [per_part[pi][si] for pi in range(len(sizes))]
+        share = np.array(room + [left[si]], dtype=np.float64) / max(stratum_sizes[si], 1)
+        perm = [stratum[j] for j in rng.permutation(len(stratum))]
+        for g in (g for g in perm if len(groups[g]) > 1):
+            pick = int(np.searchsorted(np.cumsum(share), rng.random() * share.sum(), "right"))
+            pick = min(pick, len(sizes))
+            if pick < len(sizes) and room[pick] >= len(groups[g]):
+                room[pick] -= len(groups[g])
+            else:
+                pick = len(sizes)
+            parts[pick].extend(groups[g])
+        for g in (g for g in perm if len(groups[g]) == 1):
+            pick = next((pi for pi in range(len(sizes)) if room[pi] > 0), len(sizes))
+            if pick < len(sizes):
+                room[pick] -= 1
+            parts[pick].extend(groups[g])
+    return [[examples[i] for i in sorted(idx)] for idx in parts]
+
+
 def split_examples(
     examples: Sequence[Example],
     *,
@@ -103,6 +175,7 @@ def split_examples(
     test: float | int = 0.1,
     seed: int = 0,
     stratify: bool = True,
+    group_duplicates: bool = True,
 ) -> dict[str, list[Example]]:
     """Split one pool into train/validation/test, seeded and (by default) stratified by label.
 
@@ -112,6 +185,9 @@ def split_examples(
         test: fraction in [0, 1) of the pool, or an absolute count.
         seed: the only source of randomness; same seed and input -> same splits everywhere.
         stratify: keep label proportions equal across splits (largest-remainder allocation).
+        group_duplicates: keep identical texts (after normalization; pairs by the pair) in
+            one split, so no text of validation or test also occurs in train. Without repeated
+            texts the split is the same either way.
 
     Returns:
         ``{"train", "validation", "test"}`` lists, each in the pool's original order.
@@ -126,7 +202,19 @@ def split_examples(
             f"validation ({validation!r} -> {n_val}) + test ({test!r} -> {n_test}) leave no "
             f"training examples out of {n}. Lower `validation`/`test`."
         )
-    val, tst, train = _partition(examples, [n_val, n_test], seed, stratify)
+    groups = duplicate_groups(examples) if group_duplicates else []
+    repeated = [g for g in groups if len(g) > 1]
+    if not repeated:  # every text unique: exactly the ungrouped split
+        val, tst, train = _partition(examples, [n_val, n_test], seed, stratify)
+    else:
+        val, tst, train = _partition_grouped(examples, [n_val, n_test], seed, stratify, groups)
+        logger.info("kept %d groups of identical texts (%d examples) together, each in one "
+                    "split", len(repeated), sum(len(g) for g in repeated))
+        for name, want, got in (("validation", n_val, len(val)), ("test", n_test, len(tst))):
+            if got < want:
+                logger.warning("carved %s has %d examples, %d fewer than asked: too few unique "
+                               "texts to fill it without splitting groups of copies", name,
+                               got, want - got)
     return {"train": train, "validation": val, "test": tst}
 
 
@@ -160,6 +248,7 @@ def complete_splits(
     test: float | int = 0.1,
     seed: int = 0,
     stratify: bool = True,
+    group_duplicates: bool = True,
 ) -> dict[str, list[Example]]:
     """Fill in missing train/validation/test splits, keeping the source's own splits.
 
@@ -173,6 +262,8 @@ def complete_splits(
         test: fraction or count for a test split carved here.
         seed: random seed.
         stratify: stratify carved splits by label.
+        group_duplicates: keep identical texts in one carved split (see
+            :func:`split_examples`); given splits are never re-split.
 
     Returns:
         A new dict with at least ``train``, ``validation`` and ``test``.
@@ -201,12 +292,13 @@ def complete_splits(
     elif has_test or has_val:
         missing = "test" if has_val else "validation"
         frac = test if has_val else validation
-        parts = split_examples(train, validation=frac, test=0, seed=seed, stratify=stratify)
+        parts = split_examples(train, validation=frac, test=0, seed=seed, stratify=stratify,
+                               group_duplicates=group_duplicates)
         out = {"train": parts["train"], missing: parts["validation"], **named}
         logger.info("carved %d %s examples from train (seed %d)", len(out[missing]), missing, seed)
     else:
         out = {**split_examples(train, validation=validation, test=test, seed=seed,
-                                stratify=stratify), **named}
+                                stratify=stratify, group_duplicates=group_duplicates), **named}
     for name, exs in out.items():
         _check_unique_ids(name, exs)
     return {k: out[k] for k in ("train", "validation", "test")} | out

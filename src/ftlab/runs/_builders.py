@@ -54,6 +54,7 @@ def build_splits(data: DataConfig, *, seed: int) -> dict[str, list[Any]]:
         stratify=data.split.stratify,
         builtin_options=dict(data.options),
         max_examples=data.max_examples,
+        group_duplicates=data.split.group_duplicates,
     )
 
 

@@ -36,6 +36,25 @@ __all__ = [
 ]
 
 
+def load_run_config(run_dir: Path) -> RunConfig:
+    """A run's resolved ``config.yaml``, read so that the run gets back its recorded splits.
+
+    Runs recorded before ``data.split.group_duplicates`` existed carved their splits without
+    grouping identical texts; their config lacks the key, so it loads as ``false`` and the
+    run evaluates on the splits it was trained and tested on.
+    """
+    import yaml
+
+    path = Path(run_dir) / "config.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        raw = {}
+    split = ((raw.get("data") or {}).get("split") or {}) if isinstance(raw, dict) else {}
+    old = isinstance(split, dict) and "group_duplicates" not in split
+    return load_config(path, ["data.split.group_duplicates=false"] if old else [])
+
+
 def read_calibration(run_dir: Path) -> dict[str, Any]:
     """``calibration.json`` written by ``ftlab calibrate`` (temperature, threshold), or {}."""
     path = Path(run_dir) / "calibration.json"
@@ -280,7 +299,7 @@ def load_run_model(run_dir: Path, *, device: torch.device | None = None) -> tupl
     run_dir = Path(run_dir)
     if not (run_dir / "config.yaml").is_file():
         raise CheckpointError(f"{run_dir} is not a run directory (no config.yaml)")
-    config = load_config(run_dir / "config.yaml")
+    config = load_run_config(run_dir)
     encoder = TextEncoder.load(run_dir / "artifacts" / "encoder")
     ckpt = _best_checkpoint(run_dir) or find_resume_checkpoint(run_dir)
     if ckpt is None:
@@ -306,7 +325,7 @@ def join_torchrun(run_dir: Path) -> torch.device | None:
     run_dir = Path(run_dir)
     if dist.torchrun_world_size() <= 1 or not (run_dir / "config.yaml").is_file():
         return None
-    config = load_config(run_dir / "config.yaml")
+    config = load_run_config(run_dir)
     return dist.init_from_env(resolve_device(config.train.device))
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ftlab.config import RunConfig, apply_overrides, dump_config, load_config, parse_config
+from ftlab.config import RunConfig, apply_overrides, dump_config, parse_config
 from ftlab.errors import CheckpointError
 from ftlab.runs._builders import (
     build_eval_loader,
@@ -19,7 +19,7 @@ from ftlab.runs._builders import (
     build_train_loader,
     resolve_device,
 )
-from ftlab.runs._evaluate import evaluate_splits
+from ftlab.runs._evaluate import evaluate_splits, load_run_config
 from ftlab.runs._prepare import prepare_data
 from ftlab.runs._rundir import (
     create_run_dir,
@@ -125,7 +125,7 @@ def resume_run(
     if not cfg_file.is_file():
         raise CheckpointError(f"{run_dir} is not a run directory (no config.yaml); "
                               f"pass the directory ftlab train printed, e.g. runs/<name>")
-    config = load_config(cfg_file)
+    config = load_run_config(run_dir)  # old runs: their recorded splits
     dist.init_from_env(resolve_device(config.train.device))  # torchrun: every rank resumes
     main = dist.is_main()
     if overrides:
