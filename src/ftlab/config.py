@@ -96,6 +96,10 @@ class DataConfig(_Section):
     drop_leaked: bool = Field(
         False, description="drop validation/test texts that also occur in train (counted)"
     )
+    drop_conflicting: bool = Field(
+        False, description="drop every copy of a text that occurs with different labels "
+        "(counted)"
+    )
     imbalance_warn_ratio: float = Field(3.0, gt=1)
     split_seed: int | None = Field(
         None, ge=0, lt=2**32, description="seed of carved splits, subsamples, augmentation and "

@@ -18,7 +18,8 @@ __all__ = ["Finding", "SplitStats", "DataReport", "check_splits", "clean_splits"
 
 Level = Literal["error", "warning", "info"]
 Code = Literal["unknown_label", "missing_label", "leakage", "duplicates", "empty_text",
-               "imbalance", "non_utf8", "truncation", "empty_split", "single_class"]
+               "imbalance", "non_utf8", "truncation", "empty_split", "single_class",
+               "conflicting_labels"]
 _PERCENTILES = (50, 90, 95, 99)
 _SHOW = 5  # example ids kept per finding
 _TRUNCATION_WARN_SHARE = 0.05  # above this share truncation is a warning, below an info
@@ -40,8 +41,39 @@ def _key(ex: Example) -> tuple[str, str | None]:
 
 
 def _where(ex: Example) -> str:
-    line = ex.meta.get("line") if isinstance(ex.meta, Mapping) else None
+    """``id (file:line)`` when the reader recorded them, else ``id (line N)`` or the id."""
+    meta = ex.meta if isinstance(ex.meta, Mapping) else {}
+    line, source = meta.get("line"), meta.get("source")
+    if line is not None and source:
+        return f"{ex.id} ({source}:{line})"
+    if source:
+        return f"{ex.id} ({source})"
     return f"{ex.id} (line {line})" if line is not None else ex.id
+
+
+def _files(examples: Sequence[Example]) -> str:
+    """`` (file.jsonl)``: the file(s) a split was read from, when the reader recorded them."""
+    seen: list[str] = []
+    for ex in examples:
+        source = ex.meta.get("source") if isinstance(ex.meta, Mapping) else None
+        if source and source not in seen:
+            seen.append(str(source))
+            if len(seen) > 2:
+                break
+    if not seen or len(seen) > 2:  # folder datasets: one file per example
+        return ""
+    return f" ({', '.join(seen)})"
+
+
+def _conflicts(splits: Mapping[str, Sequence[Example]]) -> list[list[Example]]:
+    """Groups of identical texts (normalized; pairs by the pair) carrying different labels,
+    across all splits, in first-occurrence order."""
+    groups: dict[tuple[str, str | None], list[Example]] = {}
+    for exs in splits.values():
+        for ex in exs:
+            groups.setdefault(_key(ex), []).append(ex)
+    return [g for g in groups.values()
+            if len({ex.label for ex in g if ex.label is not None}) > 1]
 
 
 @dataclass
@@ -239,10 +271,17 @@ def check_splits(
             leaked = _leaked(exs, train_keys)
             st.leaked = len(leaked)
             if leaked:
-                add("warning", "leakage", name, f"{len(leaked)} {name} example(s) also occur in "
-                    f"train (after stripping, casefolding and collapsing whitespace).",
-                    f"Remove them from {name} (config: data.drop_leaked: true) or "
-                    "re-split after deduplication; otherwise scores are optimistic.", leaked)
+                first = {}
+                for ex in train:
+                    first.setdefault(_key(ex), ex)
+                add("warning", "leakage", name, f"{len(leaked)} {name} example(s){_files(exs)} "
+                    f"also occur in train{_files(train)} (after stripping, casefolding and "
+                    f"collapsing whitespace), e.g. "
+                    + "; ".join(f"{_where(ex)} = {_where(first[_key(ex)])}"
+                                for ex in leaked[:3]) + ".",
+                    f"Remove them from {name} (config: data.drop_leaked: true); for carved "
+                    "splits keep data.split.group_duplicates on; otherwise scores are "
+                    "optimistic.", leaked)
         if count_tokens is not None:
             tokens = [count_tokens(ex.text) + (count_tokens(ex.text_pair) if ex.text_pair
                                                is not None else 0) for ex in exs]
@@ -256,7 +295,39 @@ def check_splits(
                         name, f"{share:.1%} of examples exceed max_length={max_length} tokens and "
                         f"will be truncated (p95 length {st.token_length['p95']:.0f}).",
                         "Raise `max_length` if the model allows, or accept the truncation.", cut)
+    _pair_leakage(splits, add)
+    conflicts = _conflicts(splits)
+    if conflicts:
+        hits = [ex for g in conflicts for ex in g]
+        shown = "; ".join(" vs ".join(f"{_where(ex)}={ex.label!r}" for ex in g[:3])
+                          for g in conflicts[:3])
+        add("warning", "conflicting_labels", None,
+            f"{len(conflicts)} text(s) occur with different labels ({len(hits)} examples), "
+            f"e.g. {shown}.",
+            "Fix the labels, or drop every copy of such texts (config: "
+            "data.drop_conflicting: true); a model cannot get both right.", hits)
     return DataReport(stats=stats, findings=findings)
+
+
+def _pair_leakage(splits: Mapping[str, Sequence[Example]],
+                  add: Callable[..., None]) -> None:
+    """Leakage between evaluation splits (e.g. test texts also in validation), per pair; each
+    split against train is checked in :func:`check_splits`."""
+    names = [n for n in splits if n != "train"]
+    for i, a in enumerate(names):
+        first: dict[tuple[str, str | None], Example] = {}
+        for ex in splits[a]:
+            first.setdefault(_key(ex), ex)
+        for b in names[i + 1:]:
+            hits = [ex for ex in splits[b] if _key(ex) in first]
+            if hits:
+                add("warning", "leakage", b,
+                    f"{len(hits)} {b} example(s){_files(splits[b])} also occur in {a}"
+                    f"{_files(splits[a])}, e.g. "
+                    + "; ".join(f"{_where(ex)} = {_where(first[_key(ex)])}" for ex in hits[:3])
+                    + ".",
+                    f"Model selection on {a} has seen these {b} texts: deduplicate the files "
+                    f"or, for carved splits, keep data.split.group_duplicates on.", hits)
 
 
 def clean_splits(
@@ -266,6 +337,7 @@ def clean_splits(
     drop_empty: bool = True,
     drop_duplicates: bool = False,
     drop_leaked: bool = False,
+    drop_conflicting: bool = False,
 ) -> tuple[dict[str, list[Example]], dict[str, dict[str, int]]]:
     """Remove empty, duplicate or leaked examples, counting every removal.
 
@@ -278,17 +350,25 @@ def clean_splits(
         drop_empty: drop empty / whitespace-only texts.
         drop_duplicates: keep only the first of repeated texts within a split.
         drop_leaked: drop validation/test examples whose text also occurs in train.
+        drop_conflicting: drop every copy of a text that occurs with different labels (in
+            any split).
 
     Returns:
         ``(cleaned splits, removed)`` where ``removed[split][reason]`` counts dropped examples
-        for each enabled reason (``"empty_text"``, ``"duplicates"``, ``"leakage"``).
+        for each enabled reason (``"empty_text"``, ``"duplicates"``, ``"leakage"``,
+        ``"conflicting_labels"``).
     """
     train_keys = {_key(ex) for ex in splits.get("train", [])}
+    conflicting = {_key(g[0]) for g in _conflicts(splits)} if drop_conflicting else set()
     cleaned: dict[str, list[Example]] = {}
     removed: dict[str, dict[str, int]] = {}
     for name, exs in splits.items():
         keep = list(exs)
         counts: dict[str, int] = {}
+        if drop_conflicting:
+            before = len(keep)
+            keep = [ex for ex in keep if _key(ex) not in conflicting]
+            counts["conflicting_labels"] = before - len(keep)
         if drop_empty:
             gone = {id(ex) for ex in _empty(keep)}
             counts["empty_text"] = len(gone)

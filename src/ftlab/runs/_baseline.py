@@ -85,7 +85,7 @@ def train_baseline(config: RunConfig, *, name: str | None = None, console: Any =
         The run summary (run.json).
     """
     from ftlab.runs._evaluate import evaluate_arrays
-    from ftlab.runs._prepare import prepare_data
+    from ftlab.runs._prepare import data_origin, prepare_data
     from ftlab.runs._rundir import create_run_dir, update_summary, utc_now, write_json_atomic
 
     say = console.print if console is not None else (lambda *a, **k: None)
@@ -93,7 +93,7 @@ def train_baseline(config: RunConfig, *, name: str | None = None, console: Any =
     run_dir = create_run_dir(cfg, name=cfg.name)
     started = time.time()
     update_summary(run_dir, name=run_dir.name, path=str(run_dir), status="running",
-                   model="tfidf_lr", dataset=config.data.source or "files", seed=config.seed,
+                   model="tfidf_lr", dataset=data_origin(config), seed=config.seed,
                    hparams={"model": "tfidf_lr", "features": "word 1-2 + char 2-5 tf-idf",
                             "C": 4.0, "seed": config.seed},
                    started=utc_now())
@@ -101,6 +101,11 @@ def train_baseline(config: RunConfig, *, name: str | None = None, console: Any =
     encoder = prepared.encoder
     encoder.save(run_dir / "artifacts" / "encoder")  # label map, for evaluate/report
     write_json_atomic(run_dir / "data_report.json", prepared.report.to_dict())
+    from ftlab.runs._prepare import data_warning_lines
+
+    for line in data_warning_lines(prepared.report):  # the same lines ftlab train prints
+        say(line, markup=False, highlight=False)
+    update_summary(run_dir, data_removed=prepared.report.removed)
     train = prepared.splits["train"]
     y_train = [encoder.labels.encode(e.label) for e in train]
     model = TfidfBaseline(seed=config.seed).fit([_joined(e) for e in train], y_train)
@@ -113,7 +118,8 @@ def train_baseline(config: RunConfig, *, name: str | None = None, console: Any =
         probs = model.predict_proba([_joined(e) for e in examples], n_classes)
         labels = np.array([encoder.labels.encode(e.label) for e in examples])
         results[split] = evaluate_arrays(run_dir, split=split, examples=examples, labels=labels,
-                                         probs=probs, encoder=encoder, train_labels=y_train)
+                                         probs=probs, encoder=encoder, train_labels=y_train,
+                                         positive_label=config.eval.positive_label)
     val = results.get("validation", {}).get("metrics", {})
     test = {s: r["metrics"] for s, r in results.items() if s != "validation"}
     monitor = config.eval.monitor if config.eval.monitor != "loss" else "accuracy"

@@ -103,7 +103,7 @@ def _write_predictions(path: Path, examples: Sequence[Any], probs: np.ndarray,
                        preds: np.ndarray, names: Sequence[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:
-        for ex, p, pred in zip(examples, probs, preds):
+        for ex, p, pred in zip(examples, probs, preds, strict=True):
             rec = {"id": ex.id, "text": ex.text, "label": ex.label, "pred": names[int(pred)],
                    "probs": {n: round(float(v), 6) for n, v in zip(names, p)}}
             if ex.text_pair is not None:

@@ -126,7 +126,6 @@ def calibrate_run(
     probs, labels = predict_encoded(model, prepared.encoded["validation"], config,
                                     pad_id=encoder.tokenizer.pad_id, device=device)
     fitted = float(fit_temperature(probs, labels))
-    temperature: float | None = fitted
     calibrated = apply_temperature(probs, fitted)
 
     def nll(p: np.ndarray) -> float:
@@ -146,7 +145,7 @@ def calibrate_run(
         record["temperature_skipped"] = (
             f"temperature {fitted:.3f} not applied: it worsened validation "
             f"{' and '.join(worse)}; probabilities are used as the model gives them")
-        record["temperature"] = temperature = None
+        record["temperature"] = None
         calibrated = probs
     if threshold_metric is not None:
         if probs.shape[1] != 2:

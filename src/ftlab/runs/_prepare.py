@@ -53,8 +53,41 @@ def check_and_clean(
         drop_empty=config.data.drop_empty,
         drop_duplicates=config.data.drop_duplicates,
         drop_leaked=config.data.drop_leaked,
+        drop_conflicting=config.data.drop_conflicting,
     )
     return splits, report
+
+
+def data_origin(config: RunConfig) -> str:
+    """Where the run's examples came from, as run.json and the report name it: the split
+    files when ``data.files`` is set (they replace ``data.source``), else the source."""
+    if config.data.files:
+        return "files: " + ", ".join(f"{k}={v}" for k, v in config.data.files.items())
+    return config.data.source
+
+
+_DROPPED_BY = {"leakage": "data.drop_leaked", "duplicates": "data.drop_duplicates",
+               "conflicting_labels": "data.drop_conflicting", "empty_text": "data.drop_empty"}
+
+
+def data_warning_lines(report: Any) -> list[str]:
+    """What ``ftlab train`` and ``ftlab baseline`` print about the data: each warning with its
+    split (and file), marked when a configured drop removed the rows, then what was removed.
+    """
+    removed = getattr(report, "removed", {}) or {}
+    lines = []
+    for w in getattr(report, "warnings", []):
+        gone = (removed.get(w.split) or {}).get(w.code, 0) if w.split else \
+            sum((c or {}).get(w.code, 0) for c in removed.values())
+        where = f"[{w.split}] " if w.split else ""
+        done = f" -> removed {gone} ({_DROPPED_BY[w.code]})" if gone and w.code in _DROPPED_BY \
+            else ""
+        lines.append(f"data warning {where}{w.code}: {w.message}{done}")
+    for split, counts in removed.items():
+        dropped = ", ".join(f"{n} {reason}" for reason, n in (counts or {}).items() if n)
+        if dropped:
+            lines.append(f"data: removed from {split}: {dropped}")
+    return lines
 
 
 def augment_train(config: RunConfig, train: list[Any]) -> tuple[list[Any], list[dict[str, Any]], list[Any]]:

@@ -20,7 +20,7 @@ from ftlab.runs._builders import (
     resolve_device,
 )
 from ftlab.runs._evaluate import evaluate_splits, load_run_config
-from ftlab.runs._prepare import prepare_data
+from ftlab.runs._prepare import data_origin, data_warning_lines, prepare_data
 from ftlab.runs._rundir import (
     create_run_dir,
     read_summary,
@@ -184,9 +184,10 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
         _record_augmentation(run_dir, prepared, say)
     if main:
         write_json_atomic(run_dir / "data_report.json", prepared.report.to_dict())
+        update_summary(run_dir, data_removed=prepared.report.removed)
     num_classes = encoder.labels.num_classes
-    for w in getattr(prepared.report, "warnings", []):
-        say(f"[yellow]data warning:[/yellow] {w.message}", highlight=False)
+    for line in data_warning_lines(prepared.report):
+        say(line, markup=False, highlight=False)
 
     # ---- batching, model, loss, optimization
     pad_id = encoder.tokenizer.pad_id
@@ -272,7 +273,7 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     if main:
         update_summary(
             run_dir, name=run_dir.name, path=str(run_dir), status="running", pid=os.getpid(),
-            model=config.model.family, dataset=config.data.source or "files", hparams=hparams,
+            model=config.model.family, dataset=data_origin(config), hparams=hparams,
             seed=config.seed, parameters={"total": n_total, "trainable": n_train},
             seeds={k: config.seed_for(k) for k in ("split", "init", "order")},
             text_pairs=text_pairs, num_classes=num_classes,
