@@ -848,8 +848,9 @@ def _print_summary(summary: dict) -> None:
     console.print(f"[bold]run directory:[/bold] {summary.get('path')}")
     console.print(f"status: {summary.get('status')}  ({summary.get('stop_reason', '')})")
     for split, m in (summary.get("test") or {}).items():
-        parts = [f"{k} {m[k]:.4f}" for k in (*_HEADLINE, "roc_auc", "ece")
-                 if isinstance(m.get(k), float)]
+        parts = [f"{k} {m[k]:.4f}" + (f" [{m[k + '_ci'][0]:.4f}, {m[k + '_ci'][1]:.4f}]"
+                                      if isinstance(m.get(k + "_ci"), list) else "")
+                 for k in (*_HEADLINE, "roc_auc", "ece") if isinstance(m.get(k), float)]
         console.print(f"{split}: " + ", ".join(parts), markup=False, highlight=False,
                       soft_wrap=True)
         if m.get("decision_rule") or m.get("positive_label"):

@@ -457,3 +457,33 @@ def test_a_real_tiny_training_run_only_fires_expected_rules(tmp_path):
     findings = diagnose(history)
     assert all(f.severity != "error" for f in findings), format_findings(findings)
     assert set(_rules(findings)) <= {"overfitting", "confident_mistakes"}, format_findings(findings)
+
+
+# --- advice checked against the config and the data (issue 18) ---------------------------------
+def test_doctor_respects_config_absent_classes_and_baselines(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    overfitting(run / "metrics.jsonl")
+    (run / "config.yaml").write_text("train: {epochs: 6, early_stopping: {enabled: false}}\n")
+    fix = next(f for f in write_doctor(run) if f.rule == "overfitting").fix
+    assert "train.early_stopping.enabled: true" in fix
+    (run / "config.yaml").write_text("train: {epochs: 6, early_stopping: {enabled: true}}\n")
+    fix = next(f for f in write_doctor(run) if f.rule == "overfitting").fix
+    assert "enabled: true" not in fix and "already on" in fix
+    # a class without a single example in the split is not "never predicted correctly"
+    (run / "evaluation").mkdir()
+    (run / "evaluation" / "test.json").write_text(json.dumps({"per_class": {
+        "a": {"recall": 0.9, "support": 10}, "b": {"recall": 0.8, "support": 10},
+        "c": {"recall": 0.0, "support": 0}}}))
+    assert "zero_recall_class" not in _rules(write_doctor(run))
+    # multi-class: no advice to tune a threshold that calibrate refuses
+    (run / "evaluation" / "test.json").write_text(json.dumps({"per_class": {
+        "a": {"recall": 0.9, "support": 10}, "b": {"recall": 0.8, "support": 10},
+        "c": {"recall": 0.0, "support": 5}}}))
+    zero = next(f for f in write_doctor(run) if f.rule == "zero_recall_class")
+    assert "threshold" not in zero.fix
+    # a TF-IDF baseline run has no training history and gets no finding about it
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "run.json").write_text(json.dumps({"model": "tfidf_lr"}))
+    assert write_doctor(base) == []

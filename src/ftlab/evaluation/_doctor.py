@@ -114,6 +114,37 @@ def _config_values(run_dir: Path) -> tuple[int | None, str | None]:
     return (epochs if ok else None), (monitor if isinstance(monitor, str) else None)
 
 
+def _early_stopping_on(run_dir: Path) -> bool:
+    """Whether the run's resolved config has ``train.early_stopping.enabled: true``."""
+    import yaml
+
+    try:
+        cfg = yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    train = cfg.get("train") if isinstance(cfg, dict) else None
+    stopping = train.get("early_stopping") if isinstance(train, dict) else None
+    return isinstance(stopping, dict) and stopping.get("enabled") is True
+
+
+_ENABLE_STOPPING = "train.early_stopping.enabled: true"
+
+
+def _respect_config(findings: list[Finding], early_stopping_on: bool) -> list[Finding]:
+    """Advice checked against the config: never advise turning on what is already on."""
+    if not early_stopping_on:
+        return findings
+    out = []
+    for f in findings:
+        if _ENABLE_STOPPING in f.fix:
+            f = Finding(f.rule, f.severity, f.title, f.message,
+                        f.fix.replace(_ENABLE_STOPPING, "early stopping (already on: lower "
+                                      "train.early_stopping.patience or min_delta)"),
+                        f.evidence)
+        out.append(f)
+    return out
+
+
 def _evaluation_inputs(run_dir: Path) -> tuple[dict[str, float] | None, float | None, str | None]:
     """Per-class recall and majority accuracy from evaluation/validation.json (else test.json)."""
     for split in ("validation", "test"):
@@ -121,8 +152,10 @@ def _evaluation_inputs(run_dir: Path) -> tuple[dict[str, float] | None, float | 
         if report is None:
             continue
         per_class = report.get("per_class") or {}
+        # a class without an example in the split has no recall to judge (not recall 0)
         recall = {str(k): float(v["recall"]) for k, v in per_class.items()
-                  if isinstance(v, dict) and is_finite_number(v.get("recall"))}
+                  if isinstance(v, dict) and is_finite_number(v.get("recall"))
+                  and v.get("support", 1) != 0}
         majority = ((report.get("baselines") or {}).get("majority") or {}).get("accuracy")
         return (recall or None, float(majority) if is_finite_number(majority) else None, split)
     return None, None, None
@@ -151,7 +184,10 @@ def write_doctor(run_dir: str | Path) -> list[Finding]:
                         "`ftlab train` or listed by `ftlab runs`)")
     metrics = run_dir / "metrics.jsonl"
     history = load_history(metrics) if metrics.exists() else None
-    if history is None or not history.steps:
+    summary = _read_json(run_dir / "run.json") or {}
+    if history is None and summary.get("model") == "tfidf_lr":
+        findings: list[Finding] = []  # a fitted baseline has no training curve to diagnose
+    elif history is None or not history.steps:
         findings = [Finding(
             "no_training_history", "info", "No training history to diagnose",
             f"{metrics} " + ("does not exist" if history is None else "holds no training step")
@@ -169,5 +205,6 @@ def write_doctor(run_dir: str | Path) -> list[Finding]:
             if f.rule == "zero_recall_class" and split is not None:
                 findings[i] = Finding(f.rule, f.severity, f.title, f"On {split}: {f.message}",
                                       f.fix, {**f.evidence, "split": split})
+        findings = _respect_config(findings, _early_stopping_on(run_dir))
     atomic_write_json(run_dir / "doctor.json", {"findings": [f.to_dict() for f in findings]})
     return findings

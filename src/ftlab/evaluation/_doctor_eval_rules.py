@@ -99,7 +99,8 @@ def _rule_zero_recall(ctx: RuleContext) -> list[Finding]:
         "majority class.",
         "Counter the class imbalance: class weights in the loss (batching.class_weights: "
         "inverse) or oversampling (batching.balance: oversample), more examples of those "
-        "classes, or tune the decision threshold on validation.",
+        "classes" + (", or tune the decision threshold on validation (ftlab calibrate RUN "
+                     "--threshold f1)." if len(recalls) == 2 else "."),
         {"classes": zero, "recall": recalls},
     )]
 

@@ -198,6 +198,10 @@ def _summary_metrics(report: dict[str, Any]) -> dict[str, Any]:
     m["decision_rule"] = (report.get("decision_rule") or {}).get("rule", "argmax")
     m["absent_classes"] = (report.get("classes") or {}).get("absent", [])
     m["positive_label"] = (report.get("classes") or {}).get("positive")
+    boot = report.get("bootstrap") or {}
+    for key, ci in boot.items():  # the bootstrap interval of each headline figure
+        if isinstance(ci, dict) and "low" in ci and key in m:
+            m[f"{key}_ci"] = [ci["low"], ci["high"]]
 
     base = report.get("baselines") or {}
     m["majority_baseline"] = (base.get("majority") or {}).get("accuracy")
