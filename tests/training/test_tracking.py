@@ -155,3 +155,19 @@ def test_wandb_tracker_runs_offline_by_default_and_finishes(monkeypatch, tmp_pat
     assert steps == [1, 2, 3, 4]
     assert fake.summary["stop_reason"] == "completed 1 epoch"
     assert fake.named("finish") == [((), {})]
+
+
+def test_tensorboard_hparams_hold_the_best_evaluation_not_the_last(tmp_path):
+    scores = iter([0.5, 0.9, 0.6, 0.55])
+    model = ToyModel()
+    fit(model, ToySource(n=16, sizes=(4,)), loss_fn=sum_ce,
+        optimizer=build_optimizer(model, name="sgd", lr=0.1), epochs=2,
+        evaluate=lambda m: {"accuracy": next(scores), "loss": 1.0}, eval_every=2,
+        monitor="accuracy", mode="max",
+        observers=[TensorBoardTracker(tmp_path / "tb", hparams={"lr": 0.1})])
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(tmp_path / "tb" / "hparams"))
+    acc.Reload()
+    assert acc.Scalars("hparam/accuracy")[-1].value == pytest.approx(0.9)
+    assert acc.Scalars("hparam/best_metric")[-1].value == pytest.approx(0.9)

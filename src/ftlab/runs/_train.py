@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import math
 import os
+import signal
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,40 @@ def _hparams(config: RunConfig) -> dict[str, Any]:
     }
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM turned into an exception, so the run record can say the run was killed."""
+
+
+def _sigterm_as_interrupt() -> Callable[[], None]:
+    """While training, SIGTERM (``kill PID``, a scheduler's time limit) raises
+    :class:`_Terminated` instead of ending the process silently (main thread only).
+
+    Returns:
+        A function that puts the previous handler back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Terminated(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
+
+
+def _record_failure(run_dir: Path | None, exc: BaseException) -> None:
+    """A run that fails after training (evaluation, report) must not stay "completed"."""
+    if run_dir is None or not (Path(run_dir) / "run.json").is_file():
+        return
+    if read_summary(run_dir).get("status") in ("completed", "running"):
+        update_summary(run_dir, status="failed",
+                       stop_reason=f"after training: {type(exc).__name__}: {exc}"[:2000])
+
+
 def train_run(
     config: RunConfig,
     *,
@@ -91,8 +127,13 @@ def train_run(
         if tags:
             update_summary(run_dir, tags=dict(tags))
     run_dir = dist.broadcast_object(run_dir)
-    return _run(config, run_dir, resume=False, stop_after=stop_after, console=console,
-                extra_observers=observers)
+    try:
+        return _run(config, run_dir, resume=False, stop_after=stop_after, console=console,
+                    extra_observers=observers)
+    except Exception as exc:
+        if dist.is_main():
+            _record_failure(run_dir, exc)
+        raise
 
 
 def resume_run(
@@ -146,8 +187,13 @@ def resume_run(
         config = retuned_config(config, retune, origin=f"{run_dir}: retune")
         if main:
             (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
-    return _run(config, run_dir, resume=True, stop_after=stop_after, console=console,
-                extra_observers=observers, retune=bool(retune))
+    try:
+        return _run(config, run_dir, resume=True, stop_after=stop_after, console=console,
+                    extra_observers=observers, retune=bool(retune))
+    except Exception as exc:
+        if main:
+            _record_failure(run_dir, exc)
+        raise
 
 
 def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | None,
@@ -286,6 +332,7 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     # under torchrun each rank validates its share of the batches and the results are gathered
     evaluate = functools.partial(run_validation, batches=val_loader, loss_fn=loss_fn,
                                  probs_fn=probabilities, device=device, shard=world > 1)
+    restore_sigterm = _sigterm_as_interrupt()
     try:
         result = fit(
             train_model, train_loader, loss_fn=loss_fn, optimizer=optimizer, scheduler=scheduler,
@@ -297,6 +344,10 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
             checkpointer=checkpointer, resume_from=ckpt_path,
             run_dir=run_dir if main else None, hparams=hparams,
         )
+    except _Terminated:
+        if main:
+            update_summary(run_dir, status="killed", stop_reason="SIGTERM", ended=utc_now())
+        raise
     except KeyboardInterrupt:
         if main:
             update_summary(run_dir, status="interrupted", stop_reason="KeyboardInterrupt")
@@ -306,6 +357,8 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
             update_summary(run_dir, status="failed",
                            stop_reason=f"{type(exc).__name__}: {exc}"[:2000])
         raise
+    finally:
+        restore_sigterm()
     if world > 1:
         # Training is over on every rank: leave the group together, then rank 0 evaluates,
         # predicts and reports alone, as a single process (other ranks write nothing).

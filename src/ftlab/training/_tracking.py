@@ -124,6 +124,7 @@ class TensorBoardTracker:
         self.hparams = dict(hparams or {})
         self._writer = SummaryWriter(log_dir=str(self.log_dir))
         self._last_eval: dict[str, float] = {}
+        self._evals: dict[int, dict[str, float]] = {}  # step -> eval metrics
 
     def on_step_end(self, event: StepEnd) -> None:
         """Log training scalars under ``train/``."""
@@ -136,10 +137,18 @@ class TensorBoardTracker:
         for name, value in event.metrics.items():
             self._writer.add_scalar(f"eval/{name}", value, event.step)
         self._last_eval = dict(event.metrics)
+        self._evals[event.step] = dict(event.metrics)
 
     def on_train_end(self, event: TrainEnd) -> None:
-        """Write the HParams summary with the best metric, then close."""
-        metrics = {f"hparam/{k}": v for k, v in self._last_eval.items() if math.isfinite(v)}
+        """Write the HParams summary, then close.
+
+        ``hparam/<metric>`` are the metrics of the evaluation at the best monitored step (the
+        checkpoint the run keeps), not of the last evaluation; ``hparam/best_metric`` is the
+        best monitored value.
+        """
+        chosen = self._evals.get(event.best_step, self._last_eval) \
+            if event.best_step is not None else self._last_eval
+        metrics = {f"hparam/{k}": v for k, v in chosen.items() if math.isfinite(v)}
         if event.best_metric is not None:
             metrics["hparam/best_metric"] = event.best_metric
         if self.hparams or metrics:
