@@ -690,5 +690,13 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
 
 
 def dump_config(config: RunConfig) -> str:
-    """The resolved config as YAML (what actually ran)."""
-    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+    """The resolved config as YAML (what actually ran).
+
+    ``data.split.validation`` / ``data.split.test`` are left out when ``data.files`` gives
+    that split: a size that carves nothing would suggest a split that did not happen.
+    """
+    raw = config.model_dump(mode="json")
+    data = raw.get("data") or {}
+    for name in (data.get("files") or {}):
+        (data.get("split") or {}).pop(name, None)
+    return yaml.safe_dump(raw, sort_keys=False)
