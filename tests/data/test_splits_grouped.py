@@ -75,6 +75,11 @@ def test_no_text_in_two_carved_splits_and_shares_on_target(pool, seed, frac):
             where.setdefault(_key(ex), set()).add(name)
     assert all(len(names) == 1 for names in where.values())  # no text in two splits
     assert sorted(e.id for exs in out.values() for e in exs) == sorted(e.id for e in pool)
+    # only copies and the single texts swapped for them differ from the ungrouped split
+    plain = split_examples(pool, validation=frac, test=frac, seed=seed, group_duplicates=False)
+    copies = sum(c for c in Counter(_key(e) for e in pool).values() if c > 1)
+    moved = sum(len({e.id for e in out[k]} - {e.id for e in plain[k]}) for k in out)
+    assert moved <= 2 * copies
     # class shares: within one example of the stratified target of each carved split
     totals = Counter(e.label for e in pool)
     n = len(pool)

@@ -82,6 +82,13 @@ def _partition(examples: Sequence[Example], sizes: list[int], seed: int,
 
     Returns ``len(sizes) + 1`` lists: the drawn parts, then everything left over.
     """
+    parts = _partition_indices(examples, sizes, seed, stratify)
+    return [[examples[i] for i in sorted(idx)] for idx in parts]
+
+
+def _partition_indices(examples: Sequence[Example], sizes: list[int], seed: int,
+                       stratify: bool) -> list[list[int]]:
+    """:func:`_partition` as example indices (unsorted within a part)."""
     rng = np.random.default_rng(seed)
     groups = _strata(examples, stratify)
     group_sizes = [len(g) for g in groups]
@@ -100,7 +107,7 @@ def _partition(examples: Sequence[Example], sizes: list[int], seed: int,
             parts[pi].extend(group[j] for j in perm[start : start + take])
             start += take
         parts[-1].extend(group[j] for j in perm[start:])
-    return [[examples[i] for i in sorted(idx)] for idx in parts]
+    return parts
 
 
 def duplicate_groups(examples: Sequence[Example]) -> list[list[int]]:
@@ -114,58 +121,61 @@ def duplicate_groups(examples: Sequence[Example]) -> list[list[int]]:
     return list(groups.values())
 
 
-def _group_label(examples: Sequence[Example], group: list[int]) -> str:
-    """The stratum of a group: its most common label (ties: the smallest), missing last."""
-    counts: dict[str, int] = {}
-    for i in group:
-        label = examples[i].label
-        key = "\x00missing" if label is None else label
-        counts[key] = counts.get(key, 0) + 1
-    return min(counts, key=lambda k: (-counts[k], k))
+def _home(group: list[int], home_of: dict[int, int], pool: dict[tuple[int, str | None], list[int]],
+          n_parts: int, examples: Sequence[Example], stratify: bool) -> int:
+    """The part a group of copies gathers in: the one holding most of its copies (ties: the
+    part of its first copy) among those with enough single texts of the copies' labels to
+    swap out; when none has, the part holding most copies (the part sizes then shift)."""
+    counts = np.bincount([home_of[i] for i in group], minlength=n_parts)
+    order = sorted(range(n_parts), key=lambda p: (-counts[p], p != home_of[group[0]], p))
+    for part in order:
+        need: dict[str | None, int] = {}
+        for i in group:
+            if home_of[i] != part:
+                key = examples[i].label if stratify else None
+                need[key] = need.get(key, 0) + 1
+        if all(len(pool.get((part, k), [])) >= n for k, n in need.items()):
+            return part
+    return order[0]  # no part can swap: keep most copies where they are (sizes shift)
 
 
 def _partition_grouped(examples: Sequence[Example], sizes: list[int], seed: int,
                        stratify: bool, groups: list[list[int]]) -> list[list[Example]]:
-    """Like :func:`_partition`, drawing whole groups of identical texts.
+    """:func:`_partition`, then every group of identical texts gathered into one part.
 
-    Per stratum (a group's majority label), the example quotas of every part are those of the
-    ungrouped split. Groups of several copies are drawn first, in a seeded random order, each
-    into a part chosen with probability proportional to the part's quota (the rest = train) and
-    kept only where it fits; single texts then fill every part up to its quota exactly. A part
-    falls short of its quota only when a stratum has too few single texts left.
+    The ungrouped split is drawn first (the same draws as without duplicates). Each group of
+    copies then moves to one part (see :func:`_home`); for every copy moved from part A into
+    part H, a single (unrepeated) text with the copy's label moves from H back to A, so every
+    part keeps its size and label counts. Only when no part holds enough such single texts do
+    the counts shift. The split thus differs from the ungrouped one only in the examples
+    moved.
     """
-    rng = np.random.default_rng(seed)
-    by_stratum: dict[str, list[int]] = {}
-    for g, members in enumerate(groups):
-        key = _group_label(examples, members) if stratify else ""
-        by_stratum.setdefault(key, []).append(g)
-    strata = [by_stratum[k] for k in sorted(by_stratum)]
-    stratum_sizes = [sum(len(groups[g]) for g in st) for st in strata]
-    left = list(stratum_sizes)
-    per_part = []
-    for size in sizes:
-        alloc = _allocate(size, stratum_sizes, left)
-        left = [a - b for a, b in zip(left, alloc, strict=True)]
-        per_part.append(alloc)
-    parts: list[list[int]] = [[] for _ in range(len(sizes) + 1)]
-    for si, stratum in enumerate(strata):
-        room = [per_part[pi][si] for pi in range(len(sizes))]
-        share = np.array(room + [left[si]], dtype=np.float64) / max(stratum_sizes[si], 1)
-        perm = [stratum[j] for j in rng.permutation(len(stratum))]
-        for g in (g for g in perm if len(groups[g]) > 1):
-            pick = int(np.searchsorted(np.cumsum(share), rng.random() * share.sum(), "right"))
-            pick = min(pick, len(sizes))
-            if pick < len(sizes) and room[pick] >= len(groups[g]):
-                room[pick] -= len(groups[g])
-            else:
-                pick = len(sizes)
-            parts[pick].extend(groups[g])
-        for g in (g for g in perm if len(groups[g]) == 1):
-            pick = next((pi for pi in range(len(sizes)) if room[pi] > 0), len(sizes))
-            if pick < len(sizes):
-                room[pick] -= 1
-            parts[pick].extend(groups[g])
-    return [[examples[i] for i in sorted(idx)] for idx in parts]
+    parts = _partition_indices(examples, sizes, seed, stratify)
+    home_of = {i: pi for pi, idx in enumerate(parts) for i in idx}
+    singles = {i for g in groups if len(g) == 1 for i in g}
+    rng = np.random.default_rng([seed, 1])  # its own stream: the first draws stay as they are
+    # single texts per (part, label), in a seeded order, to swap against moved copies
+    pool: dict[tuple[int, str | None], list[int]] = {}
+    for i in sorted(singles):
+        pool.setdefault((home_of[i], examples[i].label if stratify else None), []).append(i)
+    for key in pool:
+        pool[key] = [pool[key][j] for j in rng.permutation(len(pool[key]))]
+    for group in (g for g in groups if len(g) > 1):
+        home = _home(group, home_of, pool, len(parts), examples, stratify)
+        for i in group:
+            away = home_of[i]
+            if away == home:
+                continue
+            home_of[i] = home
+            swap = pool.get((home, examples[i].label if stratify else None))
+            if swap:
+                j = swap.pop()
+                home_of[j] = away
+                pool.setdefault((away, examples[j].label if stratify else None), []).append(j)
+    out: list[list[int]] = [[] for _ in parts]
+    for i, pi in home_of.items():
+        out[pi].append(i)
+    return [[examples[i] for i in sorted(idx)] for idx in out]
 
 
 def split_examples(
