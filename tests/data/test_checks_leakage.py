@@ -23,13 +23,13 @@ def _splits() -> dict[str, list[Example]]:
 
 def test_leakage_is_reported_per_split_pair_with_file_and_line():
     report = check_splits(_splits())
-    leaks = [f for f in report.findings if f.code == "leakage"]
+    leaks = [f for f in report.findings if f.code in ("leakage", "eval_leakage")]
     vs_train = next(f for f in leaks if "also occur in train" in f.message)
     assert vs_train.split == "test" and vs_train.count == 1
     assert "x0 (test.jsonl:1) = t10 (train.jsonl:11)" in vs_train.message
     assert vs_train.examples == ["x0 (test.jsonl:1)"]
     vs_val = next(f for f in leaks if "also occur in validation" in f.message)
-    assert vs_val.split == "test" and vs_val.count == 1
+    assert vs_val.split == "test" and vs_val.count == 1 and vs_val.code == "eval_leakage"
     assert "x1 (test.jsonl:2) = v1 (dev.jsonl:2)" in vs_val.message
 
 
@@ -57,3 +57,5 @@ def test_train_log_lines_name_the_split_and_what_was_removed():
     assert leak.startswith("data warning [test] leakage: 1 test example(s) (test.jsonl)")
     assert leak.endswith("-> removed 1 (data.drop_leaked)")
     assert "data: removed from test: 1 leakage" in lines
+    between = next(x for x in lines if "also occur in validation" in x)
+    assert "removed" not in between  # drop_leaked removes copies of train texts only

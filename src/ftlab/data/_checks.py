@@ -19,7 +19,7 @@ __all__ = ["Finding", "SplitStats", "DataReport", "check_splits", "clean_splits"
 Level = Literal["error", "warning", "info"]
 Code = Literal["unknown_label", "missing_label", "leakage", "duplicates", "empty_text",
                "imbalance", "non_utf8", "truncation", "empty_split", "single_class",
-               "conflicting_labels"]
+               "conflicting_labels", "eval_leakage"]
 _PERCENTILES = (50, 90, 95, 99)
 _SHOW = 5  # example ids kept per finding
 _TRUNCATION_WARN_SHARE = 0.05  # above this share truncation is a warning, below an info
@@ -321,7 +321,7 @@ def _pair_leakage(splits: Mapping[str, Sequence[Example]],
         for b in names[i + 1:]:
             hits = [ex for ex in splits[b] if _key(ex) in first]
             if hits:
-                add("warning", "leakage", b,
+                add("warning", "eval_leakage", b,
                     f"{len(hits)} {b} example(s){_files(splits[b])} also occur in {a}"
                     f"{_files(splits[a])}, e.g. "
                     + "; ".join(f"{_where(ex)} = {_where(first[_key(ex)])}" for ex in hits[:3])

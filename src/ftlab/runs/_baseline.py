@@ -121,7 +121,10 @@ def train_baseline(config: RunConfig, *, name: str | None = None, console: Any =
                                          probs=probs, encoder=encoder, train_labels=y_train,
                                          positive_label=config.eval.positive_label)
     val = results.get("validation", {}).get("metrics", {})
-    test = {s: r["metrics"] for s, r in results.items() if s != "validation"}
+    from ftlab.runs._evaluate import _summary_metrics
+
+    # the same flat figures (decision rule, intervals, absent classes) as a trained run's
+    test = {s: _summary_metrics(r) for s, r in results.items() if s != "validation"}
     monitor = config.eval.monitor if config.eval.monitor != "loss" else "accuracy"
     summary = update_summary(
         run_dir, status="completed", stop_reason="fitted", best_metric=val.get(monitor),
