@@ -271,7 +271,7 @@ def check_splits(
             leaked = _leaked(exs, train_keys)
             st.leaked = len(leaked)
             if leaked:
-                first = {}
+                first: dict[tuple[str, str | None], Example] = {}
                 for ex in train:
                     first.setdefault(_key(ex), ex)
                 add("warning", "leakage", name, f"{len(leaked)} {name} example(s){_files(exs)} "

@@ -83,7 +83,7 @@ def positive_class(names: Sequence[str], train_labels: Sequence[int] | None, *,
     calibration = calibration or {}
     if calibration.get("threshold") is not None:
         tuned = calibration.get("positive")
-        index = list(names).index(tuned) if tuned in names else 1
+        index = list(names).index(tuned) if isinstance(tuned, str) and tuned in names else 1
         return index, "the class the calibrated threshold was tuned for"
     if configured is not None:
         if configured not in names:
