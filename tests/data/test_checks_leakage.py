@@ -47,7 +47,7 @@ def test_conflicting_labels_are_a_finding_and_can_be_dropped():
 
 
 def test_train_log_lines_name_the_split_and_what_was_removed():
-    from ftlab.runs._prepare import data_warning_lines
+    from ftlab.runs import data_warning_lines
 
     splits = _splits()
     report = check_splits(splits)

@@ -10,8 +10,14 @@ from collections import Counter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ftlab.data import Example, complete_splits, split_examples, subsample_examples
-from ftlab.data._checks import normalize_text
+from ftlab.data import (
+    Example,
+    complete_splits,
+    duplicate_groups,
+    normalize_text,
+    split_examples,
+    subsample_examples,
+)
 
 
 def _pool(n: int = 997, seed: int = 5, prefix: str = "g") -> list[Example]:
@@ -99,6 +105,12 @@ def test_copies_land_together_and_the_split_says_so(caplog):
     homes = {name for name, exs in out.items() for e in exs if e.id.startswith("d")}
     assert len(homes) == 1
     assert "kept 1 groups of identical texts (6 examples) together" in caplog.text
+
+
+def test_duplicate_groups_match_after_normalization():
+    rows = [Example("a", " Hello  World", "x"), Example("b", "other", "x"),
+            Example("c", "hello world", "y"), Example("d", "hello world", "y", text_pair="p")]
+    assert duplicate_groups(rows) == [[0, 2], [1], [3]]
 
 
 def test_pairs_group_by_the_pair():

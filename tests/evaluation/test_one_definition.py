@@ -98,7 +98,7 @@ def test_positive_class_other_than_index_1():
 
 
 def test_positive_class_defaults_to_the_minority_of_train():
-    from ftlab.runs._evaluate import positive_class
+    from ftlab.runs import positive_class
 
     assert positive_class(["a", "b"], [0, 0, 1]) == (1, positive_class(["a", "b"], [0, 0, 1])[1])
     index, why = positive_class(["a", "b"], [0, 1, 1])

@@ -27,7 +27,13 @@ from ftlab.data._readers import (
     read_file,
 )
 from ftlab.data._folds import fold_splits, kfold_examples
-from ftlab.data._splits import canonical_split, complete_splits, split_examples, subsample_examples
+from ftlab.data._splits import (
+    canonical_split,
+    complete_splits,
+    duplicate_groups,
+    split_examples,
+    subsample_examples,
+)
 
 __all__ = [
     "Example",
@@ -45,6 +51,7 @@ __all__ = [
     "load_builtin",
     "register_builtin",
     "split_examples",
+    "duplicate_groups",
     "complete_splits",
     "subsample_examples",
     "kfold_examples",

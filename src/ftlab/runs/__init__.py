@@ -3,9 +3,22 @@
 from ftlab.runs._baseline import TfidfBaseline, train_baseline
 from ftlab.runs._check import check_run, compare_checks, read_checks
 from ftlab.runs._cv import cross_validate, format_cv
-from ftlab.runs._evaluate import evaluate_run, evaluate_splits, load_run_model, predict_examples
+from ftlab.runs._evaluate import (
+    evaluate_run,
+    evaluate_splits,
+    load_run_config,
+    load_run_model,
+    positive_class,
+    predict_examples,
+)
 from ftlab.runs._predict import calibrate_run, predict_file, quantize_dynamic_int8
-from ftlab.runs._prepare import PreparedData, inspect_data, prepare_data
+from ftlab.runs._prepare import (
+    PreparedData,
+    data_origin,
+    data_warning_lines,
+    inspect_data,
+    prepare_data,
+)
 from ftlab.runs._rundir import create_run_dir, read_summary, update_summary
 from ftlab.runs._table import RUN_COLUMNS, collect_runs
 from ftlab.runs._robustness import evaluate_transforms
@@ -42,14 +55,18 @@ __all__ = [
     "train_baseline",
     "collect_runs",
     "create_run_dir",
+    "data_origin",
+    "data_warning_lines",
     "dry_run",
     "evaluate_run",
     "evaluate_splits",
     "evaluate_transforms",
     "format_robustness",
     "inspect_data",
+    "load_run_config",
     "load_run_model",
     "output_spans",
+    "positive_class",
     "predict_examples",
     "prepare_data",
     "preview_transform",
