@@ -131,7 +131,8 @@ def check_setup(
         return [results.get(c) or CheckResult(c, None, reason) for c in selected]
     d = config.data
     splits, _ = clean_splits(splits, report, drop_empty=d.drop_empty,
-                             drop_duplicates=d.drop_duplicates, drop_leaked=d.drop_leaked)
+                             drop_duplicates=d.drop_duplicates, drop_leaked=d.drop_leaked,
+                             drop_conflicting=d.drop_conflicting)
     splits["train"], _, _ = augment_train(config, splits["train"])
     encoder.fit(splits["train"])
     if "label_leakage" in selected:
