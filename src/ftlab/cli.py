@@ -498,6 +498,9 @@ def ensemble(
     table.add_row("[bold]ensemble[/bold]", f"[bold]{result.accuracy:.4f}[/bold]",
                   f"[bold]{result.macro_f1:.4f}[/bold]")
     console.print(table)
+    console.print("decision rule: argmax of each member's probabilities (after its temperature) "
+                  "and of their mean for the ensemble; a member's tuned threshold is not used",
+                  markup=False, highlight=False)
     best = result.best_member
     reference = run_dirs[0] if checkpoints else best.path
     console.print(f"ensemble vs best member ({best.name}): "
