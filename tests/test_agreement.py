@@ -153,6 +153,13 @@ def test_every_command_reports_the_same_figures(tmp_path, scenario):
         assert any("macro_f1_present averages over the 2 classes present" in w
                    for w in evaluation["warnings"])
 
+    # robustness: its clean figures use the same definition and decision rule
+    _cli("evaluate", run, "--transform", "casing", "--no-report", "--no-baseline")
+    robust = json.loads((run / "robustness" / "test.json").read_text())
+    assert _rounded(robust["clean"], ("accuracy", "macro_f1")) == {
+        k: truth[k] for k in ("accuracy", "macro_f1")}
+    assert robust["decision_rule"] == evaluation["decision_rule"]["rule"]
+
     # ftlab baseline: its own run agrees with the TF-IDF figure shown next to the model
     base_out = _cli("baseline", config, "--name", f"{scenario}-tfidf")
     base_run = tmp_path / "runs" / f"{scenario}-tfidf"

@@ -77,12 +77,15 @@ def _changes_json(changes: Any) -> list[dict[str, Any]]:
 
 
 def transformed_rows(originals: Sequence[Any], transformed: Sequence[Any], changes: Sequence[Any],
-                     probs: np.ndarray, names: Sequence[str]) -> list[dict[str, Any]]:
-    """The rows of ``predictions/<split>@<slug>.jsonl`` (see the module docstring)."""
+                     probs: np.ndarray, names: Sequence[str],
+                     preds: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """The rows of ``predictions/<split>@<slug>.jsonl`` (see the module docstring); ``preds``
+    are the run's decisions (default arg-max)."""
     rows = []
-    for ex, new, ch, p in zip(originals, transformed, changes, probs):
+    decided = probs.argmax(axis=1) if preds is None else preds
+    for ex, new, ch, p, d in zip(originals, transformed, changes, probs, decided, strict=True):
         row: dict[str, Any] = {"id": ex.id, "text": new.text, "label": ex.label,
-                               "pred": names[int(p.argmax())],
+                               "pred": names[int(d)],
                                "probs": {n: round(float(v), 6) for n, v in zip(names, p)}}
         if new.text_pair is not None:
             row["text_pair"] = new.text_pair
@@ -97,9 +100,11 @@ def transformed_rows(originals: Sequence[Any], transformed: Sequence[Any], chang
 
 
 def _flips(originals: Sequence[Any], transformed: Sequence[Any], changes: Sequence[Any],
-           clean: np.ndarray, new: np.ndarray, names: Sequence[str], k: int) -> list[dict[str, Any]]:
+           clean: np.ndarray, new: np.ndarray, names: Sequence[str], k: int,
+           rule: Any = None) -> list[dict[str, Any]]:
     """Up to ``k`` examples whose prediction changed, largest confidence loss first."""
-    pred_c, pred_n = clean.argmax(1), new.argmax(1)
+    rule = rule or (lambda p: p.argmax(1))
+    pred_c, pred_n = rule(clean), rule(new)
     idx = np.flatnonzero(pred_c != pred_n)
     rows = np.arange(len(clean))
     loss = clean[rows, pred_c] - new[rows, pred_c]
@@ -118,10 +123,11 @@ def _flips(originals: Sequence[Any], transformed: Sequence[Any], changes: Sequen
 
 
 def _compare(labels: np.ndarray, clean: np.ndarray, new: np.ndarray, changed: np.ndarray, *,
-             seed: int) -> dict[str, Any]:
+             seed: int, rule: Any = None) -> dict[str, Any]:
     from ftlab.evaluation import label_metrics
 
-    pred_c, pred_n = clean.argmax(1), new.argmax(1)
+    rule = rule or (lambda p: p.argmax(1))  # the run's decision rule
+    pred_c, pred_n = rule(clean), rule(new)
     ok_c, ok_n = pred_c == labels, pred_n == labels
     flipped = pred_c != pred_n
     rows = np.arange(len(labels))
@@ -199,7 +205,16 @@ def evaluate_transforms(
         raise DataError(f"split {split!r} has unlabelled examples; robustness evaluation needs labels")
     names = list(encoder.labels.names)
     labels = np.array([encoder.labels.encode(ex.label) for ex in examples])
-    temperature = read_calibration(run_dir).get("temperature")
+    calibration = read_calibration(run_dir)
+    temperature = calibration.get("temperature")
+    from ftlab.evaluation import decide, decision_rule
+    from ftlab.runs._evaluate import positive_class
+
+    threshold = calibration.get("threshold")
+    pos, _ = positive_class(names, None, calibration=calibration)
+
+    def rule(p: np.ndarray) -> np.ndarray:
+        return decide(p, threshold=threshold, positive=pos if pos is not None else 1)
 
     def predict(exs: Sequence[Any]) -> np.ndarray:
         p = predict_examples(model, encoder, config, exs)
@@ -215,11 +230,13 @@ def evaluate_transforms(
             previous = {}
     from ftlab.evaluation import label_metrics
 
-    clean_m = label_metrics(labels, clean.argmax(1), n_classes=len(names))
+    clean_m = label_metrics(labels, rule(clean), n_classes=len(names))
     report: dict[str, Any] = {
         "split": split, "n": len(examples), "seed": config.seed, "sides": sides,
         "label_names": names, "temperature": temperature,
-        "decision_rule": "argmax" + (f", temperature {temperature:.3f}" if temperature else ""),
+        "decision_rule": decision_rule(threshold=threshold, temperature=temperature,
+                                       positive_name=names[pos] if pos is not None else None,
+                                       metric=calibration.get("threshold_metric")),
         "clean": {"accuracy": clean_m["accuracy"], "macro_f1": clean_m["macro_f1"]},
         "transforms": dict(previous),
     }
@@ -232,14 +249,15 @@ def evaluate_transforms(
         changed = np.array([c.changed for c in changes], dtype=bool)
         slug = spec_slug(spec)
         pred_file = run_dir / "predictions" / f"{split}@{slug}.jsonl"
-        rows = transformed_rows(examples, new_examples, changes, probs, names)
+        rows = transformed_rows(examples, new_examples, changes, probs, names, rule(probs))
         atomic_write_text(pred_file, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
         entry = {"transform": spec, "slug": slug,
-                 **_compare(labels, clean, probs, changed, seed=config.seed),
+                 **_compare(labels, clean, probs, changed, seed=config.seed, rule=rule),
                  "seconds": round(seconds, 3),
                  "texts_per_s": round(len(examples) / max(seconds, 1e-9), 1),
                  "predictions": str(pred_file.relative_to(run_dir)),
-                 "flips": _flips(examples, new_examples, changes, clean, probs, names, k)}
+                 "flips": _flips(examples, new_examples, changes, clean, probs, names, k,
+                                 rule)}
         report["transforms"][spec] = entry
     write_json_atomic(out_file, report)
     update_summary(run_dir, **{f"robustness_{split}": {
