@@ -87,7 +87,7 @@ def train(
     Under ``torchrun --nproc_per_node N -m ftlab train CONFIG`` it trains with
     DistributedDataParallel (gloo on CPU, nccl on GPU); only rank 0 writes the run directory.
     """
-    from ftlab.config import load_config
+    from ftlab.runs import load_config
     from ftlab.runs import dry_run as _dry_run
     from ftlab.runs import resume_run, train_run
 
@@ -127,7 +127,7 @@ def train(
 @app.command()
 def quickstart(set_: SetOpt = None) -> None:
     """Train and evaluate the default model on the built-in offline dataset (about 1-2 min)."""
-    from ftlab.config import load_config
+    from ftlab.runs import load_config
     from ftlab.runs import QUICKSTART_CONFIG, train_run
 
     cfg = load_config(QUICKSTART_CONFIG, set_ or [])
@@ -175,7 +175,7 @@ def evaluate(
         return
     _print_evaluation(result)
     if robustness and data is None:
-        from ftlab.config import load_config
+        from ftlab.runs import load_config
 
         if transform_specs or load_config(run_dir / "config.yaml").robustness.transforms:
             rob = evaluate_transforms(run_dir, transform_specs, split=split, sides=sides)
@@ -236,7 +236,7 @@ def baseline(
     name: Annotated[Optional[str], typer.Option(help="Run directory name.")] = None,
 ) -> None:
     """TF-IDF (word + char n-grams) + logistic regression on the config's splits, as a run."""
-    from ftlab.config import load_config
+    from ftlab.runs import load_config
     from ftlab.runs import diagnose_and_report, train_baseline
 
     summary = train_baseline(load_config(config, set_ or []), name=name, console=console)
@@ -516,7 +516,7 @@ def seeds(
     """Seed study: the same config under N seeds; mean, std, range and the EVP curve."""
     from rich.table import Table
 
-    from ftlab.config import load_config
+    from ftlab.runs import load_config
     from ftlab.runs import seed_study
 
     cfg = load_config(config, set_ or [])
@@ -578,7 +578,7 @@ def tune(
 ) -> None:
     """Search hyperparameters with Optuna (or Ray Tune: --backend ray); every trial is an
     ordinary run."""
-    from ftlab.config import load_config
+    from ftlab.runs import load_config
     from ftlab.tuning import format_study, load_space, optimize_study, run_study
 
     cfg = load_config(config, set_ or [])
@@ -595,7 +595,7 @@ def tune(
 
         raise ConfigError(f"--backend must be optuna or ray, got {backend!r}")
     if backend == "ray":
-        from ftlab._imports import optional_import
+        from ftlab.core import optional_import
 
         optional_import("ray.tune", "ftlab tune --backend ray")
         from ftlab.tuning._ray import run_ray_study
@@ -679,7 +679,7 @@ def find_batch_size_cmd(
     in_place: Annotated[bool, typer.Option("--in-place", help="With --write: edit CONFIG itself.")] = False,
 ) -> None:
     """Largest batch size (or token budget) whose worst-case training step fits in memory."""
-    from ftlab.config import load_config
+    from ftlab.runs import load_config
     from ftlab.toolbelt import find_batch_size
 
     if in_place and not write:
@@ -706,7 +706,7 @@ def find_lr_cmd(
     in_place: Annotated[bool, typer.Option("--in-place", help="With --write: edit CONFIG itself.")] = False,
 ) -> None:
     """Learning-rate range test: sweep the lr exponentially, suggest one, plot the curve."""
-    from ftlab.config import load_config
+    from ftlab.runs import load_config
     from ftlab.toolbelt import find_lr
 
     if in_place and not write:
@@ -758,7 +758,7 @@ def check_setup_cmd(
 
     Exits 1 when a check fails; writes nothing but the optional JSON.
     """
-    from ftlab.config import load_config
+    from ftlab.runs import load_config
     from ftlab.toolbelt import check_setup, format_checks
 
     results = check_setup(load_config(config, set_ or []), checks=check or None, device=device)
@@ -796,7 +796,7 @@ def gradcheck_cmd(
 
     Exits 1 when a tensor's error exceeds the tolerance.
     """
-    from ftlab.config import load_config
+    from ftlab.runs import load_config
     from ftlab.toolbelt import format_gradcheck, gradcheck, gradcheck_target
 
     cfg = load_config(config, set_ or []) if config is not None else None
@@ -820,7 +820,8 @@ def validate_config(
     set_: SetOpt = None,
 ) -> None:
     """Validate a config (all problems at once) and print the resolved YAML."""
-    from ftlab.config import dump_config, load_config
+    from ftlab.config import dump_config
+    from ftlab.runs import load_config
 
     console.print(dump_config(load_config(config, set_ or [])), markup=False, highlight=False)
 

@@ -15,7 +15,7 @@ from ftlab.data._checks import (
     format_report,
     normalize_text,
 )
-from ftlab.data._example import Example
+from ftlab.core import Example
 from ftlab.data._folders import read_folder
 from ftlab.data._hf import examples_from_hf, load_hf, parse_hf_name
 from ftlab.data._load import load_dataset

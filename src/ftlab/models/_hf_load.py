@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from ftlab._imports import optional_import
+from ftlab.core import optional_import
 from ftlab.errors import ConfigError
 
 __all__ = ["AttnImplementation", "load_sequence_classifier", "OFFLINE_HINT"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
-from ftlab._imports import optional_import
+from ftlab.core import optional_import
 from ftlab.errors import CheckpointError, ConfigError, DataError, FtlabError
 from ftlab.preprocessing._jsonio import read_json, write_json
 from ftlab.preprocessing._vocab import FILE_NAME

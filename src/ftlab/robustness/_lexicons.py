@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from ftlab._imports import MissingDependencyError, optional_import
+from ftlab.core import MissingDependencyError, optional_import
 from ftlab.errors import ConfigError
 
 __all__ = ["Pos", "Lexicon", "DictLexicon", "WordNetLexicon", "GloveLexicon"]

@@ -2,6 +2,7 @@
 
 from ftlab.runs._baseline import TfidfBaseline, train_baseline
 from ftlab.runs._check import check_run, compare_checks, read_checks
+from ftlab.runs._config import RUN_CHECKS, load_config, parse_config, registered_names
 from ftlab.runs._cv import cross_validate, format_cv
 from ftlab.runs._evaluate import evaluate_run, evaluate_splits, load_run_model, predict_examples
 from ftlab.runs._predict import calibrate_run, predict_file, quantize_dynamic_int8
@@ -22,6 +23,10 @@ from ftlab.runs._train import (
 )
 
 __all__ = [
+    "RUN_CHECKS",
+    "load_config",
+    "parse_config",
+    "registered_names",
     "QUICKSTART_CONFIG",
     "RUN_COLUMNS",
     "PreparedData",

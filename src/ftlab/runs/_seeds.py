@@ -248,7 +248,7 @@ def write_seed_report(study_dir: Path) -> Path:
     """
     import json
 
-    from ftlab._atomic import atomic_write_text
+    from ftlab.core import atomic_write_text
     from ftlab.errors import DataError
     from ftlab.evaluation._report import render_page
     from ftlab.evaluation._report_blocks import kv, missing, note, png_block, table

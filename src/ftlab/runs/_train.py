@@ -369,7 +369,7 @@ def _record_augmentation(run_dir: Path, prepared: Any, say: Any) -> None:
     """``augment.jsonl`` (one line per added example) and the counts in run.json."""
     import json
 
-    from ftlab._atomic import atomic_write_text
+    from ftlab.core import atomic_write_text
 
     lines = [json.dumps(r.to_dict(), ensure_ascii=False) for r in prepared.augment_records]
     atomic_write_text(run_dir / "augment.jsonl", "\n".join(lines) + ("\n" if lines else ""))

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ftlab.batching._batch import Batch
+from ftlab.core import Batch
 from ftlab.models._output import classification_loss, probabilities
 
 __all__ = ["check_model"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ftlab.batching._batch import Batch
+from ftlab.core import Batch
 from ftlab.testing._models import check_model
 
 __all__ = ["check_transformer"]

@@ -62,8 +62,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from ftlab._atomic import atomic_write_json
-from ftlab._imports import optional_import
+from ftlab.core import atomic_write_json
+from ftlab.core import optional_import
 from ftlab.config import RunConfig, dump_config, parse_config
 from ftlab.errors import ConfigError
 from ftlab.tuning._space import Param, SearchSpace, dump_space
@@ -259,7 +259,7 @@ def _adopt(checkpoint: Any, run_dir: Path, number: int, values: dict[str, Any]) 
     """Make the Ray checkpoint the run's ``last`` checkpoint (copied in when it is another
     trial's, or no longer on disk) and log an exploit in ``pbt.jsonl``."""
     from ftlab.config import load_config
-    from ftlab.training._restore import read_json
+    from ftlab.core import read_json
 
     meta = checkpoint.get_metadata()
     step = int(meta["step"])

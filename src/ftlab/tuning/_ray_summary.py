@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ftlab._atomic import atomic_write_json
+from ftlab.core import atomic_write_json
 from ftlab.config import RunConfig
 from ftlab.tuning._advice import boundary_warnings
 from ftlab.tuning._space import SearchSpace

@@ -10,8 +10,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ftlab.core import Registry, closest, parse_yaml
 from ftlab.errors import ConfigError
-from ftlab.robustness._base import closest
 from ftlab.robustness.suites._spec import KINDS, Perturbation, Suite, _View, cross_problems
 
 __all__ = ["SUITES", "register_suite", "load_suite", "parse_suite"]
@@ -21,9 +21,9 @@ _HERE = Path(__file__).resolve().parent
 SuiteSource = Path | Callable[[], Suite]
 
 # name -> YAML file or a factory returning a Suite; ``builtin:NAME`` in configs and the CLI.
-SUITES: dict[str, SuiteSource] = {
+SUITES: Registry[SuiteSource] = Registry("suite", {
     "sentiment": _HERE / "sentiment_en.yaml",
-}
+})
 
 _DOC = "(the format is described in the ftlab.robustness.suites docstring and the README)"
 
@@ -45,10 +45,7 @@ def register_suite(name: str, source: SuiteSource, *, overwrite: bool = False) -
     if not (isinstance(source, Path) or callable(source)):
         raise ConfigError(f"register_suite({name!r}): source must be a Path to a YAML file or a "
                           f"function returning a Suite, got {source!r}.")
-    if name in SUITES and not overwrite:
-        raise ConfigError(f"register_suite: a suite named {name!r} is already registered; pick "
-                          f"another name or pass overwrite=True.")
-    SUITES[name] = source
+    SUITES.add(name, source, overwrite=overwrite, caller="register_suite")
 
 
 def load_suite(spec: str | Path | Suite) -> Suite:
@@ -88,8 +85,6 @@ def load_suite(spec: str | Path | Suite) -> Suite:
 
 
 def _load_file(path: Path, *, origin: str, default_name: str) -> Suite:
-    from ftlab.config import parse_yaml
-
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
