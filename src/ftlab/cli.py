@@ -264,7 +264,7 @@ def export(
                                    "a PEFT adapter directory.")] = True,
 ) -> None:
     """Export a transformer run as a plain transformers model directory (LoRA merged)."""
-    from ftlab.models import export_merged
+    from ftlab.runs import export_merged
 
     path = export_merged(run_dir, out, merge=merge)
     console.print(f"exported {run_dir} -> {path} (load with "
@@ -474,7 +474,7 @@ def ensemble(
     """Average the probabilities of several runs (or checkpoints); evaluated and saved as a run."""
     from rich.table import Table
 
-    from ftlab.analysis import ensemble_checkpoints, ensemble_runs
+    from ftlab.runs import ensemble_checkpoints, ensemble_runs
 
     if checkpoints:
         if len(run_dirs) != 1:

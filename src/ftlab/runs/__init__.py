@@ -4,6 +4,8 @@ from ftlab.runs._baseline import TfidfBaseline, train_baseline
 from ftlab.runs._check import check_run, compare_checks, read_checks
 from ftlab.runs._config import RUN_CHECKS, load_config, parse_config, registered_names
 from ftlab.runs._cv import cross_validate, format_cv
+from ftlab.runs._ensemble import EnsembleMember, EnsembleResult, ensemble_checkpoints, ensemble_runs
+from ftlab.runs._export import export_merged
 from ftlab.runs._evaluate import evaluate_run, evaluate_splits, load_run_model, predict_examples
 from ftlab.runs._predict import calibrate_run, predict_file, quantize_dynamic_int8
 from ftlab.runs._prepare import PreparedData, inspect_data, prepare_data
@@ -23,6 +25,10 @@ from ftlab.runs._train import (
 )
 
 __all__ = [
+    "EnsembleMember",
+    "EnsembleResult",
+    "ensemble_checkpoints",
+    "ensemble_runs",
     "RUN_CHECKS",
     "load_config",
     "parse_config",
@@ -51,6 +57,7 @@ __all__ = [
     "evaluate_run",
     "evaluate_splits",
     "evaluate_transforms",
+    "export_merged",
     "format_robustness",
     "inspect_data",
     "load_run_model",
