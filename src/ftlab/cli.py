@@ -109,7 +109,7 @@ def train(
             if stop_after:
                 raise FtlabError("--stop-after stops one run; with eval.cv_folds resume each "
                                  "fold's run directory instead (ftlab train --resume)")
-            from ftlab.training._distributed import torchrun_world_size
+            from ftlab.training import torchrun_world_size
 
             if torchrun_world_size() > 1:
                 raise FtlabError("eval.cv_folds is not supported under torchrun yet; train "
@@ -598,7 +598,7 @@ def tune(
         from ftlab.core import optional_import
 
         optional_import("ray.tune", "ftlab tune --backend ray")
-        from ftlab.tuning._ray import run_ray_study
+        from ftlab.tuning import run_ray_study
 
         result = run_ray_study(cfg, spc, scheduler=scheduler, trials=trials or 4, name=name,  # type: ignore[arg-type]
                                cpus=cpus, config_path=config, console=console,
@@ -877,7 +877,7 @@ def main() -> None:
     exception", no Python frame; ~1 in 50 launches under CPU load, torch 2.13 + gloo), and
     torchrun then reports the whole job as failed.
     """
-    from ftlab.training._distributed import torchrun_world_size
+    from ftlab.training import torchrun_world_size
 
     if torchrun_world_size() <= 1:
         _main()

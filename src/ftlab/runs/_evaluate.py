@@ -69,7 +69,7 @@ def predict_encoded(model: torch.nn.Module, encoded: Sequence[Any], config: RunC
     """
     from ftlab.models import probabilities
     from ftlab.training import predict
-    from ftlab.training._distributed import is_distributed
+    from ftlab.training import is_distributed
 
     loader = build_eval_loader(encoded, config.batching, pad_id=pad_id)
     index, probs, labels = predict(model, loader, probs_fn=probabilities, device=device,
@@ -242,7 +242,7 @@ def join_torchrun(run_dir: Path) -> torch.device | None:
     Returns ``None`` (and does nothing) outside torchrun or with one process; else this rank's
     device. :func:`leave_torchrun` leaves the group and says whether this rank is rank 0.
     """
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     run_dir = Path(run_dir)
     if dist.torchrun_world_size() <= 1 or not (run_dir / "config.yaml").is_file():
@@ -253,7 +253,7 @@ def join_torchrun(run_dir: Path) -> torch.device | None:
 
 def leave_torchrun() -> bool:
     """Leave the torchrun process group (if any); True on rank 0 (and in a single process)."""
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     main = dist.is_main()
     dist.teardown()

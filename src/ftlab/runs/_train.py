@@ -82,7 +82,7 @@ def train_run(
     the run directory and broadcasts its path, and only rank 0 writes into it. Other ranks
     return an empty dict.
     """
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     dist.init_from_env(resolve_device(config.train.device))
     run_dir = None
@@ -118,7 +118,7 @@ def resume_run(
         CheckpointError: the directory has no config or no checkpoint to resume from.
         ConfigError: an override or a retune key that may not change when resuming.
     """
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     run_dir = Path(run_dir)
     cfg_file = run_dir / "config.yaml"
@@ -160,7 +160,7 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
         find_resume_checkpoint,
         load_checkpoint, run_validation, seed_everything, write_env_json,
     )
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     # torchrun: every rank trains on its shard; only rank 0 (main) prints and writes files
     device = dist.init_from_env(resolve_device(config.train.device))

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from ftlab.core import Batch
-from ftlab.models._output import classification_loss, probabilities
+from ftlab.models import classification_loss, probabilities
 
 __all__ = ["check_model"]
 

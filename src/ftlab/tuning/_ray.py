@@ -176,7 +176,7 @@ def _domain(p: Param) -> Any:
 
 
 def _check_space(config: RunConfig, space: SearchSpace, scheduler: str) -> list[Param]:
-    from ftlab.runs._retune import RETUNABLE
+    from ftlab.runs import RETUNABLE
 
     problems = []
     if space.scientific:
