@@ -167,7 +167,7 @@ def baseline_score(run_dir: Path, config: RunConfig, splits: dict[str, list[Any]
     splits fits once. Returns ``None`` when the baseline cannot be fitted (no training
     split, a single class, or texts without features); evaluation goes on without it.
     """
-    from ftlab.runs._baseline import TfidfBaseline, _joined
+    from ftlab.runs._tfidf import TfidfBaseline, _joined
 
     cache_file = Path(run_dir) / "baseline.json"
     cache = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file.is_file() else {}

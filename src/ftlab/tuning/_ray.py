@@ -66,6 +66,7 @@ from ftlab.core import atomic_write_json
 from ftlab.core import optional_import
 from ftlab.config import RunConfig, dump_config, parse_config
 from ftlab.errors import ConfigError
+from ftlab.tuning._ray_summary import _trial_number
 from ftlab.tuning._space import Param, SearchSpace, dump_space
 
 __all__ = ["RayReporter", "ray_session", "run_ray_study", "SCHEDULERS"]
@@ -212,13 +213,6 @@ def _clip_explore(params: list[Param]) -> Any:
                 config[p.name] = int(round(v)) if p.kind == "int" else float(v)
         return config
     return explore
-
-
-def _trial_number(trial_id: str) -> int:
-    try:
-        return int(trial_id.rsplit("_", 1)[1])
-    except (IndexError, ValueError):
-        return abs(hash(trial_id)) % 10_000
 
 
 def _make_trainable(base_raw: dict[str, Any], *, study: str, study_dir: Path,
