@@ -12,7 +12,6 @@ run's), so this module imports no stage; their problems are listed with all the 
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ftlab.core import parse_yaml, read_yaml
+from ftlab.core import closest_match, parse_yaml, read_yaml
 from ftlab.errors import ConfigError
 
 __all__ = [
@@ -542,8 +541,8 @@ def _format_errors(
         if err["type"] == "extra_forbidden":
             owner = _model_at(loc[:-1])
             valid = sorted(owner.model_fields) if owner else []
-            close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(valid)}"
+            close = closest_match(str(loc[-1]), valid, cutoff=0.6)
+            hint = f"did you mean '{close}'?" if close else f"valid keys: {', '.join(valid)}"
             lines.append(f"  - {where}: unknown key; {hint}")
         else:
             got = err.get("input")

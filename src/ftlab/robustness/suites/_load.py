@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ftlab.core import Registry, closest, parse_yaml
+from ftlab.core import Registry, closest, closest_match, parse_yaml
 from ftlab.errors import ConfigError
 from ftlab.robustness.suites._spec import KINDS, Perturbation, Suite, _View, cross_problems
 
@@ -203,8 +202,8 @@ def _format_errors(exc: ValidationError, raw: Mapping[str, Any], where: str,
         if err["type"] == "extra_forbidden":
             owner = _owner(tuple(err["loc"])[:-1])
             valid = sorted(owner.model_fields) if owner else []
-            match = difflib.get_close_matches(str(loc[-1]), valid, n=1)
-            hint = f"did you mean {match[0]!r}?" if match else f"valid keys: {', '.join(valid)}"
+            match = closest_match(str(loc[-1]), valid, cutoff=0.6)
+            hint = f"did you mean {match!r}?" if match else f"valid keys: {', '.join(valid)}"
             lines.append(f"{prefix}{field}: unknown key; {hint}")
         elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             kind = err.get("input", {}).get("kind") if isinstance(err.get("input"), dict) else None
