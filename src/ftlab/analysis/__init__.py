@@ -29,7 +29,7 @@ ensemble from run directories or checkpoints and writing it as a run (``ftlab en
 :func:`ftlab.runs.ensemble_runs` / :func:`ftlab.runs.ensemble_checkpoints`.
 """
 
-from ftlab.analysis._ensemble import average_probabilities
+from ftlab.analysis._average import average_probabilities
 from ftlab.analysis._evp import (
     EVPCurve,
     SeedSummary,
@@ -86,6 +86,6 @@ __all__ = [
     "expected_max_std",
     "seed_summary",
     "point_metrics",
-    # ensembles (_ensemble)
+    # ensembles (_average)
     "average_probabilities",
 ]

@@ -18,15 +18,8 @@ from typing import TYPE_CHECKING, Any
 from ftlab.core._errors import CheckpointError, ConfigError, DataError, FtlabError, TrainingError
 from ftlab.core._example import Example
 from ftlab.core._imports import MissingDependencyError, optional_import
-from ftlab.core._io import (
-    atomic_write_json,
-    atomic_write_text,
-    fsync_dir,
-    fsync_tree,
-    parse_yaml,
-    read_json,
-    read_yaml,
-)
+from ftlab.core._atomic import atomic_write_json, atomic_write_text, fsync_dir, fsync_tree
+from ftlab.core._read import parse_yaml, read_json, read_yaml
 from ftlab.core._registry import Registry, closest, closest_match
 
 if TYPE_CHECKING:
