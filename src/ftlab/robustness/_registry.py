@@ -130,10 +130,7 @@ def parse_pipeline_spec(spec: str) -> list[tuple[str, dict[str, Any]]]:
     out = []
     for item in items:
         name, options = _parse_one(item)
-        if name not in TRANSFORMS:
-            raise ConfigError(
-                f"unknown transformation {name!r}; registered: {sorted(TRANSFORMS)}.{closest(name, TRANSFORMS)}"
-            )
+        TRANSFORMS.lookup(name)  # unknown name: ConfigError with the closest registered one
         out.append((name, options))
     return out
 
@@ -170,11 +167,7 @@ def build_transform(spec: TransformSpec) -> Transform:
         if not isinstance(name, str):
             raise ConfigError(f"transform spec {dict(spec)!r} needs a 'name' key naming a transformation.")
     name = name.strip()
-    if name not in TRANSFORMS:
-        raise ConfigError(
-            f"unknown transformation {name!r}; registered: {sorted(TRANSFORMS)}.{closest(name, TRANSFORMS)}"
-        )
-    factory = TRANSFORMS[name]
+    factory = TRANSFORMS.lookup(name)
     valid = _options(factory)
     if valid is not None:
         for key in options:
