@@ -5,7 +5,11 @@ becomes a line of the command table in ``cli/__init__.py``, in the original orde
 ``ftlab --help`` lists the commands as before). Run it again on a ``cli.py`` that other
 branches changed (after merging them into the single file) to regenerate the package:
 
-    python tools/split_cli.py && ruff check --select F401,I001 --fix src/ftlab/cli
+    python tools/split_cli.py && ruff check --select F401,I001 --fix src/ftlab/cli && ruff check src/ftlab/cli
+
+Statements between functions (constants) move with the function that follows them; the names
+assigned above ``_print``'s helpers are importable by every command module (ruff's F821 names
+any other constant a command module then lacks: move it in GROUPS' order or into ``_print``).
 
 Usage: ``python tools/split_cli.py [path/to/cli.py]`` (the file is replaced by the package).
 """
@@ -56,6 +60,9 @@ def split(cli_py: Path) -> None:
     funcs: dict[str, tuple[str, tuple[str, str] | None]] = {}
     shared_src: list[tuple[int, int]] = []  # line ranges of app, consoles, option types
     order: list[str] = []
+    pending = ""  # statements between functions (constants): they go with the next function
+    pending_names: list[str] = []
+    stmt_names: dict[str, list[str]] = {}  # function -> names assigned just above it
     for node in tree.body:
         start = (node.decorator_list[0].lineno if getattr(node, "decorator_list", None)
                  else node.lineno) - 1
@@ -73,17 +80,20 @@ def split(cli_py: Path) -> None:
                 src = comments + "".join(lines[node.lineno - 1:end])
             else:
                 src = "".join(lines[start:end])
-            funcs[node.name] = (src, command)
+            funcs[node.name] = (pending + src, command)
+            stmt_names[node.name] = pending_names
+            pending, pending_names = "", []
             order.append(node.name)
         elif isinstance(node, ast.If):  # if __name__ == "__main__": main()
             continue
-        else:
+        elif not order:  # before the first function: the app, consoles and option types
             shared_src.append((start, end))
+        else:
+            pending += "".join(lines[start:end]) + "\n\n"
+            pending_names += [t.id for t in ast.walk(node) if isinstance(t, ast.Name)
+                              and isinstance(t.ctx, ast.Store)]
     imports = "".join(lines[:header_end]).split('"""', 2)[2].lstrip("\n")
     first, last = shared_src[0][0], shared_src[-1][1]
-    if any(first < i < last for i in (
-            (n.lineno for n in tree.body if isinstance(n, ast.FunctionDef)))):
-        raise SystemExit("split_cli: the app/console definitions must be one block before the commands")
     shared_block = "".join(lines[first:last])
     grouped = {f for _, fs in GROUPS.values() for f in fs} | set(APP_FUNCS)
     missing = [f for f in order if f not in grouped]
@@ -92,7 +102,8 @@ def split(cli_py: Path) -> None:
     pkg = cli_py.with_suffix("")
     pkg.mkdir(exist_ok=True)
     shared_import = "from ftlab.cli._app import " + ", ".join(SHARED) + "\n"
-    helpers = GROUPS["_print"][1]
+    helpers = GROUPS["_print"][1] + [
+        n for f in GROUPS["_print"][1] for n in stmt_names.get(f, [])]
     for mod, (doc, names) in GROUPS.items():
         body = "\n\n".join(funcs[n][0].rstrip() + "\n" for n in names if n in funcs)
         extra = "" if mod == "_print" else (
