@@ -34,7 +34,9 @@ from ftlab.evaluation._metrics import (
     label_metrics,
     majority_baseline,
 )
+from ftlab.evaluation._plots import PNG_SIGNATURE, figure_png, new_figure
 from ftlab.evaluation._report import render_page, render_report, report_figures, write_report
+from ftlab.evaluation._report_blocks import Block, Section, h3, kv, missing, note, png_block, table
 from ftlab.evaluation._threshold import (
     ThresholdMetric,
     decide,
@@ -82,4 +84,17 @@ __all__ = [
     "render_report",
     "report_figures",
     "write_report",
+    # report building blocks and plot helpers, shared with the seed-study, tuning and toolbelt
+    # pages (_report_blocks, _plots)
+    "Block",
+    "Section",
+    "h3",
+    "kv",
+    "missing",
+    "note",
+    "png_block",
+    "table",
+    "PNG_SIGNATURE",
+    "figure_png",
+    "new_figure",
 ]

@@ -118,7 +118,7 @@ def train_run(
     the run directory and broadcasts its path, and only rank 0 writes into it. Other ranks
     return an empty dict.
     """
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     dist.init_from_env(resolve_device(config.train.device))
     run_dir = None
@@ -159,7 +159,7 @@ def resume_run(
         CheckpointError: the directory has no config or no checkpoint to resume from.
         ConfigError: an override or a retune key that may not change when resuming.
     """
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     run_dir = Path(run_dir)
     cfg_file = run_dir / "config.yaml"
@@ -206,7 +206,7 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
         find_resume_checkpoint,
         load_checkpoint, run_validation, seed_everything, write_env_json,
     )
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     # torchrun: every rank trains on its shard; only rank 0 (main) prints and writes files
     device = dist.init_from_env(resolve_device(config.train.device))
@@ -423,7 +423,7 @@ def _record_augmentation(run_dir: Path, prepared: Any, say: Any) -> None:
     """``augment.jsonl`` (one line per added example) and the counts in run.json."""
     import json
 
-    from ftlab._atomic import atomic_write_text
+    from ftlab.core import atomic_write_text
 
     lines = [json.dumps(r.to_dict(), ensure_ascii=False) for r in prepared.augment_records]
     atomic_write_text(run_dir / "augment.jsonl", "\n".join(lines) + ("\n" if lines else ""))
