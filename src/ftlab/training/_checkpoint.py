@@ -17,6 +17,7 @@ from torch import nn
 
 from ftlab.errors import CheckpointError, ConfigError
 from ftlab._atomic import atomic_write_json, fsync_dir, fsync_tree
+from ftlab.training._events import observer_keys
 from ftlab.training._restore import read_json
 from ftlab.training._seed import rng_state
 from ftlab.training._state import TrainState
@@ -31,10 +32,11 @@ def _step_name(step: int) -> str:
 
 
 def observer_states(observers: Sequence[object]) -> dict[str, Any]:
-    """State dicts of the observers that have one, keyed ``"<position>:<ClassName>"``."""
+    """State dicts of the observers that have one, keyed by a stable name (see
+    :func:`observer_keys`)."""
     return {
-        f"{i}:{type(obs).__name__}": obs.state_dict()  # type: ignore[attr-defined]
-        for i, obs in enumerate(observers)
+        key: obs.state_dict()  # type: ignore[attr-defined]
+        for key, _, obs in observer_keys(observers)
         if callable(getattr(obs, "state_dict", None))
     }
 

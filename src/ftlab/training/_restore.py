@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import pickle
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,10 +15,12 @@ from torch import nn
 
 from ftlab.batching import BatchSource
 from ftlab.errors import CheckpointError
+from ftlab.training._events import observer_keys
 from ftlab.training._seed import set_rng_state
 from ftlab.training._state import TrainState
 
-__all__ = ["LoadedCheckpoint", "load_checkpoint", "restore", "find_resume_checkpoint", "read_json"]
+__all__ = ["LoadedCheckpoint", "load_checkpoint", "restore", "find_resume_checkpoint", "read_json",
+           "retune_optimizer"]
 
 REQUIRED_FILES = ("model.safetensors", "optimizer.pt", "rng.pt", "trainer_state.json")
 
@@ -187,8 +189,10 @@ def restore(
         ckpt: from :func:`load_checkpoint`.
         model: the model, already on its device (weights load onto that device).
         optimizer, scheduler, train_source, scaler: restored when given.
-        observers: observers with ``load_state_dict`` get their saved state (matched by position
-            and class name; an observer without a saved state keeps its own).
+        observers: observers with ``load_state_dict`` get their saved state, matched by the
+            stable name :func:`ftlab.training.observer_states` saves them under (checkpoints of
+            earlier versions, keyed ``"<position>:<ClassName>"``, are matched by position); an
+            observer without a saved state keeps its own.
         restore_rng: also restore Python/NumPy/torch RNG states (needed for exact resume).
 
     Returns:
@@ -223,13 +227,50 @@ def restore(
                 f"{ckpt.path}: {name} does not fit the {type(target).__name__} given "
                 f"({type(exc).__name__}: {exc}); build it with the same settings as the saved run"
             ) from exc
-    for i, obs in enumerate(observers):
-        key = f"{i}:{type(obs).__name__}"
-        if key in ckpt.observer_states and callable(getattr(obs, "load_state_dict", None)):
-            obs.load_state_dict(ckpt.observer_states[key])  # type: ignore[attr-defined]
+    for key, position_key, obs in observer_keys(observers):
+        saved = ckpt.observer_states.get(key, ckpt.observer_states.get(position_key))
+        if saved is not None and callable(getattr(obs, "load_state_dict", None)):
+            obs.load_state_dict(saved)  # type: ignore[attr-defined]
     if restore_rng:
         set_rng_state(ckpt.rng)
     return TrainState.from_dict(ckpt.train_state.to_dict())
+
+
+def retune_optimizer(optimizer: torch.optim.Optimizer, scheduler: Any,
+                     groups: Sequence[Mapping[str, Any]]) -> None:
+    """Set new hyperparameters on a restored optimizer; the scheduler continues from them.
+
+    Restoring an optimizer brings its saved hyperparameters back; a retuned resume (PBT's
+    exploit step) replaces them with ``groups``, one mapping per parameter group (``lr``,
+    ``initial_lr``, ``max_lr``, ``min_lr``, ``weight_decay``, ``momentum``). With a scheduler
+    the learning rate becomes the schedule's value at the restored step from the new peak.
+
+    Raises:
+        ConfigError: the number of parameter groups differs.
+    """
+    import warnings
+
+    from ftlab.errors import ConfigError
+
+    live = optimizer.param_groups
+    if len(live) != len(groups):
+        raise ConfigError(f"the restored optimizer has {len(live)} parameter groups but the "
+                          f"rebuilt one {len(groups)}; only the optimizer's hyperparameters may "
+                          "change when resuming")
+    for group, new in zip(live, groups, strict=True):
+        group.update({k: v for k, v in new.items() if k != "lr"})
+    if scheduler is None:
+        for group, new in zip(live, groups, strict=True):
+            group["lr"] = new["lr"]
+        return
+    if hasattr(scheduler, "base_lrs"):
+        scheduler.base_lrs = [g.get("initial_lr", g["lr"]) for g in live]
+    with warnings.catch_warnings():  # get_lr() outside step() warns; here it is meant
+        warnings.simplefilter("ignore")
+        lrs = scheduler.get_lr()  # the schedule's value at the restored step
+    for group, lr in zip(live, lrs, strict=True):
+        group["lr"] = lr
+    scheduler._last_lr = [float(g["lr"]) for g in live]
 
 
 def find_resume_checkpoint(run_dir: str | Path) -> Path | None:

@@ -43,6 +43,14 @@ class TrainState:
     last_metrics: dict[str, float] = field(default_factory=dict)
     stop_reason: str = ""
 
+    def record_step(self, *, examples: int, tokens: int, grad_norm: float, lr: float) -> None:
+        """Count one optimizer step taken with ``examples``/``tokens`` at learning rate ``lr``."""
+        self.step += 1
+        self.examples_seen += examples
+        self.tokens_seen += tokens
+        self.record_grad_norm(grad_norm)
+        self.last_good_lr = lr
+
     def record_grad_norm(self, value: float) -> None:
         """Append a gradient norm, keeping only the most recent ``GRAD_NORM_HISTORY``."""
         self.grad_norm_history.append(float(value))
