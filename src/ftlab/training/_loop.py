@@ -242,13 +242,13 @@ def fit(
                 reason = plan.finished_reason()
             reason, save = _shared_decision(reason, checkpointer, state, epoch_end,
                                             metrics is not None, device)
+            rng = _rank_rng_states() if save else None  # a collective: every rank joins
             if save and checkpointer is not None:
                 state.stop_reason = reason or ""
                 last_checkpoint = checkpointer.save(
                     step=state.step, model=core, optimizer=optimizer, train_state=state,
                     loader_state=train.state_dict(), scheduler=scheduler, scaler=scaler,
-                    metrics=metrics, observers=observer_states(observers),
-                    rng=_rank_rng_states(),
+                    metrics=metrics, observers=observer_states(observers), rng=rng,
                 )
 
     state.stop_reason = reason or plan.finished_reason()  # None: resumed from a finished run
