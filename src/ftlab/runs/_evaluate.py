@@ -17,7 +17,7 @@ import torch
 
 from ftlab.config import RunConfig, load_config
 from ftlab.errors import CheckpointError, DataError
-from ftlab.runs._builders import build_eval_loader, build_model_for, resolve_device
+from ftlab.runs._builders import build_eval_loader, resolve_device
 from ftlab.runs._rundir import read_summary, update_summary, write_json_atomic
 
 logger = logging.getLogger(__name__)
@@ -215,25 +215,22 @@ def load_run_model(run_dir: Path, *, device: torch.device | None = None) -> tupl
     Raises:
         CheckpointError: not a run directory, or no checkpoint.
     """
-    from ftlab.preprocessing import TextEncoder
+    from ftlab.runs._assemble import build_run
     from ftlab.training import find_resume_checkpoint, load_checkpoint, restore
 
     run_dir = Path(run_dir)
     if not (run_dir / "config.yaml").is_file():
         raise CheckpointError(f"{run_dir} is not a run directory (no config.yaml)")
     config = load_config(run_dir / "config.yaml")
-    encoder = TextEncoder.load(run_dir / "artifacts" / "encoder")
     ckpt = _best_checkpoint(run_dir) or find_resume_checkpoint(run_dir)
     if ckpt is None:
         raise CheckpointError(f"{run_dir} has no checkpoint; train it first (ftlab train)")
-    # weights come from the checkpoint: skip the GloVe lookup of the original build
-    no_glove = config.model_copy(update={"model": config.model.model_copy(update={"embeddings": "random"})})
-    text_pairs = bool(read_summary(run_dir).get("text_pairs", False))
-    model, _ = build_model_for(no_glove, encoder, encoder.labels.num_classes, text_pairs=text_pairs)
-    model.to(device or resolve_device(config.train.device))
-    restore(load_checkpoint(ckpt), model, restore_rng=False)
-    model.eval()
-    return config, encoder, model
+    parts = build_run(config, device or resolve_device(config.train.device),
+                      encoder_dir=run_dir / "artifacts" / "encoder", data=False,
+                      text_pairs=bool(read_summary(run_dir).get("text_pairs", False)))
+    restore(load_checkpoint(ckpt), parts.model, restore_rng=False)
+    parts.model.eval()
+    return config, parts.encoder, parts.model
 
 
 def join_torchrun(run_dir: Path) -> torch.device | None:

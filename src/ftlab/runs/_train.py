@@ -7,9 +7,15 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from ftlab.config import RunConfig, apply_overrides, dump_config, load_config, parse_config
+from ftlab.config import (
+    RunConfig,
+    apply_overrides,
+    dump_config,
+    load_config,
+    parse_config,
+)
 from ftlab.errors import CheckpointError
 from ftlab.runs._assemble import RunParts, build_run
 from ftlab.runs._builders import resolve_device
@@ -173,8 +179,8 @@ def _setup(config: RunConfig, run_dir: Path, device: Any, *, resume: bool,
            say: Any) -> tuple[RunParts, Path | None]:
     """Seed, assemble the run and record its start (rank 0); the checkpoint to resume from."""
     from ftlab.models import count_parameters
-    from ftlab.training import find_resume_checkpoint, load_checkpoint, write_env_json
     from ftlab.training import _distributed as dist
+    from ftlab.training import find_resume_checkpoint, load_checkpoint, write_env_json
 
     ckpt_path = find_resume_checkpoint(run_dir) if resume else None
     if resume and ckpt_path is None:
@@ -226,7 +232,11 @@ def _observers(parts: RunParts, run_dir: Path, *, stop_after: int | None,
                extra_observers: Sequence[Any]) -> tuple[list[Any], Any]:
     """Rank 0's observers (tracking, progress, early stopping) and checkpointer."""
     from ftlab.training import (
-        Checkpointer, EarlyStopping, JsonlTracker, ProgressObserver, TimeBudget,
+        Checkpointer,
+        EarlyStopping,
+        JsonlTracker,
+        ProgressObserver,
+        TimeBudget,
     )
 
     config = parts.config
@@ -335,7 +345,7 @@ def _finish(parts: RunParts, run_dir: Path, result: Any, *, resume: bool, starte
     return summary
 
 
-def _mode(config: RunConfig) -> str:
+def _mode(config: RunConfig) -> Literal["min", "max"]:
     return "min" if config.eval.monitor == "loss" else "max"
 
 

@@ -15,13 +15,11 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from ftlab._atomic import atomic_write_json
 from ftlab.batching import Batch, BatchSource
 from ftlab.errors import ConfigError, TrainingError
-from ftlab._atomic import atomic_write_json
 from ftlab.training import _distributed as dist
 from ftlab.training._checkpoint import Checkpointer, observer_states
-from ftlab.training._restore import load_checkpoint, restore, retune_optimizer
-from ftlab.training._seed import rng_state
 from ftlab.training._events import (
     EpochEnd,
     EvalEnd,
@@ -31,6 +29,8 @@ from ftlab.training._events import (
     TrainStart,
     notify,
 )
+from ftlab.training._restore import load_checkpoint, restore, retune_optimizer
+from ftlab.training._seed import rng_state
 from ftlab.training._state import TrainResult, TrainState
 from ftlab.training._steps import StepPlan, plan_steps
 
@@ -498,8 +498,6 @@ def autocast_dtype(precision: str, device: torch.device | str) -> torch.dtype | 
         return torch.bfloat16
     return None
 
-
-_autocast_dtype = autocast_dtype  # the name other modules imported before it was public
 
 
 def _check_args(train: BatchSource, epochs: int, max_steps: int | None, grad_accum: int,
