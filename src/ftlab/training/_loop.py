@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from ftlab._atomic import atomic_write_json
 from ftlab.batching import Batch, BatchSource
@@ -43,55 +44,37 @@ LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def fit(
-    model: nn.Module,
-    train: BatchSource,
-    *,
-    loss_fn: LossFn,
-    optimizer: torch.optim.Optimizer,
-    scheduler: Any = None,
-    epochs: int = 1,
-    max_steps: int | None = None,
-    grad_accum: int = 1,
-    clip_norm: float | None = 1.0,
-    precision: Precision = "fp32",
+    model: nn.Module, train: BatchSource, *, loss_fn: LossFn, optimizer: torch.optim.Optimizer,
+    scheduler: Any = None, epochs: int = 1, max_steps: int | None = None, grad_accum: int = 1,
+    clip_norm: float | None = 1.0, precision: Precision = "fp32",
     device: str | torch.device = "cpu",
     evaluate: Callable[[nn.Module], Mapping[str, float]] | None = None,
-    eval_every: int | None = None,
-    eval_each_epoch: bool = True,
-    monitor: str | None = "accuracy",
-    mode: Literal["max", "min"] = "max",
-    restore_best: bool = False,
-    observers: Sequence[object] = (),
-    checkpointer: Checkpointer | None = None,
-    state: TrainState | None = None,
-    resume_from: str | Path | None = None,
-    run_dir: str | Path | None = None,
-    hparams: Mapping[str, Any] | None = None,
-    retune: Sequence[Mapping[str, Any]] | None = None,
+    eval_every: int | None = None, eval_each_epoch: bool = True,
+    monitor: str | None = "accuracy", mode: Literal["max", "min"] = "max",
+    restore_best: bool = False, observers: Sequence[object] = (),
+    checkpointer: Checkpointer | None = None, state: TrainState | None = None,
+    resume_from: str | Path | None = None, run_dir: str | Path | None = None,
+    hparams: Mapping[str, Any] | None = None, retune: Sequence[Mapping[str, Any]] | None = None,
 ) -> TrainResult:
     """Train ``model``: forward, loss, backward, accumulate, clip, step, schedule, emit events.
 
     Under ``torchrun`` pass the model wrapped in ``DistributedDataParallel``: every rank runs
-    this same loop on its shard of the batches; the loss normaliser, the logged loss and the
-    example/token counts are summed over ranks (so a step is the exact gradient of the global
-    window), gradients are synchronised only on the last micro-batch of a window
-    (``model.no_sync()`` before it), and rank 0's stop decisions and validation metrics are
-    broadcast so that every rank takes the same steps. Give observers and the checkpointer to
-    rank 0 only; every rank resumes from the same ``resume_from``.
+    this loop on its shard; window sizes and losses are summed over ranks (a step is the exact
+    gradient of the global window), gradients sync on a window's last micro-batch only, and
+    rank 0's stop decisions and metrics are broadcast. In one process the distributed helpers
+    are no-ops. Give observers and the checkpointer to rank 0 only.
 
     Args:
-        model: maps a Batch to logits ``(B, C)``; moved to ``device``. May be a
-            ``DistributedDataParallel`` wrapper (checkpoints and ``evaluate`` get the inner
-            module).
+        model: maps a Batch to logits ``(B, C)``; moved to ``device``. May be a DDP wrapper
+            (checkpoints and ``evaluate`` get the inner module).
         train: the resumable batch source; one epoch is ``len(train)`` micro-batches.
         loss_fn: ``loss_fn(logits, labels)`` -> the loss SUMMED over the examples of the batch
             (``fit`` divides by the examples of the whole accumulation window).
         optimizer: built on ``model``'s parameters.
         scheduler: stepped once per optimizer step; build it with ``plan_steps(train,
             epochs=..., grad_accum=..., max_steps=...).total_steps``, the plan ``fit`` executes.
-        epochs: epochs to train (each epoch's step count is planned up front; see
-            :func:`ftlab.training.plan_steps`).
-        max_steps: stop after this many optimizer steps (counting steps done before a resume).
+        epochs: epochs to train; max_steps: stop after this many optimizer steps (counting
+            steps done before a resume). The steps are planned up front by ``plan_steps``.
         grad_accum: micro-batches per optimizer step.
         clip_norm: clip the total gradient norm to this value; ``None`` = no clipping (the norm
             is measured and logged either way).
@@ -99,8 +82,7 @@ def fit(
             ``"fp16"`` autocast with a GradScaler (CUDA only).
         device: where to train.
         evaluate: ``evaluate(model) -> metrics``; called in eval mode under ``no_grad``.
-        eval_every: evaluate every N optimizer steps.
-        eval_each_epoch: evaluate at the end of every epoch.
+        eval_every: evaluate every N optimizer steps; eval_each_epoch: at every epoch end.
         monitor: metric tracked as best (``None`` = none); mode: ``"max"`` or ``"min"``.
         restore_best: load the best weights at the end (from the best checkpoint when the
             checkpointer ranks by the same metric, else from an in-memory copy).
@@ -112,10 +94,9 @@ def fit(
         run_dir: where ``diagnosis.json`` goes on a non-finite loss (default: the
             checkpointer's run directory).
         hparams: hyperparameters passed on in TrainStart for trackers.
-        retune: with ``resume_from``: new values for the restored optimizer's parameter groups
-            (one mapping per group, keys such as ``lr``, ``initial_lr``, ``weight_decay``,
-            ``momentum``), applied right after the restore; the scheduler continues from the new
-            peak learning rates (population-based training's exploit step).
+        retune: with ``resume_from``: new hyperparameters for the restored optimizer's groups
+            (one mapping per group: ``lr``, ``initial_lr``, ``weight_decay``, ...), applied
+            after the restore (:func:`ftlab.training.retune_optimizer`; PBT's exploit step).
 
     Returns:
         TrainResult with the final state, the stop reason and metrics.
@@ -131,26 +112,19 @@ def fit(
     device = torch.device(device)
     amp_dtype = autocast_dtype(precision, device)
     model.to(device)
-    ddp = isinstance(model, torch.nn.parallel.DistributedDataParallel)
-    core: nn.Module = model.module if ddp else model  # what checkpoints and evaluate() see
+    core: nn.Module = model.module if isinstance(model, DistributedDataParallel) else model
     params = [p for group in optimizer.param_groups for p in group["params"]]
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     plan = plan_steps(train, epochs=epochs, grad_accum=grad_accum, max_steps=max_steps)
     _check_scheduler(scheduler, plan)
 
-    resumed_from: int | None = None
     if resume_from is not None:
-        state = _resume(resume_from, core, optimizer, scheduler, train, scaler, observers)
-        resumed_from = state.step
-        if checkpointer is not None:
-            checkpointer.discard_after(state.step)
-        if retune is not None:  # new hyperparameters over the restored optimizer's old ones
-            retune_optimizer(optimizer, scheduler, retune)
+        state = _resume(resume_from, core, optimizer, scheduler, train, scaler, observers,
+                        checkpointer, retune)
+    resumed_from = state.step if resume_from is not None and state is not None else None
     state = state if state is not None else TrainState()
     state.stop_reason = ""  # a restored state carries the reason its run stopped
-    if run_dir is None and checkpointer is not None:
-        run_dir = checkpointer.run_dir
-    run_dir = Path(run_dir) if run_dir is not None else None
+    run_dir = Path(run_dir) if run_dir is not None else getattr(checkpointer, "run_dir", None)
     best_checkpointer = checkpointer if _best_in_checkpoints(checkpointer, monitor, mode) else None
     best = _BestWeights(core, keep=restore_best and best_checkpointer is None)
     last_checkpoint = checkpointer.last_path() if checkpointer is not None else None
@@ -172,43 +146,21 @@ def fit(
             n_examples, n_tokens, n_padded = _window_sizes(window, state, device)
 
             # 2. forward and backward per micro-batch; gradients add up over the window
-            loss_sum = torch.zeros((), device=device)
-            for i, batch in enumerate(window):
-                batch = batch.to(device, non_blocking=True)
-                with _grad_sync(model, last=i == len(window) - 1):
-                    with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                        logits = model(batch)  # (B, C)
-                    loss = loss_fn(logits.float(), batch.labels)  # summed over the micro-batch
-                    # divide by the WINDOW's examples, so k micro-batches of any sizes give
-                    # exactly the gradient of one batch of their union; DDP averages gradients
-                    # over ranks, so n_global/world per rank gives sum/n_global
-                    scaler.scale(loss / (n_examples / dist.world_size())).backward()
-                loss_sum += loss.detach()
+            loss_value = _forward_backward(model, window, loss_fn, scaler, amp_dtype,
+                                           n_examples, device)
             state.batches_in_epoch += len(window)
-            loss_value = dist.all_reduce_sum([float(loss_sum)], device)[0] / n_examples
 
             # 3. unscale and measure the gradient (always, for logging and the guard)
             scaler.unscale_(optimizer)
-            grads = [p.grad for p in params if p.grad is not None]
-            grad_norm_t = torch.nn.utils.get_total_norm(grads) if grads else torch.zeros(())
+            grad_norm_t = _total_norm(params)
             grad_norm, lr = float(grad_norm_t), float(optimizer.param_groups[0]["lr"])
 
-            # 4. non-finite guard BEFORE the step: no update, no checkpoint. With fp16 an
-            # inf gradient is an overflow the GradScaler handles (skips the step, lowers scale).
-            bad_grad = not math.isfinite(grad_norm) and not scaler.is_enabled()
-            if not math.isfinite(loss_value) or bad_grad:
-                optimizer.zero_grad(set_to_none=True)
-                _fail_non_finite(state, window, loss_value, grad_norm, lr, precision, run_dir,
-                                 observers)
+            # 4. non-finite guard BEFORE the step: no update, no checkpoint
+            _check_finite(state, window, loss_value, grad_norm, lr, precision, scaler,
+                          optimizer, run_dir, observers)
 
             # 5. clip, step, schedule, reset
-            if clip_norm is not None and grads:
-                torch.nn.utils.clip_grads_with_norm_(params, clip_norm, grad_norm_t)
-            scaler.step(optimizer)
-            scaler.update()
-            if scheduler is not None:
-                scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
+            _update(optimizer, scheduler, scaler, params, clip_norm, grad_norm_t)
             state.record_step(examples=n_examples, tokens=n_tokens, grad_norm=grad_norm, lr=lr)
             stop = _shared_stop(notify(observers, StepEnd(
                 step=state.step, epoch=state.epoch, loss=loss_value, lr=lr, grad_norm=grad_norm,
@@ -220,43 +172,28 @@ def fit(
             metrics: dict[str, float] | None = None
             if evaluate is not None and (
                 (eval_every is not None and state.step % eval_every == 0)
-                or (eval_each_epoch and epoch_end)
-                or (stop is not None and stop.final_eval)
+                or (eval_each_epoch and epoch_end) or (stop is not None and stop.final_eval)
             ):
                 # every rank gathered the same numbers; rank 0's decide
                 metrics = dist.broadcast_object(_evaluate(core, evaluate, monitor, checkpointer))
-                state.last_metrics = metrics
-                if monitor is not None and _improved(metrics[monitor], state.best_metric, mode):
-                    state.best_metric, state.best_step = metrics[monitor], state.step
-                    best.keep_current()
+                _record_metrics(state, metrics, monitor, mode, best)
                 stop = _first(stop, notify(observers, EvalEnd(state.step, state.epoch, metrics)))
             if epoch_end:
                 stop = _first(stop, notify(observers, EpochEnd(state.epoch, state.step)))
-                state.epoch += 1
-                state.batches_in_epoch = 0
+                state.epoch, state.batches_in_epoch = state.epoch + 1, 0
 
             # 7. decide whether to stop, then checkpoint at this step boundary
-            if stop is not None:
-                reason = stop.reason
-            elif state.step >= plan.total_steps:
-                reason = plan.finished_reason()
+            reason = stop.reason if stop is not None else (
+                plan.finished_reason() if state.step >= plan.total_steps else None)
             reason, save = _shared_decision(reason, checkpointer, state, epoch_end,
                                             metrics is not None, device)
-            rng = _rank_rng_states() if save else None  # a collective: every rank joins
-            if save and checkpointer is not None:
-                state.stop_reason = reason or ""
-                last_checkpoint = checkpointer.save(
-                    step=state.step, model=core, optimizer=optimizer, train_state=state,
-                    loader_state=train.state_dict(), scheduler=scheduler, scaler=scaler,
-                    metrics=metrics, observers=observer_states(observers), rng=rng,
-                )
+            if save:  # every rank joins (the RNG gather is a collective); rank 0 writes
+                last_checkpoint = _save(checkpointer, state, reason, core, optimizer, scheduler,
+                                        scaler, train, metrics, observers) or last_checkpoint
 
     state.stop_reason = reason or plan.finished_reason()  # None: resumed from a finished run
-    restored = None
-    if restore_best and state.best_step is not None:
-        restored = _restore_best(core, state, best_checkpointer, best.weights, monitor)
-        if dist.is_main():  # only rank 0 logs
-            log.info(restored)
+    restored = (_restore_best(core, state, best_checkpointer, best.weights, monitor)
+                if restore_best and state.best_step is not None else None)
     notify(observers, TrainEnd(state.step, state.epoch, state.stop_reason, state.best_metric,
                                state.best_step))
     return TrainResult(state=state, stop_reason=state.stop_reason,
@@ -278,8 +215,10 @@ def _check_scheduler(scheduler: Any, plan: StepPlan) -> None:
 
 def _resume(resume_from: str | Path, core: nn.Module, optimizer: torch.optim.Optimizer,
             scheduler: Any, train: BatchSource, scaler: torch.amp.GradScaler,
-            observers: Sequence[object]) -> TrainState:
-    """Restore a checkpoint into the live objects; under DDP each rank takes its own share."""
+            observers: Sequence[object], checkpointer: Checkpointer | None,
+            retune: Sequence[Mapping[str, Any]] | None) -> TrainState:
+    """Restore a checkpoint into the live objects (under DDP each rank takes its own share),
+    drop later checkpoints, and put retuned hyperparameters over the restored ones."""
     ckpt = load_checkpoint(resume_from)
     if ckpt.loader_state is not None and "rank" in ckpt.loader_state:
         # rank 0 saved its sampler position; all ranks step in lockstep through equally
@@ -289,7 +228,59 @@ def _resume(resume_from: str | Path, core: nn.Module, optimizer: torch.optim.Opt
     if per_rank and len(per_rank) == dist.world_size():
         # each rank continues its own random streams (dropout draws differ across ranks)
         ckpt = dataclasses.replace(ckpt, rng=per_rank[dist.rank()])
-    return restore(ckpt, core, optimizer, scheduler, train, scaler=scaler, observers=observers)
+    state = restore(ckpt, core, optimizer, scheduler, train, scaler=scaler, observers=observers)
+    if checkpointer is not None:
+        checkpointer.discard_after(state.step)
+    if retune is not None:  # new hyperparameters over the restored optimizer's old ones
+        retune_optimizer(optimizer, scheduler, retune)
+    return state
+
+
+def _forward_backward(model: nn.Module, window: list[Batch], loss_fn: LossFn,
+                      scaler: torch.amp.GradScaler, amp_dtype: torch.dtype | None,
+                      n_examples: int, device: torch.device) -> float:
+    """Forward and backward over the window's micro-batches; the mean loss of the window."""
+    loss_sum = torch.zeros((), device=device)
+    for i, batch in enumerate(window):
+        batch = batch.to(device, non_blocking=True)
+        with _grad_sync(model, last=i == len(window) - 1):
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                logits = model(batch)  # (B, C)
+            loss = loss_fn(logits.float(), batch.labels)  # summed over the micro-batch
+            # divide by the WINDOW's examples, so k micro-batches of any sizes give exactly the
+            # gradient of one batch of their union; DDP averages gradients over ranks, so
+            # n_global/world per rank gives sum/n_global
+            scaler.scale(loss / (n_examples / dist.world_size())).backward()
+        loss_sum += loss.detach()
+    return dist.all_reduce_sum([float(loss_sum)], device)[0] / n_examples
+
+
+def _total_norm(params: list[torch.Tensor]) -> torch.Tensor:
+    """The total L2 norm of the gradients (0 when none has one)."""
+    grads = [p.grad for p in params if p.grad is not None]
+    return torch.nn.utils.get_total_norm(grads) if grads else torch.zeros(())
+
+
+def _update(optimizer: torch.optim.Optimizer, scheduler: Any, scaler: torch.amp.GradScaler,
+            params: list[torch.Tensor], clip_norm: float | None,
+            grad_norm: torch.Tensor) -> None:
+    """Clip (by the measured norm), step the optimizer and the schedule, reset the gradients."""
+    if clip_norm is not None and any(p.grad is not None for p in params):
+        torch.nn.utils.clip_grads_with_norm_(params, clip_norm, grad_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    if scheduler is not None:
+        scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
+def _record_metrics(state: TrainState, metrics: dict[str, float], monitor: str | None,
+                    mode: str, best: _BestWeights) -> None:
+    """Keep the latest metrics, and the best value (and weights) of the monitored one."""
+    state.last_metrics = metrics
+    if monitor is not None and _improved(metrics[monitor], state.best_metric, mode):
+        state.best_metric, state.best_step = metrics[monitor], state.step
+        best.keep_current()
 
 
 def _start_epoch(train: BatchSource, state: TrainState, plan: StepPlan) -> int:
@@ -333,9 +324,37 @@ def _window_sizes(window: list[Batch], state: TrainState,
     return n_examples, n_tokens, n_padded
 
 
+def _check_finite(state: TrainState, window: list[Batch], loss: float, grad_norm: float,
+                  lr: float, precision: str, scaler: torch.amp.GradScaler,
+                  optimizer: torch.optim.Optimizer, run_dir: Path | None,
+                  observers: Sequence[object]) -> None:
+    """Stop with a diagnosis on a non-finite loss or gradient norm, before any update. With
+    fp16 an inf gradient is an overflow the GradScaler handles (skips the step, lowers scale)."""
+    bad_grad = not math.isfinite(grad_norm) and not scaler.is_enabled()
+    if not math.isfinite(loss) or bad_grad:
+        optimizer.zero_grad(set_to_none=True)
+        _fail_non_finite(state, window, loss, grad_norm, lr, precision, run_dir, observers)
+
+
+def _save(checkpointer: Checkpointer | None, state: TrainState, reason: str | None,
+          model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any,
+          scaler: torch.amp.GradScaler, train: BatchSource, metrics: dict[str, float] | None,
+          observers: Sequence[object]) -> Path | None:
+    """Checkpoint this step boundary (rank 0, which holds the checkpointer); its path."""
+    rng = _rank_rng_states()  # a collective under DDP: every rank calls _save
+    if checkpointer is None:
+        return None
+    state.stop_reason = reason or ""
+    return checkpointer.save(
+        step=state.step, model=model, optimizer=optimizer, train_state=state,
+        loader_state=train.state_dict(), scheduler=scheduler, scaler=scaler, metrics=metrics,
+        observers=observer_states(observers), rng=rng,
+    )
+
+
 def _grad_sync(model: nn.Module, *, last: bool) -> AbstractContextManager[Any]:
     """DDP all-reduces the gradients once per window, on its last micro-batch."""
-    if last or not isinstance(model, torch.nn.parallel.DistributedDataParallel):
+    if last or not isinstance(model, DistributedDataParallel):
         return nullcontext()
     return model.no_sync()
 
@@ -424,13 +443,22 @@ def _evaluate(model: nn.Module, evaluate: Callable[[nn.Module], Mapping[str, flo
 
 def _restore_best(model: nn.Module, state: TrainState, checkpointer: Checkpointer | None,
                   best_weights: dict[str, torch.Tensor] | None, monitor: str | None) -> str:
+    text = _restore_best_weights(model, state, checkpointer, best_weights, monitor)
+    if dist.is_main():  # only rank 0 logs
+        log.info(text)
+    return text
+
+
+def _restore_best_weights(model: nn.Module, state: TrainState, checkpointer: Checkpointer | None,
+                          best_weights: dict[str, torch.Tensor] | None,
+                          monitor: str | None) -> str:
     if state.best_step == state.step:
         return f"the final weights are the best ({monitor}={state.best_metric:.4g})"
     what = f"best weights ({monitor}={state.best_metric:.4g} at step {state.best_step})"
-    if checkpointer is not None and checkpointer.best_path() is not None:
+    path = checkpointer.best_path() if checkpointer is not None else None
+    if path is not None:
         from safetensors.torch import load_model
 
-        path = checkpointer.best_path()
         device = next((p.device for p in model.parameters()), torch.device("cpu"))
         load_model(model, str(path / "model.safetensors"), strict=True, device=str(device))
         return f"restored {what} from {path}"
@@ -446,7 +474,7 @@ def _fail_non_finite(state: TrainState, window: list[Batch], loss: float, grad_n
                      observers: Sequence[object]) -> None:
     what = "loss" if not math.isfinite(loss) else "gradient norm"
     step = state.step + 1
-    diagnosis = {
+    diagnosis: dict[str, Any] = {
         "problem": f"non-finite {what}",
         "step": step,
         "epoch": state.epoch,
