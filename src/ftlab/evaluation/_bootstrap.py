@@ -7,19 +7,57 @@ take a fraction of a second without a Python loop per resample.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 
 from ftlab.errors import ConfigError, DataError
 
-__all__ = ["BootstrapMetric", "bootstrap_ci"]
+__all__ = ["BootstrapMetric", "bootstrap_ci", "bootstrap_draws", "percentile_interval"]
 
 BootstrapMetric = Literal["accuracy", "macro_f1", "weighted_f1", "macro_recall"]
 _METRICS = ("accuracy", "macro_f1", "weighted_f1", "macro_recall")
 # resamples per chunk: bounds the index matrix to ~chunk * N * 8 bytes (100 x 10k -> 8 MB)
 _CHUNK_ELEMENTS = 1_000_000
+
+
+def bootstrap_draws(statistic: Callable[[np.ndarray], Mapping[str, np.ndarray]], n: int,
+                    n_resamples: int, rng: np.random.Generator, *,
+                    chunk: int) -> dict[str, np.ndarray]:
+    """The percentile bootstrap's resampling: ``statistic`` over ``n_resamples`` resamples.
+
+    Each resample draws ``n`` example indices with replacement; the draws are made ``chunk``
+    resamples at a time (bounding memory to ``chunk * n`` indices), so the same ``rng`` and
+    chunk size give the same resamples.
+
+    Args:
+        statistic: ``statistic(idx)`` for an index matrix ``(k, n)`` -> named ``(k,)`` arrays,
+            one value per resample.
+        n: examples to resample.
+        n_resamples: resamples in all.
+        rng: the generator the indices come from.
+        chunk: resamples per draw.
+
+    Returns:
+        Each statistic's ``(n_resamples,)`` values.
+    """
+    parts: dict[str, list[np.ndarray]] = {}
+    done = 0
+    while done < n_resamples:
+        k = min(chunk, n_resamples - done)
+        idx = rng.integers(0, n, size=(k, n))  # (k, N) resampled example indices
+        for name, values in statistic(idx).items():
+            parts.setdefault(name, []).append(np.asarray(values))
+        done += k
+    return {name: np.concatenate(v) for name, v in parts.items()}
+
+
+def percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
+    """The central ``confidence`` interval of bootstrap ``values`` (percentile method)."""
+    alpha = (1.0 - float(confidence)) / 2.0
+    low, high = np.quantile(values, [alpha, 1.0 - alpha])
+    return float(low), float(high)
 
 
 def _from_confusion(cm: np.ndarray, metric: str) -> np.ndarray:
@@ -95,25 +133,19 @@ def bootstrap_ci(
     code = (y.astype(np.int64) * c + p.astype(np.int64))  # (N,) cell of the confusion matrix
 
     rng = np.random.default_rng(seed)
-    chunk = max(1, _CHUNK_ELEMENTS // n)
-    stats: dict[str, list[np.ndarray]] = {m: [] for m in metrics}
-    done = 0
-    while done < n_resamples:
-        b = min(chunk, n_resamples - done)
-        idx = rng.integers(0, n, size=(b, n))  # (b, N) resampled example indices
+
+    def per_metric(idx: np.ndarray) -> dict[str, np.ndarray]:
+        b = idx.shape[0]
         offsets = np.arange(b, dtype=np.int64)[:, None] * (c * c)
         cm = np.bincount((code[idx] + offsets).ravel(), minlength=b * c * c).reshape(b, c, c)
-        for m in metrics:
-            stats[m].append(_from_confusion(cm, m))
-        done += b
+        return {m: _from_confusion(cm, m) for m in metrics}
 
+    stats = bootstrap_draws(per_metric, n, int(n_resamples), rng,
+                            chunk=max(1, _CHUNK_ELEMENTS // n))
     full = np.bincount(code, minlength=c * c).reshape(1, c, c)
-    alpha = (1.0 - float(confidence)) / 2.0
     out: dict[str, Any] = {"n_resamples": int(n_resamples), "confidence": float(confidence),
                            "seed": int(seed)}
     for m in metrics:
-        values = np.concatenate(stats[m])
-        low, high = np.quantile(values, [alpha, 1.0 - alpha])
-        out[m] = {"estimate": float(_from_confusion(full, m)[0]), "low": float(low),
-                  "high": float(high)}
+        low, high = percentile_interval(stats[m], confidence)
+        out[m] = {"estimate": float(_from_confusion(full, m)[0]), "low": low, "high": high}
     return out

@@ -55,16 +55,12 @@ def paired_bootstrap_drop(correct_clean: np.ndarray, correct_new: np.ndarray, *,
     n = len(correct_clean)
     if n == 0:
         return [float("nan"), float("nan")]
+    from ftlab.evaluation import bootstrap_draws, percentile_interval
+
     diff = correct_clean.astype(np.float64) - correct_new.astype(np.float64)
-    rng = np.random.default_rng(seed)
-    means = np.empty(n_resamples)
-    for start in range(0, n_resamples, 200):  # chunks bound memory for large test sets
-        k = min(200, n_resamples - start)
-        idx = rng.integers(0, n, size=(k, n))
-        means[start:start + k] = diff[idx].mean(axis=1)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return [float(low), float(high)]
+    drops = bootstrap_draws(lambda idx: {"drop": diff[idx].mean(axis=1)}, n, n_resamples,
+                            np.random.default_rng(seed), chunk=200)  # bounds memory
+    return list(percentile_interval(drops["drop"], confidence))
 
 
 def _changes_json(changes: Any) -> list[dict[str, Any]]:

@@ -159,12 +159,12 @@ def _mark_stale(study: Any, trial: Any) -> None:
 _STALE = "ftlab_stale:"  # study attribute prefix: ftlab_stale:<trial number> -> reason
 
 
-def _stale_numbers(study: Any) -> dict[int, str]:
+def _stale_numbers(study: Any, storage: Any) -> dict[int, str]:
     """Trials failed because their worker died -> reason (:func:`_mark_stale`,
-    :func:`_fail_stale`). Studies of earlier versions kept them in the system attributes."""
-    with warnings.catch_warnings():  # Study.system_attrs is deprecated; read for old studies
-        warnings.simplefilter("ignore")
-        attrs = {**study.system_attrs, **study.user_attrs}
+    :func:`_fail_stale`). Studies of earlier versions kept them in the study's system
+    attributes, read through the storage's public interface."""
+    old = storage.get_study_system_attrs(storage.get_study_id_from_name(study.study_name))
+    attrs = {**old, **study.user_attrs}
     return {int(k.split(":", 1)[1]): v for k, v in attrs.items() if k.startswith(_STALE)}
 
 
@@ -305,7 +305,7 @@ def optimize_study(
         while deadline is None or time.monotonic() < deadline:
             lock.acquire()
             try:
-                if _counted(study.get_trials(deepcopy=False), _stale_numbers(study)) >= trials:
+                if _counted(study.get_trials(deepcopy=False), _stale_numbers(study, rdb)) >= trials:
                     break
                 if sampler == "grid" and smp.is_exhausted(study):
                     break
@@ -488,7 +488,7 @@ def summarize_study(config: RunConfig, space: SearchSpace, *, name: str, storage
     with _quiet_optuna():
         for group in _groups(space, name):
             study = optuna.load_study(study_name=group.optuna_name, storage=rdb)
-            stale = _stale_numbers(study)
+            stale = _stale_numbers(study, rdb)
             g_rows = [_trial_row(group, t, stale.get(t.number))
                       for t in study.get_trials(deepcopy=False)]
             rows += g_rows
