@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ftlab.errors import ConfigError
 
@@ -40,6 +49,7 @@ __all__ = [
     "parse_config",
     "apply_overrides",
     "dump_config",
+    "RegisteredModelConfig",
 ]
 
 
@@ -266,8 +276,56 @@ class TransformerConfig(_Section):
         return "pretrained"
 
 
+class RegisteredModelConfig(_Section):
+    """A model family added with :func:`ftlab.models.register_model` (a plugin's family).
+
+    Its keyword options sit next to ``family`` (``model: {family: cnn, kernel: 3}``) and are
+    checked against the builder's signature, with the closest valid name, when the run is
+    assembled, before any data is loaded. The family must be registered in the process that
+    reads the config (import the plugin first).
+    """
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+
+    family: str = Field(description="the name given to register_model")
+    init: _Init = "default"
+    binary_mode: Literal["softmax", "sigmoid"] = Field(
+        "softmax", description="binary tasks: 2 logits + CE, or 1 logit + sigmoid/BCE"
+    )
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The family's own keyword options (everything but family, init and binary_mode)."""
+        return dict(self.model_extra or {})
+
+    @property
+    def dropout(self) -> float:
+        """The family's ``dropout`` option, for family-agnostic summaries (0.0 when unset)."""
+        return float(self.options.get("dropout") or 0.0)
+
+    @property
+    def embeddings(self) -> str:
+        """Always ``"random"``: pretrained vectors are for the built-in families."""
+        return "random"
+
+
+_BUILT_IN_FAMILIES = ("bow", "rnn", "transformer")
+
+
+def _family_tag(value: Any) -> str:
+    family = value.get("family", "bow") if isinstance(value, dict) else getattr(
+        value, "family", "bow")
+    return family if family in _BUILT_IN_FAMILIES else "registered"
+
+
 ModelConfig = Annotated[
-    Union[BowConfig, RnnConfig, TransformerConfig], Field(discriminator="family")
+    Union[
+        Annotated[BowConfig, Tag("bow")],
+        Annotated[RnnConfig, Tag("rnn")],
+        Annotated[TransformerConfig, Tag("transformer")],
+        Annotated[RegisteredModelConfig, Tag("registered")],
+    ],
+    Discriminator(_family_tag),
 ]
 
 
@@ -511,6 +569,7 @@ def _imply_transformer_tokenizer(data: Any) -> Any:
 # ----------------------------------------------------------------------------- loading
 _FAMILIES: dict[str, type[BaseModel]] = {
     "bow": BowConfig, "rnn": RnnConfig, "transformer": TransformerConfig,
+    "registered": RegisteredModelConfig,
 }
 
 

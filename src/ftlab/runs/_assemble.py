@@ -23,6 +23,7 @@ from ftlab.runs._builders import (
     build_model_for,
     build_optimization,
     build_train_loader,
+    check_model_family,
 )
 from ftlab.runs._prepare import PreparedData, prepare_data
 
@@ -117,6 +118,7 @@ def build_run(
     from ftlab.models import classification_loss
     from ftlab.training import plan_steps, seed_everything
 
+    check_model_family(config.model.family)  # before any data is loaded
     det = config.train.deterministic
     prepared: PreparedData | None = None
     train_loader = val_loader = None

@@ -17,6 +17,7 @@ __all__ = [
     "build_train_loader",
     "build_eval_loader",
     "build_model_for",
+    "check_model_family",
     "build_optimization",
     "resolve_device",
 ]
@@ -177,6 +178,9 @@ def build_model_for(
         embeddings, coverage = load_glove(encoder.tokenizer.vocab, dim=m.embed_dim,
                                           seed=config.seed_for("init"),
                                           pad_id=encoder.tokenizer.pad_id)
+    pairs = text_pairs and config.preprocess.pair_mode == "separate"
+    if m.family in ("bow", "rnn") or pairs:  # a registered family gets text_pairs when needed
+        common["text_pairs"] = pairs
     model = build_model(
         m.family,
         vocab_size=encoder.tokenizer.vocab_size,
@@ -185,10 +189,29 @@ def build_model_for(
         binary_mode=m.binary_mode,
         init=m.init,
         embeddings=embeddings,
-        text_pairs=text_pairs and config.preprocess.pair_mode == "separate",
         **common,
     )
     return model, coverage
+
+
+def check_model_family(family: str) -> None:
+    """Fail before any work when ``model.family`` names no registered family.
+
+    Raises:
+        ConfigError: the family is unknown, with the closest registered name.
+    """
+    import difflib
+
+    from ftlab.models import MODELS
+
+    if family not in MODELS:
+        close = difflib.get_close_matches(family, sorted(MODELS), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"registered: {sorted(MODELS)}"
+        from ftlab.errors import ConfigError
+
+        raise ConfigError(f"model.family: no model family {family!r} is registered; {hint} "
+                          "(a plugin's family must be registered with "
+                          "ftlab.models.register_model before the config is run)")
 
 
 def build_optimization(model: torch.nn.Module, cfg: TrainConfig, *, total_steps: int) -> tuple[Any, Any]:
