@@ -401,7 +401,7 @@ class TrainConfig(_Section):
     checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
     early_stopping: EarlyStoppingConfig = Field(default_factory=EarlyStoppingConfig)
     trackers: list[Literal["tensorboard", "mlflow", "wandb"]] = Field(
-        default_factory=lambda: ["tensorboard"]
+        default_factory=lambda: ["tensorboard"]  # type: ignore[arg-type]  # mypy cannot see a Literal list here
     )
     augment: list[AugmentConfig] = Field(
         default_factory=list, description="add transformed training examples (robustness)"
@@ -428,7 +428,7 @@ class EvalConfig(_Section):
     monitor: Literal["accuracy", "macro_f1", "loss"] = Field(
         "accuracy", description="validation metric for checkpoints and early stopping"
     )
-    splits: list[Literal["validation", "test"]] = Field(default_factory=lambda: ["test"])
+    splits: list[Literal["validation", "test"]] = Field(default_factory=lambda: ["test"])  # type: ignore[arg-type]
     cv_folds: int | None = Field(
         None, ge=2, description="K-fold cross-validation: `ftlab train` trains K runs, each "
         "validating on one stratified fold of train+validation (the test split stays held out)"

@@ -8,7 +8,15 @@ from typing import Any
 import torch
 
 from ftlab.batching import Encoded
-from ftlab.config import BatchingConfig, DataConfig, PreprocessConfig, RunConfig, TrainConfig
+from ftlab.config import (
+    BatchingConfig,
+    BowConfig,
+    DataConfig,
+    PreprocessConfig,
+    RnnConfig,
+    RunConfig,
+    TrainConfig,
+)
 
 __all__ = [
     "build_splits",
@@ -48,7 +56,7 @@ def build_splits(data: DataConfig, *, seed: int) -> dict[str, list[Any]]:
         id_column=cols.id,
         extra_columns=tuple(cols.extra),
         encoding=data.encoding,
-        files=dict(data.files) if data.files else None,
+        files={str(k): v for k, v in data.files.items()} if data.files else None,
         validation=data.split.validation,
         test=data.split.test,
         seed=seed,
@@ -169,7 +177,7 @@ def build_model_for(
     common = m.model_dump(exclude={"family", "init", "binary_mode", "embeddings"})
     embeddings = None
     coverage = None
-    if m.embeddings == "glove":
+    if m.embeddings == "glove" and isinstance(m, (BowConfig, RnnConfig)):  # their own vectors
         if tokenizer_kind(encoder.tokenizer) != "word":
             from ftlab.errors import ConfigError
 
@@ -232,7 +240,7 @@ def build_optimization(model: torch.nn.Module, cfg: TrainConfig, *, total_steps:
         weight_decay=cfg.weight_decay,
         momentum=cfg.momentum,
         nesterov=cfg.nesterov,
-        betas=tuple(cfg.betas),
+        betas=cfg.betas,
     )
     warmup: int | float = cfg.warmup if cfg.warmup < 1 else int(cfg.warmup)
     scheduler = build_scheduler(

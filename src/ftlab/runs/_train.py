@@ -256,7 +256,7 @@ def _observers(parts: RunParts, run_dir: Path, *, stop_after: int | None,
     observers += list(extra_observers)  # after the built-ins (checkpoints of earlier versions
     # matched observer state by position)
     ck = config.train.checkpoint
-    checkpointer = Checkpointer(
+    checkpointer: Checkpointer | None = Checkpointer(
         run_dir / "checkpoints", monitor=monitor, mode=mode, keep_best=ck.keep_best,
         every_n_steps=ck.every_n_steps, every_epoch=ck.every_epoch,
         artifacts={"config.yaml": run_dir / "config.yaml",
@@ -446,7 +446,7 @@ def _optional_trackers(config: RunConfig, run_dir: Path, hparams: dict[str, Any]
         elif name == "mlflow":
             out.append(training.MLflowTracker(run_name=run_dir.name, hparams=hparams))
         elif name == "wandb":
-            out.append(training.WandbTracker(run_name=run_dir.name, hparams=hparams,
-                                             directory=run_dir, mode="offline"))
+            out.append(training.WandbTracker(project="ftlab", run_name=run_dir.name, hparams=hparams,
+                                             dir=run_dir, mode="offline"))
     return out
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import torch
 from torch import nn
@@ -112,7 +112,8 @@ def fit(
     device = torch.device(device)
     amp_dtype = autocast_dtype(precision, device)
     model.to(device)
-    core: nn.Module = model.module if isinstance(model, DistributedDataParallel) else model
+    # what checkpoints and evaluate() see: the inner module of a DDP wrapper
+    core = cast(nn.Module, model.module) if isinstance(model, DistributedDataParallel) else model
     params = [p for group in optimizer.param_groups for p in group["params"]]
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     plan = plan_steps(train, epochs=epochs, grad_accum=grad_accum, max_steps=max_steps)

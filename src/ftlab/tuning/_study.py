@@ -57,7 +57,7 @@ from ftlab._atomic import atomic_write_json
 from ftlab._imports import optional_import
 from ftlab._process import pid_alive
 from ftlab.config import RunConfig, dump_config
-from ftlab.errors import ConfigError, FtlabError, TrainingError
+from ftlab.errors import ConfigError, TrainingError
 from ftlab.tuning._advice import boundary_warnings, refine_space
 from ftlab.tuning._objective import make_objective
 from ftlab.tuning._space import SearchSpace, dump_space
