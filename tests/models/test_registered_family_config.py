@@ -61,5 +61,5 @@ def test_an_unknown_option_or_family_is_refused_with_the_closest_name(
         tmp_path, mean_embed):
     with pytest.raises(ConfigError, match="widht.*width"):
         dry_run(_config(tmp_path, "{family: mean_embed, widht: 6}"))
-    with pytest.raises(ConfigError, match="did you mean 'mean_embed'"):
+    with pytest.raises(ConfigError, match="(?i)did you mean 'mean_embed'"):
         dry_run(_config(tmp_path, "{family: mean_embd}"))

@@ -10,8 +10,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from ftlab._imports import optional_import
-from ftlab.data._example import Example
+from ftlab.core import optional_import
+from ftlab.core import Example
 from ftlab.data._io import check_file, closest, compression_of, decode, read_bytes
 from ftlab.errors import DataError
 

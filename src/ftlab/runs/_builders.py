@@ -208,18 +208,14 @@ def check_model_family(family: str) -> None:
     Raises:
         ConfigError: the family is unknown, with the closest registered name.
     """
-    import difflib
-
+    from ftlab.errors import ConfigError
     from ftlab.models import MODELS
 
-    if family not in MODELS:
-        close = difflib.get_close_matches(family, sorted(MODELS), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"registered: {sorted(MODELS)}"
-        from ftlab.errors import ConfigError
-
-        raise ConfigError(f"model.family: no model family {family!r} is registered; {hint} "
-                          "(a plugin's family must be registered with "
-                          "ftlab.models.register_model before the config is run)")
+    try:
+        MODELS.lookup(family)
+    except ConfigError as exc:
+        raise ConfigError(f"model.family: {exc} A plugin's family must be registered with "
+                          "ftlab.models.register_model before the config is run.") from None
 
 
 def build_optimization(model: torch.nn.Module, cfg: TrainConfig, *, total_steps: int) -> tuple[Any, Any]:

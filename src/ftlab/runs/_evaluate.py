@@ -69,7 +69,7 @@ def predict_encoded(model: torch.nn.Module, encoded: Sequence[Any], config: RunC
     """
     from ftlab.models import probabilities
     from ftlab.training import predict
-    from ftlab.training._distributed import is_distributed
+    from ftlab.training import is_distributed
 
     loader = build_eval_loader(encoded, config.batching, pad_id=pad_id)
     index, probs, labels = predict(model, loader, probs_fn=probabilities, device=device,
@@ -167,7 +167,7 @@ def baseline_score(run_dir: Path, config: RunConfig, splits: dict[str, list[Any]
     splits fits once. Returns ``None`` when the baseline cannot be fitted (no training
     split, a single class, or texts without features); evaluation goes on without it.
     """
-    from ftlab.runs._baseline import TfidfBaseline, _joined
+    from ftlab.runs._tfidf import TfidfBaseline, _joined
 
     cache_file = Path(run_dir) / "baseline.json"
     cache = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file.is_file() else {}
@@ -239,7 +239,7 @@ def join_torchrun(run_dir: Path) -> torch.device | None:
     Returns ``None`` (and does nothing) outside torchrun or with one process; else this rank's
     device. :func:`leave_torchrun` leaves the group and says whether this rank is rank 0.
     """
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     run_dir = Path(run_dir)
     if dist.torchrun_world_size() <= 1 or not (run_dir / "config.yaml").is_file():
@@ -250,7 +250,7 @@ def join_torchrun(run_dir: Path) -> torch.device | None:
 
 def leave_torchrun() -> bool:
     """Leave the torchrun process group (if any); True on rank 0 (and in a single process)."""
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     main = dist.is_main()
     dist.teardown()

@@ -47,7 +47,7 @@ def predict_file(
         Counts and timing: rows, seconds, examples_per_s, quantized, world_size.
     """
     from ftlab.data import read_file
-    from ftlab.training._distributed import world_size
+    from ftlab.training import world_size
 
     config, encoder, model = load_run_model(
         run_dir, device=join_torchrun(run_dir) if distributed else None)

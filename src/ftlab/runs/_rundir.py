@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ftlab._atomic import atomic_write_json
+from ftlab.core import atomic_write_json
 from ftlab.config import RunConfig, dump_config
 
 __all__ = ["create_run_dir", "write_json_atomic", "read_summary", "update_summary", "utc_now"]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ftlab._process import pid_alive
+from ftlab.core import pid_alive
 from ftlab.errors import ConfigError
 from ftlab.runs._rundir import read_summary
 

@@ -82,7 +82,7 @@ def train_run(
     the run directory and broadcasts its path, and only rank 0 writes into it. Other ranks
     return an empty dict.
     """
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     dist.init_from_env(resolve_device(config.train.device))
     run_dir = None
@@ -118,7 +118,7 @@ def resume_run(
         CheckpointError: the directory has no config or no checkpoint to resume from.
         ConfigError: an override or a retune key that may not change when resuming.
     """
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     run_dir = Path(run_dir)
     cfg_file = run_dir / "config.yaml"
@@ -157,7 +157,7 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
 
     Under torchrun every rank trains on its shard; only rank 0 (main) prints and writes files.
     """
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     device = dist.init_from_env(resolve_device(config.train.device))
     say = console.print if console is not None and dist.is_main() else (lambda *a, **k: None)
@@ -179,7 +179,7 @@ def _setup(config: RunConfig, run_dir: Path, device: Any, *, resume: bool,
            say: Any) -> tuple[RunParts, Path | None]:
     """Seed, assemble the run and record its start (rank 0); the checkpoint to resume from."""
     from ftlab.models import count_parameters
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
     from ftlab.training import find_resume_checkpoint, load_checkpoint, write_env_json
 
     ckpt_path = find_resume_checkpoint(run_dir) if resume else None
@@ -370,7 +370,7 @@ def _record_augmentation(run_dir: Path, prepared: Any, say: Any) -> None:
     """``augment.jsonl`` (one line per added example) and the counts in run.json."""
     import json
 
-    from ftlab._atomic import atomic_write_text
+    from ftlab.core import atomic_write_text
 
     lines = [json.dumps(r.to_dict(), ensure_ascii=False) for r in prepared.augment_records]
     atomic_write_text(run_dir / "augment.jsonl", "\n".join(lines) + ("\n" if lines else ""))

@@ -17,8 +17,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from ftlab._atomic import atomic_write_text
 from ftlab.config import parse_config, set_dotted
+from ftlab.core import atomic_write_text
 from ftlab.errors import ConfigError
 
 __all__ = ["WrittenConfig", "write_config_values"]

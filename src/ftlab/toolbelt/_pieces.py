@@ -42,8 +42,7 @@ def build_pieces(config: RunConfig, *, device: str | None = None) -> Pieces:
     Raises:
         ConfigError, DataError: as for ``ftlab train --dry-run``.
     """
-    from ftlab.runs._assemble import build_run
-    from ftlab.runs._builders import resolve_device
+    from ftlab.runs import build_run, resolve_device
     from ftlab.training import autocast_dtype, build_optimizer
 
     parts = build_run(config, resolve_device(device or config.train.device), optimization=False)

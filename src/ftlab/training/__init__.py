@@ -1,9 +1,12 @@
 """Training: the explicit ``fit`` loop, TrainState, typed events and observers, checkpoints.
 
 Importing this package does not import optional trackers (mlflow, wandb) or transformers.
+:mod:`distributed` holds the ``torch.distributed`` helpers (no-ops in a single process).
 """
 
+from ftlab.training import _distributed as distributed
 from ftlab.training._checkpoint import Checkpointer, observer_states
+from ftlab.training._distributed import is_distributed, torchrun_world_size, world_size
 from ftlab.training._early_stopping import EarlyStopping
 from ftlab.training._env import collect_env, write_env_json
 from ftlab.training._events import (
@@ -66,8 +69,10 @@ __all__ = [
     "build_optimizer",
     "build_scheduler",
     "collect_env",
+    "distributed",
     "find_resume_checkpoint",
     "fit",
+    "is_distributed",
     "load_checkpoint",
     "notify",
     "observer_states",
@@ -81,5 +86,7 @@ __all__ = [
     "run_validation",
     "seed_everything",
     "set_rng_state",
+    "torchrun_world_size",
+    "world_size",
     "write_env_json",
 ]

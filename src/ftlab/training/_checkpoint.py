@@ -15,7 +15,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from ftlab._atomic import atomic_write_json, fsync_dir, fsync_tree
+from ftlab.core import atomic_write_json, fsync_dir, fsync_tree
 from ftlab.errors import CheckpointError, ConfigError
 from ftlab.training._events import observer_keys
 from ftlab.training._restore import read_json

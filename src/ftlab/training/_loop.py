@@ -16,9 +16,9 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from ftlab._atomic import atomic_write_json
 from ftlab.batching import Batch, BatchSource
 from ftlab.errors import ConfigError, TrainingError
+from ftlab.core import atomic_write_json
 from ftlab.training import _distributed as dist
 from ftlab.training._checkpoint import Checkpointer, observer_states
 from ftlab.training._events import (

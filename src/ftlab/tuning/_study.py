@@ -53,9 +53,7 @@ from typing import Any
 import yaml
 from filelock import FileLock
 
-from ftlab._atomic import atomic_write_json
-from ftlab._imports import optional_import
-from ftlab._process import pid_alive
+from ftlab.core import atomic_write_json, optional_import, pid_alive
 from ftlab.config import RunConfig, dump_config
 from ftlab.errors import ConfigError, TrainingError
 from ftlab.tuning._advice import boundary_warnings, refine_space
