@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ftlab._runlock import writes_run
 from ftlab.config import RunConfig, load_config
 from ftlab.errors import CheckpointError, DataError
 from ftlab.runs._builders import build_eval_loader, build_model_for, resolve_device
@@ -201,9 +202,12 @@ def _best_checkpoint(run_dir: Path) -> Path | None:
     pointer = run_dir / "checkpoints" / "best.json"
     if not pointer.is_file():
         return None
+    from ftlab.training import checkpoint_name
+
     try:
-        target = pointer.parent / str(json.loads(pointer.read_text(encoding="utf-8"))["path"])
-    except (ValueError, KeyError) as exc:
+        target = pointer.parent / checkpoint_name(
+            pointer, json.loads(pointer.read_text(encoding="utf-8"))["path"])
+    except (ValueError, KeyError, TypeError) as exc:
         raise CheckpointError(f"{pointer} is damaged ({exc}); delete it to fall back to "
                               f"checkpoints/last.json") from exc
     return target if target.is_dir() else None
@@ -260,6 +264,7 @@ def leave_torchrun() -> bool:
     return main
 
 
+@writes_run("evaluate")
 def evaluate_run(run_dir: Path, *, split: str = "test", data: Path | None = None,
                  baseline: bool = True, console: Any = None,
                  distributed: bool = False) -> dict[str, Any]:

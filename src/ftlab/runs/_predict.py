@@ -10,6 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from ftlab._runlock import writes_run
 from ftlab.errors import DataError
 from ftlab.runs._evaluate import (
     join_torchrun, leave_torchrun, load_run_model, predict_encoded, read_calibration,
@@ -100,6 +101,7 @@ def _unlabelled(example: Any) -> Any:
     return replace(example, label=None)
 
 
+@writes_run("calibrate")
 def calibrate_run(
     run_dir: Path, *, threshold_metric: Literal["f1", "accuracy", "balanced_accuracy"] | None = None,
 ) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ftlab._runlock import writes_run
 from ftlab._atomic import atomic_write_text
 from ftlab.errors import ConfigError, DataError
 from ftlab.runs._rundir import update_summary, write_json_atomic
@@ -141,6 +142,7 @@ def _compare(labels: np.ndarray, clean: np.ndarray, new: np.ndarray, changed: np
     }
 
 
+@writes_run("evaluate --transform")
 def evaluate_transforms(
     run_dir: Path,
     transforms: Sequence[str] | None = None,

@@ -21,6 +21,7 @@ from ftlab.training._loop import Precision, fit
 from ftlab.training._optim import build_optimizer, param_groups_for_weight_decay
 from ftlab.training._restore import (
     LoadedCheckpoint,
+    checkpoint_name,
     find_resume_checkpoint,
     load_checkpoint,
     restore,
@@ -63,6 +64,7 @@ __all__ = [
     "build_scheduler",
     "collect_env",
     "find_resume_checkpoint",
+    "checkpoint_name",
     "fit",
     "load_checkpoint",
     "notify",

@@ -18,7 +18,10 @@ from ftlab.errors import CheckpointError
 from ftlab.training._seed import set_rng_state
 from ftlab.training._state import TrainState
 
-__all__ = ["LoadedCheckpoint", "load_checkpoint", "restore", "find_resume_checkpoint", "read_json"]
+__all__ = [
+    "LoadedCheckpoint", "load_checkpoint", "restore", "find_resume_checkpoint", "read_json",
+    "checkpoint_name",
+]
 
 REQUIRED_FILES = ("model.safetensors", "optimizer.pt", "rng.pt", "trainer_state.json")
 
@@ -232,6 +235,16 @@ def restore(
     return TrainState.from_dict(ckpt.train_state.to_dict())
 
 
+def checkpoint_name(pointer: Path, name: Any) -> str:
+    """A checkpoint folder name read from a pointer file (last.json, best.json), checked to be a
+    plain ``step-N`` name: pointers never lead outside the run's checkpoints folder."""
+    if not isinstance(name, str) or not re.fullmatch(r"step-\d+", name):
+        raise CheckpointError(
+            f"{pointer}: 'path' must name a checkpoint folder next to it (step-00000123), got "
+            f"{name!r}; the file is damaged or was edited: delete it or restore it")
+    return name
+
+
 def find_resume_checkpoint(run_dir: str | Path) -> Path | None:
     """The checkpoint named by ``last.json`` of a run (or of a checkpoints folder).
 
@@ -252,7 +265,7 @@ def find_resume_checkpoint(run_dir: str | Path) -> Path | None:
             return None
     data = read_json(pointer)
     try:
-        target = pointer.parent / str(data["path"])
+        target = pointer.parent / checkpoint_name(pointer, data["path"])
     except KeyError as exc:
         raise CheckpointError(f"{pointer}: no 'path' field; the file is damaged") from exc
     if not target.is_dir():
