@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ftlab.errors import ConfigError
 
@@ -44,7 +51,36 @@ __all__ = [
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # allow_inf_nan=False: `lr: .inf` or `target: .nan` is a typo, never a setting
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _booleans_are_not_numbers(cls, data: Any) -> Any:
+        # YAML reads yes/no/on/off/true/false as booleans and pydantic would take them as 1/0
+        if not isinstance(data, dict):
+            return data
+        bad = [f"{k}={v!r}" for k, v in data.items() if isinstance(k, str)
+               and k in cls.model_fields and _holds_bool(v)
+               and _numeric(cls.model_fields[k].annotation)]
+        if bad:
+            raise ValueError(f"expected a number, got a boolean: {', '.join(bad)} (YAML reads "
+                             "yes/no/on/off/true/false as booleans); write a number")
+        return data
+
+
+def _holds_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return True
+    return isinstance(value, (list, tuple)) and any(isinstance(v, bool) for v in value)
+
+
+def _numeric(ann: Any) -> bool:
+    """Whether a field's type is a number (int/float), optionally in Optional, list or tuple."""
+    if ann in (int, float):
+        return True
+    args = [a for a in (getattr(ann, "__args__", ()) or ()) if a is not type(None)]
+    return bool(args) and all(a in (int, float) or a is Ellipsis for a in args)
 
 
 # ----------------------------------------------------------------------------- data
@@ -342,6 +378,9 @@ class TrainConfig(_Section):
     restore_best: bool = Field(True, description="end with the best validation weights")
     checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
     early_stopping: EarlyStoppingConfig = Field(default_factory=EarlyStoppingConfig)
+    divergence_factor: float | None = Field(
+        1000.0, gt=1, description="stop (diagnosis.json, exit 2) when a training or validation "
+        "loss exceeds this many times the first step's loss; null disables the check")
     trackers: list[Literal["tensorboard", "mlflow", "wandb"]] = Field(
         default_factory=lambda: ["tensorboard"]
     )
@@ -356,6 +395,14 @@ class TrainConfig(_Section):
         None, ge=0, lt=2**32, description="seed of the batch order and of dropout during "
         "training (default: `seed`)"
     )
+
+    @field_validator("betas")
+    @classmethod
+    def _betas_in_range(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not all(0 <= b < 1 for b in v):
+            raise ValueError(f"Adam betas must each be in [0, 1), got {list(v)} (usual: "
+                             "[0.9, 0.999])")
+        return v
 
     @model_validator(mode="after")
     def _nesterov_needs_momentum(self) -> TrainConfig:
@@ -431,7 +478,8 @@ class RunConfig(_Section):
     """One run: data -> preprocess -> batching -> model -> train -> eval."""
 
     name: str | None = Field(None, description="run name (default: <model>-<timestamp>)")
-    seed: int = 13
+    seed: int = Field(13, ge=0, lt=2**32, description="seed of everything random "
+                      "(0 <= seed < 2**32)")
     output_dir: str = Field("runs", description="where run directories are created")
     data: DataConfig = Field(default_factory=DataConfig)
     preprocess: PreprocessConfig = Field(default_factory=PreprocessConfig)
@@ -558,9 +606,17 @@ def _format_errors(exc: ValidationError, origin: str) -> str:
             lines.append(f"  - {where}: unknown key; {hint}")
         else:
             got = err.get("input")
-            shown = "" if isinstance(got, dict) else f" (got {got!r})"
+            shown = "" if isinstance(got, dict) else f" (got {_short_repr(got)})"
             lines.append(f"  - {where}: {err['msg']}{shown}")
     return "\n".join(lines)
+
+
+def _short_repr(value: Any) -> str:
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # a 5000-digit int, a deeply nested list
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def parse_config(raw: dict[str, Any], *, origin: str = "config") -> RunConfig:
@@ -589,15 +645,15 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
         parts = [p for p in key.strip().split(".") if p]
         if not parts:
             raise ConfigError(f"override {item!r} has an empty key")
-        set_dotted(raw, ".".join(parts), _parse_value(value))
+        set_dotted(raw, ".".join(parts), _parse_value(value, origin=f"--set {item[:80]!r}"))
     return raw
 
 
-def _parse_value(text: str) -> Any:
+def _parse_value(text: str, origin: str = "--set") -> Any:
     """YAML scalar/list/dict; also numbers YAML 1.1 reads as strings (``3e-5``)."""
     if not text.strip():
         return None
-    value = yaml.safe_load(text)
+    value = parse_yaml(text, origin=origin)
     if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
         return float(value)
     return value
@@ -616,14 +672,46 @@ def read_yaml(path: Path, *, what: str = "file") -> Any:
     return parse_yaml(text, origin=path)
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys (YAML says they are an error; PyYAML
+    silently keeps the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the base class reports it
+                break
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    f"while reading a mapping (line {node.start_mark.line + 1})", first,
+                    f"duplicate key {key!r} (first at line {first.line + 1}); keep only one",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_yaml(text: str, *, origin: str | Path) -> Any:
-    """``yaml.safe_load`` of text read from ``origin``; a syntax error names its line and column."""
+    """Strict ``yaml.safe_load`` of text read from ``origin``; a syntax error names its line and
+    column; duplicate keys, integers beyond Python's 4300-digit limit and absurd nesting are
+    errors too."""
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None)
+        if isinstance(problem, str) and problem.startswith("duplicate key"):
+            raise ConfigError(f"{origin}{where}: {problem}") from None
         raise ConfigError(f"{origin}: YAML syntax error{where}: {exc}") from None
+    except ValueError as exc:  # int('9' * 5000): "Exceeds the limit (4300 digits)"
+        raise ConfigError(f"{origin}: a value cannot be read ({str(exc)[:200]}); numbers have "
+                          "at most 4300 digits: fix the value") from None
+    except RecursionError:
+        raise ConfigError(f"{origin}: the YAML is nested too deeply to read; a config is a few "
+                          "levels of sections, fix the file") from None
 
 
 def get_dotted(mapping: Any, dotted: str) -> Any:

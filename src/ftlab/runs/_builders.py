@@ -9,6 +9,7 @@ import torch
 
 from ftlab.batching import Encoded
 from ftlab.config import BatchingConfig, DataConfig, PreprocessConfig, RunConfig, TrainConfig
+from ftlab.errors import ConfigError
 
 __all__ = [
     "build_splits",
@@ -30,6 +31,14 @@ def resolve_device(name: str) -> torch.device:
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("train.device is 'cuda' but no CUDA device is available here "
+                          "(torch.cuda.is_available() is False); set train.device: auto (uses "
+                          "what exists) or cpu")
+    if name == "mps" and not (getattr(torch.backends, "mps", None)
+                              and torch.backends.mps.is_available()):
+        raise ConfigError("train.device is 'mps' but Apple's MPS backend is not available here; "
+                          "set train.device: auto (uses what exists) or cpu")
     return torch.device(name)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -12,8 +11,10 @@ import torch
 
 from ftlab._runlock import writes_run
 from ftlab.errors import DataError
+from ftlab._atomic import dumps_json, guard_write
 from ftlab.runs._evaluate import (
     join_torchrun, leave_torchrun, load_run_model, predict_encoded, read_calibration,
+    refuse_non_finite,
 )
 from ftlab.runs._rundir import write_json_atomic
 
@@ -74,6 +75,7 @@ def predict_file(
     world = world_size()
     if distributed and not leave_torchrun():
         return {}
+    refuse_non_finite(probs, run_dir, what="input rows")
     cal = read_calibration(run_dir)
     if cal.get("temperature"):
         from ftlab.evaluation import apply_temperature
@@ -81,15 +83,19 @@ def predict_file(
         probs = apply_temperature(probs, cal["temperature"])
     names = encoder.labels.names
     threshold = cal.get("threshold")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("w", encoding="utf-8") as fh:
-        for ex, p in zip(examples, probs):
-            pred = int(p.argmax()) if threshold is None else int(p[1] >= threshold)
-            rec: dict[str, Any] = {"id": ex.id, "text": ex.text, "pred": names[pred],
-                                   "probs": {n: round(float(v), 6) for n, v in zip(names, p)}}
-            if ex.label is not None:
-                rec["label"] = ex.label
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+    def write() -> None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with output.open("w", encoding="utf-8") as fh:
+            for ex, p in zip(examples, probs):
+                pred = int(p.argmax()) if threshold is None else int(p[1] >= threshold)
+                rec: dict[str, Any] = {"id": ex.id, "text": ex.text, "pred": names[pred],
+                                       "probs": {n: round(float(v), 6) for n, v in zip(names, p)}}
+                if ex.label is not None:
+                    rec["label"] = ex.label
+                fh.write(dumps_json(rec) + "\n")
+
+    guard_write(write, output, what="the predictions", intact="the run itself is untouched")
     return {"rows": len(examples), "seconds": round(seconds, 3),
             "examples_per_s": round(len(examples) / max(seconds, 1e-9), 1),
             "quantized": quantize, "output": str(output), "world_size": world}
@@ -122,6 +128,7 @@ def calibrate_run(
     device = next(model.parameters()).device
     probs, labels = predict_encoded(model, prepared.encoded["validation"], config,
                                     pad_id=encoder.tokenizer.pad_id, device=device)
+    refuse_non_finite(probs, run_dir, what="validation examples")
     temperature = float(fit_temperature(probs, labels))
     calibrated = apply_temperature(probs, temperature)
 

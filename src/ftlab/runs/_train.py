@@ -357,6 +357,7 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
             restore_best=config.train.restore_best, observers=observers,
             checkpointer=checkpointer, resume_from=ckpt_path,
             run_dir=run_dir if main else None, hparams=hparams,
+            divergence_factor=config.train.divergence_factor,
         )
     except KeyboardInterrupt as exc:
         if main:

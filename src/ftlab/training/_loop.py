@@ -20,6 +20,7 @@ from ftlab.errors import ConfigError, TrainingError
 from ftlab._atomic import atomic_write_json
 from ftlab.training import _distributed as dist
 from ftlab.training._checkpoint import Checkpointer, observer_states
+from ftlab.training._guards import check_divergence, check_evaluation
 from ftlab.training._restore import load_checkpoint, restore
 from ftlab.training._seed import rng_state
 from ftlab.training._events import (
@@ -66,6 +67,7 @@ def fit(
     resume_from: str | Path | None = None,
     run_dir: str | Path | None = None,
     hparams: Mapping[str, Any] | None = None,
+    divergence_factor: float | None = None,
 ) -> TrainResult:
     """Train ``model``: forward, loss, backward, accumulate, clip, step, schedule, emit events.
 
@@ -108,14 +110,18 @@ def fit(
         run_dir: where ``diagnosis.json`` goes on a non-finite loss (default: the
             checkpointer's run directory).
         hparams: hyperparameters passed on in TrainStart for trackers.
+        divergence_factor: stop when a training or validation loss exceeds this many times the
+            first step's loss (``None``: no check). A validation metric that is not finite
+            always stops the run (it is never ranked best).
 
     Returns:
         TrainResult with the final state, the stop reason and metrics.
 
     Raises:
         ConfigError: invalid arguments, or ``evaluate`` does not return the monitored metric.
-        TrainingError: a non-finite loss or gradient norm (the diagnosis is in the message and
-            in ``diagnosis.json``), or a batch source that yields fewer batches than its len().
+        TrainingError: a non-finite loss or gradient norm, a diverged loss, or a non-finite
+            validation result (the diagnosis is in the message and in ``diagnosis.json``), or
+            a batch source that yields fewer batches than its len().
         CheckpointError: ``resume_from`` is missing, corrupted or does not fit.
     """
     _check_args(train, epochs, max_steps, grad_accum, clip_norm, precision, eval_every, mode,
@@ -236,6 +242,9 @@ def fit(
                 optimizer.zero_grad(set_to_none=True)
                 _fail_non_finite(state, window, loss_value, grad_norm, lr, precision, run_dir,
                                  observers)
+            check_divergence(state, loss_value, divergence_factor, lr=lr, run_dir=run_dir,
+                             observers=observers,
+                             examples=[i for b in window for i in b.index.tolist()])
 
             # 5. clip, step, schedule, reset
             if clip_norm is not None and grads:
@@ -271,6 +280,8 @@ def fit(
                 metrics = _evaluate(core, evaluate, monitor, checkpointer)
                 if distributed:  # every rank gathered the same numbers; rank 0's decide
                     metrics = dist.broadcast_object(metrics)
+                check_evaluation(state, metrics, divergence_factor, lr=lr, run_dir=run_dir,
+                                 observers=observers)
                 state.last_metrics = metrics
                 if monitor is not None and _improved(metrics[monitor], state.best_metric, mode):
                     state.best_metric, state.best_step = metrics[monitor], state.step
