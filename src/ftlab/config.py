@@ -132,11 +132,25 @@ class DataConfig(_Section):
         None, ge=0, lt=2**32, description="seed of carved splits, subsamples, augmentation and "
         "cross-validation folds (default: the run's `seed`); fixed across a seed study"
     )
+    max_input_mb: float | None = Field(
+        1024.0, gt=0, description="refuse a data file whose (decompressed) content exceeds this "
+        "many MiB (guards against decompression bombs); null: no cap")
+    max_field_chars: int | None = Field(
+        10_000_000, gt=0, description="refuse a text field longer than this many characters; "
+        "null: no cap")
 
     @model_validator(mode="after")
     def _source_or_files(self) -> DataConfig:
         if not self.source and not self.files:
             raise ValueError("set `data.source` or `data.files` (e.g. source: builtin:bbc_news)")
+        if self.files and self.source:
+            default = DataConfig.model_fields["source"].default
+            if self.source != default:
+                raise ValueError(f"set either `data.source` ({self.source!r}) or `data.files`, "
+                                 f"not both: with files the source would be ignored; remove "
+                                 f"one (or set source: '')")
+            # the default source was never chosen: files replace it (the dump then says so)
+            object.__setattr__(self, "source", "")
         return self
 
 
@@ -496,6 +510,16 @@ class RunConfig(_Section):
         if isinstance(data, dict) and isinstance(data.get("model"), dict):
             data["model"].setdefault("family", "bow")
         return _imply_transformer_tokenizer(data)
+
+    @model_validator(mode="after")
+    def _token_budget_fits(self) -> RunConfig:
+        budget = self.batching.max_tokens
+        if budget is not None and budget < self.preprocess.max_length:
+            raise ValueError(
+                f"batching.max_tokens ({budget}) must be >= preprocess.max_length "
+                f"({self.preprocess.max_length}): the token budget of a batch must hold at least "
+                f"one example of the longest length; raise max_tokens or lower max_length")
+        return self
 
     @model_validator(mode="after")
     def _transformer_inputs(self) -> RunConfig:

@@ -63,6 +63,8 @@ def build_splits(data: DataConfig, *, seed: int) -> dict[str, list[Any]]:
         stratify=data.split.stratify,
         builtin_options=dict(data.options),
         max_examples=data.max_examples,
+        max_bytes=None if data.max_input_mb is None else int(data.max_input_mb * 2**20),
+        max_field_chars=data.max_field_chars,
     )
 
 
