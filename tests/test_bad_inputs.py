@@ -213,3 +213,54 @@ def test_empty_vocabulary_is_refused(tmp_path: Path) -> None:
 
 def test_every_error_is_an_ftlab_error() -> None:
     assert issubclass(ConfigError, FtlabError) and issubclass(DataError, FtlabError)
+
+
+# ----------------------------------------------------------------------------- unsafe files
+class _Payload:
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        import os
+
+        return (os.system, ("echo never-run",))
+
+
+@pytest.mark.parametrize("kind", ["protocol2", "protocol4", "protocol5", "torch_zip"])
+def test_code_pickles_are_refused_as_code(tmp_path: Path, kind: str) -> None:
+    import pickle
+
+    import torch
+
+    from ftlab.errors import CheckpointError
+    from ftlab.training._restore import _load_pt
+
+    path = tmp_path / "optimizer.pt"
+    if kind == "torch_zip":
+        torch.save({"state": _Payload()}, path)
+    else:
+        path.write_bytes(pickle.dumps(_Payload(), protocol=int(kind[-1])))
+    with pytest.raises(CheckpointError, match="refused: this file would execute code when loaded"):
+        _load_pt(path)
+
+
+def test_garbage_pt_is_corruption_not_code(tmp_path: Path) -> None:
+    from ftlab.errors import CheckpointError
+    from ftlab.training._restore import _load_pt
+
+    path = tmp_path / "rng.pt"
+    path.write_bytes(b"hello world garbage")
+    with pytest.raises(CheckpointError, match="truncated or corrupted"):
+        _load_pt(path)
+
+
+def test_malicious_pytorch_model_bin_under_model_name(tmp_path: Path) -> None:
+    pytest.importorskip("transformers")
+    import torch
+
+    from ftlab.models._hf_load import load_sequence_classifier
+
+    (tmp_path / "config.json").write_text(json.dumps({
+        "model_type": "bert", "vocab_size": 50, "hidden_size": 8, "num_hidden_layers": 1,
+        "num_attention_heads": 2, "intermediate_size": 16, "max_position_embeddings": 16}))
+    torch.save({"bert.embeddings.word_embeddings.weight": _Payload()},
+               tmp_path / "pytorch_model.bin")
+    with pytest.raises(ConfigError, match="refused: this file would execute code when loaded"):
+        load_sequence_classifier(str(tmp_path), num_labels=2)
