@@ -717,10 +717,29 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+_MAX_FLOW_DEPTH = 100
+
+
+def _flow_depth(text: str) -> int:
+    """Deepest nesting of flow brackets (``[`` ``{``), a cheap upper bound (quotes ignored)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 def parse_yaml(text: str, *, origin: str | Path) -> Any:
     """Strict ``yaml.safe_load`` of text read from ``origin``; a syntax error names its line and
     column; duplicate keys, integers beyond Python's 4300-digit limit and absurd nesting are
     errors too."""
+    depth = _flow_depth(text)
+    if depth > _MAX_FLOW_DEPTH:  # PyYAML takes seconds on such input before it fails
+        raise ConfigError(f"{origin}: the YAML nests [ ] / {{ }} {depth} levels deep (at most "
+                          f"{_MAX_FLOW_DEPTH}); a config is a few levels of sections, fix the file")
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
