@@ -63,9 +63,9 @@ def data_inspect(
 
     console.print(format_report(report))
     if json_out:
-        import json
+        from ftlab._atomic import dumps_json
 
-        json_out.write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
+        json_out.write_text(dumps_json(report.to_dict(), indent=2), encoding="utf-8")
     if report.errors:
         raise typer.Exit(1)
 
@@ -436,10 +436,10 @@ def compare(
         for line in out["verdicts"].values():
             console.print(line, markup=False, highlight=False)
     if json_out is not None:
-        import json
+        from ftlab._atomic import dumps_json
 
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(out, indent=2), encoding="utf-8")
+        json_out.write_text(dumps_json(out, indent=2), encoding="utf-8")
         console.print(f"saved {json_out}", markup=False, highlight=False)
 
 
@@ -764,9 +764,10 @@ def check_setup_cmd(
     results = check_setup(load_config(config, set_ or []), checks=check or None, device=device)
     console.print(format_checks(results))
     if json_out:
-        import json
+        from ftlab._atomic import dumps_json
 
-        json_out.write_text(json.dumps([r.to_dict() for r in results], indent=2), encoding="utf-8")
+        json_out.write_text(dumps_json([r.to_dict() for r in results], indent=2),
+                            encoding="utf-8")
     failed = [r.name for r in results if r.passed is False]
     console.print(f"{len(results) - len(failed)} of {len(results)} checks passed or skipped"
                   + (f"; failed: {', '.join(failed)}" if failed else ""), markup=False,
