@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from ftlab.errors import RunLockedError
 
-__all__ = ["run_lock", "writes_run", "lock_holder", "LOCK_FILE", "HOLDER_FILE"]
+__all__ = ["HOLDER_FILE", "LOCK_FILE", "lock_holder", "run_lock", "writes_run"]
 
 LOCK_FILE = ".lock"
 HOLDER_FILE = ".lock.json"
@@ -73,7 +73,7 @@ def _write_holder(run_dir: Path, command: str) -> None:
     from ftlab._atomic import atomic_write_json
 
     record = {"pid": os.getpid(), "host": socket.gethostname(), "command": command,
-              "since": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+              "since": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     try:
         atomic_write_json(run_dir / HOLDER_FILE, record)
     except OSError as exc:  # the lock holds anyway; only the courtesy record is missing

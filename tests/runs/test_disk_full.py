@@ -160,3 +160,45 @@ def test_checkpoint_pointer_outside_the_run_is_refused(tmp_path: Path) -> None:
     code, out = cli("train", "--resume", str(run))
     assert code == 2, out
     assert "must name a checkpoint folder" in " ".join(out.split()) and "Traceback" not in out
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs (root only; skipped elsewhere)."""
+    import os
+    import subprocess
+
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (the ENOSPC fakes above cover the logic)")
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)],
+                          check=False, capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_real_full_filesystem_during_training(tmp_path: Path, small_fs: Path) -> None:
+    import os
+
+    cfg_path = tiny_config(tmp_path, train=TRAIN)
+    reference = Path(train_run(load_config(cfg_path), name="reference")["path"])
+    cfg = load_config(cfg_path, [f"output_dir={small_fs / 'runs'}"])
+    run = Path(train_run(cfg, name="r", stop_after=2)["path"])
+    st = os.statvfs(small_fs)
+    filler = small_fs / "filler"
+    filler.write_bytes(b"\0" * max(st.f_bavail * st.f_frsize - 16 * 1024, 0))  # 16 KiB left
+    code, out = cli("train", "--resume", str(run))
+    assert code == 2
+    msg = _one_error(out)
+    assert "no space left on device" in msg and "intact" in msg, msg
+    assert json.loads((run / "checkpoints" / "last.json").read_text())["step"] == 2
+    filler.unlink()  # space freed
+    code, out = cli("train", "--resume", str(run))
+    assert code == 0, out
+    ref, got = _final_weights(reference), _final_weights(run)
+    assert ref.keys() == got.keys() and all(torch.equal(ref[k], got[k]) for k in ref)

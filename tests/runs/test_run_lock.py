@@ -44,9 +44,8 @@ def test_second_writer_is_refused_naming_the_holder(tmp_path: Path) -> None:
     proc = _holder_process(tmp_path)
     try:
         started = time.monotonic()
-        with pytest.raises(RunLockedError) as err:
-            with run_lock(tmp_path):
-                pass
+        with pytest.raises(RunLockedError) as err, run_lock(tmp_path):
+            pass
         assert time.monotonic() - started < 5  # at once, no waiting
         msg = str(err.value)
         assert f"pid {proc.pid}" in msg and socket.gethostname() in msg and "test holder" in msg
@@ -65,9 +64,8 @@ def test_stale_record_of_a_dead_pid_is_taken_over(tmp_path: Path, caplog: pytest
     (tmp_path / ".lock").write_text("", encoding="utf-8")
     (tmp_path / HOLDER_FILE).write_text(json.dumps(
         {"pid": dead.pid, "host": socket.gethostname(), "command": "ftlab train", "since": "x"}))
-    with caplog.at_level(logging.WARNING, logger="ftlab.runs"):
-        with run_lock(tmp_path, command="new"):
-            assert lock_holder(tmp_path)["command"] == "new"
+    with caplog.at_level(logging.WARNING, logger="ftlab.runs"), run_lock(tmp_path, command="new"):
+        assert lock_holder(tmp_path)["command"] == "new"
     assert any(f"pid {dead.pid}" in r.getMessage() and "gone" in r.getMessage()
                for r in caplog.records)
 

@@ -48,6 +48,13 @@ def read_calibration(run_dir: Path) -> dict[str, Any]:
         raise CheckpointError(f"{path} is not valid JSON ({exc}); run ftlab calibrate again") from exc
 
 
+def input_caps(config: RunConfig) -> dict[str, int | None]:
+    """``read_file``'s size caps from ``data.max_input_mb`` / ``data.max_field_chars``."""
+    mb = config.data.max_input_mb
+    return {"max_bytes": None if mb is None else int(mb * 2**20),
+            "max_field_chars": config.data.max_field_chars}
+
+
 def refuse_non_finite(probs: np.ndarray, run_dir: Path, *, what: str,
                       checkpoint: Path | None = None) -> None:
     """Stop when a model gives NaN/inf probabilities: metrics and predictions from it would
@@ -334,7 +341,7 @@ def evaluate_run(run_dir: Path, *, split: str = "test", data: Path | None = None
         examples = read_file(data, text_column=cols.text, text_pair_column=cols.text_pair,
                              label_column=cols.label, id_column=cols.id,
                              extra_columns=tuple(cols.extra), encoding=config.data.encoding,
-                             split=Path(data).stem)
+                             split=Path(data).stem, **input_caps(config))
         unknown = sorted({e.label for e in examples} - set(encoder.labels.names), key=str)
         if unknown:
             raise DataError(f"{data}: labels {unknown} were never seen in training (known: "

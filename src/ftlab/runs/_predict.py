@@ -14,7 +14,7 @@ from ftlab.errors import DataError
 from ftlab._atomic import dumps_json, guard_write
 from ftlab.runs._evaluate import (
     join_torchrun, leave_torchrun, load_run_model, predict_encoded, read_calibration,
-    refuse_non_finite,
+    input_caps, refuse_non_finite,
 )
 from ftlab.runs._rundir import write_json_atomic
 
@@ -59,7 +59,7 @@ def predict_file(
     cols = config.data.columns
     read = dict(text_column=text_column or cols.text, encoding=config.data.encoding,
                 text_pair_column=text_pair_column if text_pair_column is not None else cols.text_pair,
-                split="predict")
+                split="predict", **input_caps(config))
     try:  # gold labels are optional: kept in the output when the file has them
         examples = read_file(input, label_column=cols.label, **read)
     except DataError:
