@@ -48,11 +48,11 @@ def read_calibration(run_dir: Path) -> dict[str, Any]:
         raise CheckpointError(f"{path} is not valid JSON ({exc}); run ftlab calibrate again") from exc
 
 
-def input_caps(config: RunConfig) -> dict[str, int | None]:
-    """``read_file``'s size caps from ``data.max_input_mb`` / ``data.max_field_chars``."""
+def input_caps(config: RunConfig) -> tuple[int | None, int | None]:
+    """``read_file``'s ``(max_bytes, max_field_chars)`` from ``data.max_input_mb`` and
+    ``data.max_field_chars``."""
     mb = config.data.max_input_mb
-    return {"max_bytes": None if mb is None else int(mb * 2**20),
-            "max_field_chars": config.data.max_field_chars}
+    return None if mb is None else int(mb * 2**20), config.data.max_field_chars
 
 
 def refuse_non_finite(probs: np.ndarray, run_dir: Path, *, what: str,
@@ -341,7 +341,8 @@ def evaluate_run(run_dir: Path, *, split: str = "test", data: Path | None = None
         examples = read_file(data, text_column=cols.text, text_pair_column=cols.text_pair,
                              label_column=cols.label, id_column=cols.id,
                              extra_columns=tuple(cols.extra), encoding=config.data.encoding,
-                             split=Path(data).stem, **input_caps(config))
+                             split=Path(data).stem, max_bytes=input_caps(config)[0],
+                             max_field_chars=input_caps(config)[1])
         unknown = sorted({e.label for e in examples} - set(encoder.labels.names), key=str)
         if unknown:
             raise DataError(f"{data}: labels {unknown} were never seen in training (known: "

@@ -59,11 +59,14 @@ def predict_file(
     cols = config.data.columns
     read = dict(text_column=text_column or cols.text, encoding=config.data.encoding,
                 text_pair_column=text_pair_column if text_pair_column is not None else cols.text_pair,
-                split="predict", **input_caps(config))
+                split="predict")
+    max_bytes, max_field_chars = input_caps(config)
     try:  # gold labels are optional: kept in the output when the file has them
-        examples = read_file(input, label_column=cols.label, **read)
+        examples = read_file(input, label_column=cols.label, max_bytes=max_bytes,
+                             max_field_chars=max_field_chars, **read)
     except DataError:
-        examples = read_file(input, label_column=None, **read)
+        examples = read_file(input, label_column=None, max_bytes=max_bytes,
+                             max_field_chars=max_field_chars, **read)
     if not examples:
         raise DataError(f"{input}: no rows to predict")
     started = time.perf_counter()
