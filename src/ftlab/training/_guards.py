@@ -28,10 +28,11 @@ _FIXES = ("lower the learning rate (train.lr) or lengthen warmup, keep clip_norm
 
 def check_divergence(state: TrainState, loss: float, factor: float | None, *, lr: float,
                      run_dir: Path | None, observers: Sequence[object],
-                     examples: Sequence[int] = ()) -> None:
+                     window: Sequence[Any] = ()) -> None:
     """Record the first step's loss; stop when a later training loss exceeds ``factor`` times it.
 
     Called before the optimizer step, so the step that diverged is not taken and not saved.
+    ``window`` holds the step's batches (their example indices go into the diagnosis).
 
     Raises:
         TrainingError: the loss diverged (diagnosis written to ``run_dir/diagnosis.json``).
@@ -48,7 +49,7 @@ def check_divergence(state: TrainState, loss: float, factor: float | None, *, lr
                      f"train.divergence_factor={factor:g} x the initial loss "
                      f"{state.initial_loss:.4g}; the optimizer step was NOT taken",
               values={"loss": loss}, lr=lr, run_dir=run_dir, observers=observers,
-              examples=examples)
+              examples=[int(i) for b in window for i in b.index.tolist()])
 
 
 def check_evaluation(state: TrainState, metrics: Mapping[str, float], factor: float | None, *,

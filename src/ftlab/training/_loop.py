@@ -243,8 +243,7 @@ def fit(
                 _fail_non_finite(state, window, loss_value, grad_norm, lr, precision, run_dir,
                                  observers)
             check_divergence(state, loss_value, divergence_factor, lr=lr, run_dir=run_dir,
-                             observers=observers,
-                             examples=[i for b in window for i in b.index.tolist()])
+                             observers=observers, window=window)
 
             # 5. clip, step, schedule, reset
             if clip_norm is not None and grads:
