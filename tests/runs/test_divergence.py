@@ -112,3 +112,22 @@ def test_json_outputs_are_valid_json_with_nan_values(tmp_path: Path) -> None:
     atomic_write_json(tmp_path / "x.json", {"a": float("nan"), "b": [float("inf"), 1.5]})
     assert json.loads((tmp_path / "x.json").read_text()) == {"a": None, "b": [None, 1.5]}
     assert dumps_json({"p": float("-inf")}) == '{"p": null}'
+
+
+def test_divergence_check_records_the_first_loss_then_stops(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from ftlab.training._guards import check_divergence
+
+    state = TrainState()
+    check_divergence(state, 0.7, 1000.0, lr=0.1, run_dir=tmp_path, observers=())
+    assert state.initial_loss == 0.7
+    check_divergence(state, 600.0, 1000.0, lr=0.1, run_dir=tmp_path, observers=())  # < 700
+    batch = SimpleNamespace(index=torch.tensor([4, 9]))
+    with pytest.raises(TrainingError, match="training loss exploded"):
+        check_divergence(state, 701.0, 1000.0, lr=0.1, run_dir=tmp_path, observers=(),
+                         window=[batch])
+    diagnosis = json.loads((tmp_path / "diagnosis.json").read_text())
+    assert diagnosis["example_indices"] == [4, 9] and diagnosis["initial_loss"] == 0.7
+    check_divergence(state, 1e30, None, lr=0.1, run_dir=None, observers=())  # disabled
+    assert TrainState.from_dict({"step": 1}).initial_loss is None  # older checkpoints load
