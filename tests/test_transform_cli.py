@@ -60,3 +60,26 @@ def test_cli_transform_shows_a_table(tmp_path):
     bad = CliRunner().invoke(app, ["transform", "-c", str(cfg), "-t", "typos", "--split", "nope"])
     # (the console script's main() turns this FtlabError into one line and exit status 2)
     assert isinstance(bad.exception, ConfigError) and "split 'nope'" in str(bad.exception)
+
+
+def test_synonyms_without_wordnet_is_one_clean_error(tmp_path, monkeypatch, capsys):
+    """The README command with WordNet hidden: one message naming the fix, exit 2, no traceback."""
+    import sys
+
+    nltk = pytest.importorskip("nltk")
+    from ftlab.cli import main
+    from ftlab.robustness import _lexicons
+
+    monkeypatch.setattr(nltk.data, "path", [str(tmp_path / "empty")])
+    monkeypatch.setattr(_lexicons, "DEBIAN_WORDNET", tmp_path / "no-wordnet")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    config = Path(__file__).resolve().parents[1] / "configs" / "quickstart.yaml"
+    monkeypatch.setattr(sys, "argv", ["ftlab", "transform", "-c", str(config), "-t", "synonyms",
+                                      "--show", "2"])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("error:") == 1
+    flat = " ".join(err.split())
+    assert "apt-get install wordnet-base" in flat and "embedding_synonyms" in flat

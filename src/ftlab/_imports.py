@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from ftlab.errors import FtlabError
+
 __all__ = ["optional_import", "MissingDependencyError"]
 
 # module name -> the pyproject extra that provides it
@@ -31,8 +33,12 @@ _EXTRA_FOR = {
 }
 
 
-class MissingDependencyError(ImportError):
-    """An optional dependency is not installed; the message names the extra to install."""
+class MissingDependencyError(FtlabError, ImportError):
+    """An optional dependency or its data is not installed; the message names what to install.
+
+    A user error like any other :class:`~ftlab.errors.FtlabError`: the CLI prints the message
+    alone and exits 2. Still an ``ImportError`` for code that probes optional packages.
+    """
 
 
 def optional_import(module: str, purpose: str = "") -> ModuleType:

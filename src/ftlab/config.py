@@ -396,7 +396,7 @@ class TrainConfig(_Section):
         1000.0, gt=1, description="stop (diagnosis.json, exit 2) when a training or validation "
         "loss exceeds this many times the first step's loss; null disables the check")
     trackers: list[Literal["tensorboard", "mlflow", "wandb"]] = Field(
-        default_factory=lambda: ["tensorboard"]
+        default_factory=lambda: ["tensorboard"]  # type: ignore[arg-type]  # mypy cannot see a Literal list here
     )
     augment: list[AugmentConfig] = Field(
         default_factory=list, description="add transformed training examples (robustness)"
@@ -431,7 +431,7 @@ class EvalConfig(_Section):
     monitor: Literal["accuracy", "macro_f1", "loss"] = Field(
         "accuracy", description="validation metric for checkpoints and early stopping"
     )
-    splits: list[Literal["validation", "test"]] = Field(default_factory=lambda: ["test"])
+    splits: list[Literal["validation", "test"]] = Field(default_factory=lambda: ["test"])  # type: ignore[arg-type]
     cv_folds: int | None = Field(
         None, ge=2, description="K-fold cross-validation: `ftlab train` trains K runs, each "
         "validating on one stratified fold of train+validation (the test split stays held out)"

@@ -173,7 +173,7 @@ def test_welch_t_test_matches_a_hand_computation():
     assert r.difference == pytest.approx(0.04)
     assert r.welch["statistic"] == pytest.approx(0.04 / math.sqrt(se2))
     df = se2 ** 2 / ((1e-4 / 3) ** 2 / 2 + (4e-4 / 3) ** 2 / 2)  # Welch-Satterthwaite: 50/17
-    assert r.welch["df"] == pytest.approx(50 / 17)
+    assert r.welch["df"] == pytest.approx(df) == pytest.approx(50 / 17)
     assert r.welch["low"] < 0.04 < r.welch["high"]
     assert r.a.std == pytest.approx(0.01) and r.b.std == pytest.approx(0.02)
 

@@ -1,7 +1,8 @@
 """Tuning workers sharing one study on a throwaway local PostgreSQL server.
 
-The server comes from Debian's ``postgresql`` package (installed here when missing, as root
-with apt-get), else the tests are skipped with the reason. Needs a PostgreSQL driver
+The server comes from Debian's ``postgresql`` package, which the README set-up installs
+(``make test`` as root, scripts/system-deps.sh); without it the tests skip with that reason. No
+test installs anything. Needs a PostgreSQL driver
 (``pip install 'ftlab[postgres]'``).
 
 The tests synchronise on the database, never on sleeps, so that they hold on a loaded 2-core
@@ -30,6 +31,8 @@ from typing import Any, NamedTuple
 import pytest
 import yaml
 
+from _system import POSTGRES_MISSING, postgres_bin
+
 from .conftest import tiny_raw
 
 optuna = pytest.importorskip("optuna")
@@ -38,38 +41,6 @@ psycopg2 = pytest.importorskip("psycopg2",
 
 SPACE = {"params": {"train.lr": {"low": 0.01, "high": 0.3, "log": True}}}
 WAIT = 300.0  # seconds: the deadline of every wait (seconds are enough on an idle machine)
-
-
-def _pg_bin() -> Path | None:
-    for d in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (d / "initdb").exists() and (d / "pg_ctl").exists():
-            return d
-    found = shutil.which("initdb")
-    return Path(found).parent if found and shutil.which("pg_ctl") else None
-
-
-def _find_or_install() -> tuple[Path | None, str]:
-    if (b := _pg_bin()) is not None:
-        return b, ""
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return None, "PostgreSQL (initdb, pg_ctl) not found and cannot apt-get install it (not root)"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", "postgresql"]
-    deadline = time.monotonic() + 240  # the whole install, so a dead mirror cannot stall CI
-    err = ""
-    # a fresh image often has no package lists: install, else update the lists and retry
-    for cmd in (install, ["apt-get", "update"], install):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None, "apt-get install postgresql took over 240 s (no Debian mirror?)"
-        try:
-            r = subprocess.run(cmd, capture_output=True, text=True, timeout=left, env=env)
-        except subprocess.TimeoutExpired:
-            return None, f"{' '.join(cmd[:2])} took over 240 s (no Debian mirror?)"
-        err = r.stderr.strip()[-300:]
-        if cmd is install and (b := _pg_bin()) is not None:
-            return b, ""
-    return None, f"apt-get install postgresql failed: {err}"
 
 
 def _free_port() -> int:
@@ -81,9 +52,9 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def pg_server() -> Iterator[Callable[[], str]]:
     """A PostgreSQL server for this module; calling it creates a fresh database (its URL)."""
-    bindir, why = _find_or_install()
+    bindir = postgres_bin()
     if bindir is None:
-        pytest.skip(why)
+        pytest.skip(POSTGRES_MISSING)
     root = Path(tempfile.mkdtemp(prefix="ftpg-", dir="/tmp"))
     prefix: list[str] = []
     if os.geteuid() == 0:  # postgres refuses to run as root

@@ -73,8 +73,8 @@ def error_analysis(
     margin = top2[:, 1] - top2[:, 0]
 
     wrong = np.flatnonzero(pred != y)
-    wrong = wrong[np.argsort(-conf[wrong], kind="stable")][:k]
-    unsure = np.argsort(margin, kind="stable")[:k]
+    wrong = wrong[np.argsort(-conf[wrong], kind="stable")][:k].tolist()
+    unsure = np.argsort(margin, kind="stable")[:k].tolist()
     return {
         "most_confident_wrong": [_row(examples[i], y[i], pred[i], conf[i], names) for i in wrong],
         "least_confident": [{**_row(examples[i], y[i], pred[i], conf[i], names),

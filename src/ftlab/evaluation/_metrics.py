@@ -78,8 +78,8 @@ def _ranking(y: np.ndarray, p: np.ndarray, names: list[str], warnings: list[str]
     def macro(values: dict[str, float | None]) -> float | None:
         # undefined for one class -> undefined macro mean (a mean over fewer classes would not
         # be comparable with other splits or runs)
-        vals = list(values.values())
-        return None if any(v is None for v in vals) else float(np.mean(vals))
+        vals = [v for v in values.values() if v is not None]
+        return None if len(vals) < len(values) else float(np.mean(vals))
 
     return {"roc_auc": {"macro": macro(roc), "per_class": roc},
             "pr_auc": {"macro": macro(ap), "per_class": ap}, "curves": curves}

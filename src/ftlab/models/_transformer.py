@@ -32,7 +32,7 @@ from ftlab.models._validate import check_choice, check_dropout
 __all__ = ["TransformerClassifier", "build_transformer"]
 
 
-def _head_names(core: nn.Module) -> list[str]:
+def _head_names(core: Any) -> list[str]:
     """Top-level children of a transformers classifier, besides its encoder, with parameters."""
     base = getattr(core, core.base_model_prefix)
     return [
@@ -97,12 +97,12 @@ class TransformerClassifier(nn.Module):
         return hasattr(self.hf_model, "peft_config")
 
     @property
-    def core(self) -> nn.Module:
+    def core(self) -> Any:
         """The transformers model (under the PEFT wrapper, if any)."""
         get_base = getattr(self.hf_model, "get_base_model", None)
         return get_base() if callable(get_base) and self.is_lora else self.hf_model
 
-    def _base(self) -> nn.Module:
+    def _base(self) -> Any:
         core = self.core
         return getattr(core, core.base_model_prefix)
 
@@ -210,7 +210,7 @@ class TransformerClassifier(nn.Module):
 
         The trained head copies (``modules_to_save``) replace the original head.
         """
-        hf = copy.deepcopy(self.hf_model)
+        hf: Any = copy.deepcopy(self.hf_model)
         if self.is_lora:
             hf = hf.merge_and_unload()
         return hf.eval()
@@ -221,7 +221,7 @@ class TransformerClassifier(nn.Module):
 
 def _set_classifier_dropout(model: nn.Module, base: nn.Module, p: float) -> None:
     """Set the dropout before the classifier (BERT ``dropout``, DistilBERT ``seq_classif``...)."""
-    for name, child in model.named_children():
+    for child in model.children():
         if child is base:
             continue
         for module in child.modules():

@@ -108,7 +108,8 @@ class WordNetLexicon:
     Args:
         data_root: a folder containing ``corpora/wordnet``, searched first.
         max_senses: how many of the most frequent senses to draw lemmas from.
-        debian_dir: where Debian's ``wordnet-base`` installs WordNet.
+        debian_dir: where Debian's ``wordnet-base`` installs WordNet (default
+            ``/usr/share/wordnet``).
         cache_dir: where the Debian files are copied for NLTK.
 
     Raises:
@@ -122,7 +123,7 @@ class WordNetLexicon:
         data_root: str | Path | None = None,
         *,
         max_senses: int = 3,
-        debian_dir: str | Path = DEBIAN_WORDNET,
+        debian_dir: str | Path | None = None,
         cache_dir: str | Path | None = None,
     ) -> None:
         if isinstance(max_senses, bool) or not isinstance(max_senses, int) or max_senses < 1:
@@ -130,7 +131,7 @@ class WordNetLexicon:
         self.max_senses = max_senses
         self._wn = _load_wordnet(
             Path(data_root) if data_root else None,
-            Path(debian_dir),
+            Path(debian_dir) if debian_dir else DEBIAN_WORDNET,
             Path(cache_dir) if cache_dir else _default_cache(),
         )
         self.synonyms = functools.lru_cache(maxsize=100_000)(self._synonyms)  # type: ignore[method-assign]
@@ -146,7 +147,7 @@ class WordNetLexicon:
             kinds = {s.pos().replace("s", "a") for s in wn.synsets(low)}
             if len(kinds) != 1:
                 return ()
-            pos = kinds.pop()  # type: ignore[assignment]
+            pos = kinds.pop()
         lemma = wn.morphy(low, pos)
         suffix = ""
         if lemma != low:
@@ -179,16 +180,15 @@ def _load_wordnet(data_root: Path | None, debian_dir: Path, cache_dir: Path) -> 
                 nltk.data.path.insert(0, str(root))
         else:
             raise MissingDependencyError(
-                "WordNet data was not found (searched nltk.data.path = "
-                f"{list(nltk.data.path)} and {debian_dir}). Install it in one of two ways: "
-                "(1) offline-friendly: `apt-get install wordnet-base` (Debian/Ubuntu; ftlab copies "
-                f"{DEBIAN_WORDNET} into {cache_dir}/corpora/wordnet on first use), or "
-                "(2) with internet: `python -c \"import nltk; nltk.download('wordnet')\"`. "
-                "Or pass data_root= a folder containing corpora/wordnet."
+                f"WordNet data was not found (searched NLTK's data path and {debian_dir}); the "
+                "'synonyms' transformation needs it. Install it with `apt-get install "
+                "wordnet-base` (Debian/Ubuntu, offline; `make install` does this when run as root) "
+                "or, with internet, `python -c \"import nltk; nltk.download('wordnet')\"`; or use "
+                "the `embedding_synonyms` transformation (GloVe neighbours), which needs no extra data."
             ) from None
     from nltk.corpus.reader.wordnet import WordNetCorpusReader
 
-    class _Reader(WordNetCorpusReader):  # type: ignore[misc]
+    class _Reader(WordNetCorpusReader):
         def map_wn(self, version: str = "wordnet") -> Any:
             # nltk >= 3.9 maps the loaded WordNet onto 3.0 (for multilingual data) through
             # index.sense, which Debian's wordnet-base lacks. Debian ships 3.0: the map is the

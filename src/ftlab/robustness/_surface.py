@@ -31,8 +31,8 @@ _CONTRACT = {
 _EXPAND = {v.lower(): k for k, v in _CONTRACT.items() if k != "can not"}
 _EXPAND.update({"can't": "cannot", "i've": "I have", "you've": "you have", "we've": "we have",
                 "they've": "they have"})
-for _key in ("it's", "that's", "there's", "what's", "he's", "she's"):
-    del _EXPAND[_key]
+for _word in ("it's", "that's", "there's", "what's", "he's", "she's"):
+    del _EXPAND[_word]
 
 
 def _phrase_regex(phrases: list[str]) -> re.Pattern[str]:

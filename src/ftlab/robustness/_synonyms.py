@@ -121,7 +121,7 @@ class SynonymReplace:
             if (low in STOPWORDS or is_negation(t.word) or not is_alpha_word(t.word)
                     or len(t.word) < 3 or looks_like_entity(text, t) or t.word in _KNOWN_ENTITIES):
                 continue
-            cands = [c for c in self._lex.synonyms(t.word, pos)
+            cands: Sequence[str] = [c for c in self._lex.synonyms(t.word, pos)
                      if c.lower() != low and c.lower() not in STOPWORDS and not is_negation(c)]
             if cands:
                 units.append((t, cands))

@@ -56,7 +56,7 @@ def build_splits(data: DataConfig, *, seed: int) -> dict[str, list[Any]]:
         id_column=cols.id,
         extra_columns=tuple(cols.extra),
         encoding=data.encoding,
-        files=dict(data.files) if data.files else None,
+        files={str(k): v for k, v in data.files.items()} if data.files else None,
         validation=data.split.validation,
         test=data.split.test,
         seed=seed,
@@ -220,7 +220,7 @@ def build_optimization(model: torch.nn.Module, cfg: TrainConfig, *, total_steps:
         weight_decay=cfg.weight_decay,
         momentum=cfg.momentum,
         nesterov=cfg.nesterov,
-        betas=tuple(cfg.betas),
+        betas=cfg.betas,
     )
     warmup: int | float = cfg.warmup if cfg.warmup < 1 else int(cfg.warmup)
     scheduler = build_scheduler(

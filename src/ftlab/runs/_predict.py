@@ -57,9 +57,10 @@ def predict_file(
         model = quantize_dynamic_int8(model)
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     cols = config.data.columns
-    read = dict(text_column=text_column or cols.text, encoding=config.data.encoding,
-                text_pair_column=text_pair_column if text_pair_column is not None else cols.text_pair,
-                split="predict")
+    read: dict[str, Any] = dict(
+        text_column=text_column or cols.text, encoding=config.data.encoding,
+        text_pair_column=text_pair_column if text_pair_column is not None else cols.text_pair,
+        split="predict")
     max_bytes, max_field_chars = input_caps(config)
     try:  # gold labels are optional: kept in the output when the file has them
         examples = read_file(input, label_column=cols.label, max_bytes=max_bytes,

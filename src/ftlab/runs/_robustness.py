@@ -106,7 +106,7 @@ def _flips(originals: Sequence[Any], transformed: Sequence[Any], changes: Sequen
     loss = clean[rows, pred_c] - new[rows, pred_c]
     idx = idx[np.argsort(-loss[idx], kind="stable")][:k]
     out = []
-    for i in idx:
+    for i in idx.tolist():
         ex, tr = originals[i], transformed[i]
         out.append({
             "id": ex.id, "label": ex.label, "text": ex.text, "transformed": tr.text,

@@ -218,7 +218,7 @@ def scores_png(series: dict[str, list[float]]) -> bytes:
 
     fig = _figure(6.4, 0.9 + 0.8 * len(series), left=0.16, bottom=0.3)
     ax = fig.add_subplot(1, 1, 1)
-    for row, (label, vals) in enumerate(series.items()):
+    for row, vals in enumerate(series.values()):
         v = np.asarray(vals, dtype=np.float64)
         # deterministic jitter so equal scores stay visible
         jitter = (np.arange(v.size) % 5 - 2) * 0.06

@@ -9,7 +9,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ftlab._runlock import writes_run
 from ftlab._atomic import atomic_write_text
@@ -299,7 +299,7 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     # ---- observers: tracking, progress, early stopping, checkpoints
     hparams = _hparams(config)
     monitor = config.eval.monitor
-    mode = "min" if monitor == "loss" else "max"
+    mode: Literal["min", "max"] = "min" if monitor == "loss" else "max"
     # Stateful observers first: checkpointed observer state is matched by position, and the
     # trackers after them may change on resume (train.trackers).
     observers: list[Any] = []
@@ -316,7 +316,7 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
         observers.append(StopAfter(stop_after))
     observers += list(extra_observers)  # after the built-ins: checkpointed state stays aligned
     ck = config.train.checkpoint
-    checkpointer = Checkpointer(
+    checkpointer: Checkpointer | None = Checkpointer(
         run_dir / "checkpoints", monitor=monitor, mode=mode, keep_best=ck.keep_best,
         every_n_steps=ck.every_n_steps, every_epoch=ck.every_epoch,
         artifacts={"config.yaml": run_dir / "config.yaml", "encoder": encoder_dir},
@@ -511,7 +511,7 @@ def _optional_trackers(config: RunConfig, run_dir: Path, hparams: dict[str, Any]
         elif name == "mlflow":
             out.append(training.MLflowTracker(run_name=run_dir.name, hparams=hparams))
         elif name == "wandb":
-            out.append(training.WandbTracker(run_name=run_dir.name, hparams=hparams,
-                                             directory=run_dir, mode="offline"))
+            out.append(training.WandbTracker(project="ftlab", run_name=run_dir.name, hparams=hparams,
+                                             dir=run_dir, mode="offline"))
     return out
 

@@ -39,7 +39,7 @@ class _Checker(HTMLParser):
             v = (value or "").strip().lower()
             if name in _URL_ATTRS and v.startswith(_EXTERNAL):
                 self.problems.append(f"line {where[0]}: <{tag} {name}=...> points to an "
-                                     f"external URL {value[:80]!r}; the report must be "
+                                     f"external URL {v[:80]!r}; the report must be "
                                      f"self-contained")
             if name == "id" and value:
                 self.all_ids.append(value)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
-from torch import nn
 
 from ftlab.batching._batch import Batch
 from ftlab.testing._models import check_model
@@ -12,7 +13,7 @@ __all__ = ["check_transformer"]
 
 
 def check_transformer(
-    model: nn.Module, batch: Batch, *, lr: float = 1e-3, atol: float = 1e-5
+    model: Any, batch: Batch, *, lr: float = 1e-3, atol: float = 1e-5
 ) -> None:
     """Check a :class:`~ftlab.models.TransformerClassifier` beyond the generic Model contract.
 

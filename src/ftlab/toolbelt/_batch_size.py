@@ -244,7 +244,8 @@ def _measuring_probe(pieces: Any, budget: int | None, method: list[str]) -> Prob
         optimizer = pieces.make_optimizer(model)  # fresh: its state is part of the peak
 
         def step() -> None:
-            _train_step(model, optimizer, batch, pieces.loss_fn, device, pieces.autocast, clip)
+            # F821: `del optimizer` below runs after step() is done; ruff reads it as unbound
+            _train_step(model, optimizer, batch, pieces.loss_fn, device, pieces.autocast, clip)  # noqa: F821
 
         peak: int | None = None
         oom = False

@@ -167,7 +167,7 @@ def gradcheck(
     rows = []
     for name, p in params:
         grad = p.grad if p.grad is not None else torch.zeros_like(p)
-        worst = (-1.0, (0,), 0.0, 0.0)
+        worst: tuple[float, tuple[int, ...], float, float] = (-1.0, (0,), 0.0, 0.0)
         picked = _pick(grad, n_samples, rng)
         for flat in picked:
             idx = tuple(int(i) for i in np.unravel_index(flat, tuple(p.shape)))
@@ -234,7 +234,7 @@ def _call_factory(factory: Callable[..., Any], spec: str, **available: Any) -> n
     try:
         params = inspect.signature(factory).parameters
     except (TypeError, ValueError):
-        params = {}
+        params = {}  # type: ignore[assignment]  # no signature: nothing to pass by name
     takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     kwargs = {k: v for k, v in available.items() if takes_all or k in params}
     model = factory(**kwargs)

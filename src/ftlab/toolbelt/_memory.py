@@ -150,11 +150,11 @@ def measure_cpu_peak(step: Callable[[], object]) -> tuple[int, str]:
         before = _status_kib("VmRSS") or 0
         step()
         return max(0, (_status_kib("VmHWM") or 0) - before), "peak RSS (VmHWM reset)"
-    before = _rss()
-    if before is None:
+    rss_before = _rss()
+    if rss_before is None:
         raise RuntimeError("cannot read this process's memory use (no /proc/self/status and no "
                            "psutil); install psutil (pip install psutil)")
-    peak = [before]
+    peak = [rss_before]
     done = threading.Event()
 
     def sample() -> None:
@@ -170,7 +170,7 @@ def measure_cpu_peak(step: Callable[[], object]) -> tuple[int, str]:
         done.set()
         sampler.join()
     peak[0] = max(peak[0], _rss() or 0)
-    return max(0, peak[0] - before), "sampled RSS (1 ms)"
+    return max(0, peak[0] - rss_before), "sampled RSS (1 ms)"
 
 
 def measure_cuda_peak(step: Callable[[], object], device: torch.device) -> int:

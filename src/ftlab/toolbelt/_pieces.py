@@ -83,7 +83,7 @@ def build_pieces(config: RunConfig, *, device: str | None = None) -> Pieces:
         groups = groups_of(t.lr) if callable(groups_of) else None
         return build_optimizer(m if groups is None else groups, name=t.optimizer, lr=t.lr,
                                weight_decay=t.weight_decay, momentum=t.momentum,
-                               nesterov=t.nesterov, betas=tuple(t.betas))
+                               nesterov=t.nesterov, betas=t.betas)
 
     return Pieces(
         config=config, train=list(train), pad_id=encoder.tokenizer.pad_id, model=model,

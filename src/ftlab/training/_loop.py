@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import torch
 from torch import nn
@@ -130,7 +130,7 @@ def fit(
     amp_dtype = _autocast_dtype(precision, device)
     model.to(device)
     ddp = isinstance(model, torch.nn.parallel.DistributedDataParallel)
-    core: nn.Module = model.module if ddp else model  # what checkpoints and evaluate() see
+    core: nn.Module = cast(nn.Module, model.module) if ddp else model  # what checkpoints and evaluate() see
     distributed, world = dist.is_distributed(), dist.world_size()
     params = [p for group in optimizer.param_groups for p in group["params"]]
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
@@ -215,7 +215,7 @@ def fit(
             for i, batch in enumerate(window):
                 batch = batch.to(device, non_blocking=True)
                 # DDP: all-reduce the gradients once per window, on its last micro-batch
-                sync = nullcontext() if not ddp or i == len(window) - 1 else model.no_sync()
+                sync = nullcontext() if not ddp or i == len(window) - 1 else cast(Any, model).no_sync()
                 with sync:
                     with torch.autocast(device.type, dtype=amp_dtype, enabled=precision != "fp32"):
                         logits = model(batch)  # (B, C)
@@ -381,10 +381,10 @@ def _evaluate(model: nn.Module, evaluate: Callable[[nn.Module], Mapping[str, flo
 def _restore_best(model: nn.Module, state: TrainState, checkpointer: Checkpointer | None,
                   best_weights: dict[str, torch.Tensor] | None, monitor: str | None) -> str:
     what = f"best weights ({monitor}={state.best_metric:.4g} at step {state.best_step})"
-    if checkpointer is not None and checkpointer.best_path() is not None:
+    path = checkpointer.best_path() if checkpointer is not None else None
+    if path is not None:
         from safetensors.torch import load_model
 
-        path = checkpointer.best_path()
         device = next((p.device for p in model.parameters()), torch.device("cpu"))
         load_model(model, str(path / "model.safetensors"), strict=True, device=str(device))
         return f"restored {what} from {path}"
@@ -400,7 +400,7 @@ def _fail_non_finite(state: TrainState, window: list[Batch], loss: float, grad_n
                      observers: Sequence[object]) -> None:
     what = "loss" if not math.isfinite(loss) else "gradient norm"
     step = state.step + 1
-    diagnosis = {
+    diagnosis: dict[str, Any] = {
         "problem": f"non-finite {what}",
         "step": step,
         "epoch": state.epoch,

@@ -208,7 +208,7 @@ def _clip_explore(params: list[Param]) -> Any:
     def explore(config: dict[str, Any]) -> dict[str, Any]:
         for p in params:
             if p.numeric and p.name in config:
-                v = min(max(config[p.name], p.low), p.high)  # type: ignore[type-var]
+                v = min(max(config[p.name], p.low), p.high)
                 config[p.name] = int(round(v)) if p.kind == "int" else float(v)
         return config
     return explore

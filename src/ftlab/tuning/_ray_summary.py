@@ -98,13 +98,13 @@ def summarize_ray_study(config: RunConfig, space: SearchSpace, grid: Any, *, nam
         events += exploits
         ray_ckpts = _prune_ray_copies(Path(str(result.path)), keep_checkpoints)
         on_disk = sum(1 for p in (run_dir / "checkpoints").glob("step-*") if p.is_dir())
-        best = (max(reported, key=lambda v: sign * v) if reported else None)
+        best_value = (max(reported, key=lambda v: sign * v) if reported else None)
         rows.append({
             "number": number, "state": state,
             "params": {**space.fixed, **{k: result.config[k] for k in keys
                                          if k in (result.config or {})}},
             "initial_params": (run.get("tags") or {}).get("initial_params"),
-            "value": best, "last_value": reported[-1] if reported else None,
+            "value": best_value, "last_value": reported[-1] if reported else None,
             "epochs_trained": _epochs_trained(run_dir), "evaluations": len(reported),
             "run_dir": str(run_dir), "max_checkpoints_on_disk": max(ckpts_seen + [on_disk]),
             "ray_checkpoints_on_disk": ray_ckpts, "exploits": len(exploits),

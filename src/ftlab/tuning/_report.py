@@ -32,7 +32,7 @@ def trial_epochs(trial: Any) -> float:
     for key in ("epochs_trained", "epochs"):
         value = trial.user_attrs.get(key)
         if isinstance(value, (int, float)):
-            return value  # type: ignore[return-value]
+            return value
     return len(trial.intermediate_values)
 
 

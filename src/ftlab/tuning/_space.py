@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import yaml
 from pydantic import BaseModel
@@ -414,10 +414,10 @@ def _parse_param(name: str, spec: Any, problems: list[str], warns: list[str],
     if role == "scientific" and kind != "categorical" and grid is None:
         problems.append(f"{where}: a scientific parameter is compared value by value; make it "
                         f"categorical or give it `grid: [...]` values")
-    param = Param(name, kind=kind, low=low if kind != "categorical" else None,
+    param = Param(name, kind=cast(Kind, kind), low=low if kind != "categorical" else None,
                   high=high if kind != "categorical" else None, log=bool(log),
                   step=step if kind != "categorical" else None,
-                  choices=tuple(choices) if kind == "categorical" else None, grid=grid,
+                  choices=tuple(choices or ()) if kind == "categorical" else None, grid=grid,
                   role=role, when=when)
     if len(problems) == n_before and not field_problem:
         values = list(param.choices or ()) if kind == "categorical" else [param.low, param.high]

@@ -55,7 +55,7 @@ import yaml
 from ftlab._atomic import atomic_write_json
 from ftlab._imports import optional_import
 from ftlab.config import RunConfig, dump_config
-from ftlab.errors import ConfigError, FtlabError, TrainingError
+from ftlab.errors import ConfigError, TrainingError
 from ftlab.tuning._advice import boundary_warnings, refine_space
 from ftlab.tuning._objective import make_objective
 from ftlab.tuning._space import SearchSpace, dump_space
@@ -201,7 +201,8 @@ class _AskLock:
     never start more than ``--trials`` trials in total."""
 
     def __init__(self, path: Path) -> None:
-        self.path, self._fd = path, None
+        self.path = path
+        self._fd: int | None = None
 
     def acquire(self) -> None:
         try:
