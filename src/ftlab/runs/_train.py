@@ -323,7 +323,7 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     )
     if not main:  # rank 0 holds the observers and checkpointer and broadcasts its decisions
         observers, checkpointer = retuner, None
-    else:  # under the writer lock: half-written checkpoints of a killed process go
+    if checkpointer is not None:  # under the writer lock: a killed write's temp folders go
         checkpointer.clean_temporary()
     if ckpt_path is not None:
         saved = load_checkpoint(ckpt_path).train_state
