@@ -38,10 +38,7 @@ def cli(*args: str) -> tuple[int, str]:
     out = io.StringIO()
     old_argv = sys.argv
     sys.argv = ["ftlab", *args]
-    old_console, old_err = cli_mod.console.file, cli_mod.err_console.file
-    cli_mod.console.file = out
-    cli_mod.err_console.file = out
-    code: int = 0
+    code: int = 0  # the consoles write to sys.stdout / sys.stderr of the moment: redirected
     try:
         with redirect_stdout(out), redirect_stderr(out):
             cli_mod._main()
@@ -49,7 +46,6 @@ def cli(*args: str) -> tuple[int, str]:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
         sys.argv = old_argv
-        cli_mod.console.file, cli_mod.err_console.file = old_console, old_err
     return code, out.getvalue()
 
 
