@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 
-from ftlab._imports import optional_import
+from ftlab.core import optional_import
 from ftlab.batching import BucketBatchSampler, Encoded, Loader
 
 from _common import ROOT, machine, write_section

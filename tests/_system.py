@@ -17,7 +17,7 @@ SETUP = "the README set-up (`make test`, scripts/system-deps.sh) installs it whe
 @functools.cache
 def wordnet_missing() -> str | None:
     """Why WordNet cannot be loaded here (a skip reason), or None when it can."""
-    from ftlab._imports import MissingDependencyError
+    from ftlab.core import MissingDependencyError
     from ftlab.robustness import WordNetLexicon
 
     try:

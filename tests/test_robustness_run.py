@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ftlab.cli import app
-from ftlab.config import parse_config
+from ftlab.runs import parse_config
 from ftlab.errors import ConfigError
 from ftlab.evaluation import render_report
 from ftlab.evaluation._report import SECTION_IDS

@@ -4,12 +4,16 @@ Configs are grouped by concern (data, preprocess, batching, model, train, eval).
 bad values fail together, each with its dotted location, the value received and, for unknown
 keys, the closest valid key. Components never see these objects: builders in
 :mod:`ftlab.runs` turn them into keyword arguments.
+
+Names that live in registries of later stages (transformations, built-in suites) are checked
+by :class:`NameCheck` functions the caller passes (:func:`ftlab.runs.load_config` passes the
+run's), so this module imports no stage; their problems are listed with all the others.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -23,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from ftlab.core import closest_match, parse_yaml, read_yaml
 from ftlab.errors import ConfigError
 
 __all__ = [
@@ -45,6 +50,9 @@ __all__ = [
     "RobustnessConfig",
     "load_config",
     "parse_config",
+    "NameCheck",
+    "read_yaml",
+    "parse_yaml",
     "apply_overrides",
     "dump_config",
 ]
@@ -346,24 +354,6 @@ class AugmentConfig(_Section):
     n: int = Field(gt=0, description="transformed examples added (randomly chosen, seeded)")
     sides: Literal["text", "pair", "both"] = Field("text", description="which text of a pair")
 
-    @field_validator("transform")
-    @classmethod
-    def _known_transform(cls, v: str) -> str:
-        return _check_transform_spec(v)
-
-
-def _check_transform_spec(spec: str) -> str:
-    """Validate a pipeline spec without loading any resource (WordNet, GloVe)."""
-    # the robustness layer sits on top of the run line; imported lazily, only when a config
-    # names transformations, so the names are checked before any work
-    from ftlab.robustness._registry import parse_pipeline_spec
-
-    try:
-        parse_pipeline_spec(spec)
-    except ConfigError as exc:
-        raise ValueError(str(exc)) from None
-    return spec
-
 
 class TrainConfig(_Section):
     """Optimizer, schedule and loop settings."""
@@ -465,25 +455,12 @@ class RobustnessConfig(_Section):
         None, ge=0, le=1, description="ftlab check exits 1 when a test fails more often"
     )
 
-    @field_validator("transforms")
-    @classmethod
-    def _known_transforms(cls, v: list[str]) -> list[str]:
-        return [_check_transform_spec(spec) for spec in v]
-
     @field_validator("suites")
     @classmethod
-    def _known_suites(cls, v: list[str]) -> list[str]:
+    def _suite_specs(cls, v: list[str]) -> list[str]:
+        # registered names (builtin:NAME) are checked by the caller's NameCheck
         for spec in v:
-            if spec.startswith("builtin:"):
-                from ftlab.robustness.suites import SUITES
-
-                name = spec.removeprefix("builtin:")
-                if name not in SUITES:
-                    hint = difflib.get_close_matches(name, list(SUITES), n=1)
-                    raise ValueError(f"unknown built-in suite {spec!r}; known: "
-                                     f"{[f'builtin:{k}' for k in SUITES]}"
-                                     + (f"; did you mean 'builtin:{hint[0]}'?" if hint else ""))
-            elif not spec.endswith((".yaml", ".yml")):
+            if not spec.startswith("builtin:") and not spec.endswith((".yaml", ".yml")):
                 raise ValueError(f"a suite is 'builtin:NAME' or a .yaml file, got {spec!r}")
         return v
 
@@ -617,21 +594,33 @@ def _section_type(ann: Any) -> type[BaseModel] | None:
     return None
 
 
-def _format_errors(exc: ValidationError, origin: str) -> str:
-    lines = [f"invalid configuration ({origin}): {exc.error_count()} problem(s)"]
-    for err in exc.errors():
+NameCheck = Callable[[Mapping[str, Any]], list[tuple[str, str]]]
+"""Checks names a later stage registers (e.g. transformations) in a raw config dict.
+
+Returns one ``(dotted location, message)`` per problem; it must tolerate values of the wrong
+type (the schema reports those).
+"""
+
+
+def _format_errors(
+    exc: ValidationError | None, origin: str, extra: Sequence[tuple[str, str]] = ()
+) -> str:
+    count = (exc.error_count() if exc is not None else 0) + len(extra)
+    lines = [f"invalid configuration ({origin}): {count} problem(s)"]
+    for err in exc.errors() if exc is not None else []:
         loc = tuple(err["loc"])
         where = ".".join(str(p) for p in loc if p not in _FAMILIES) or "(top level)"
         if err["type"] == "extra_forbidden":
             owner = _model_at(loc[:-1])
             valid = sorted(owner.model_fields) if owner else []
-            close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(valid)}"
+            close = closest_match(str(loc[-1]), valid, cutoff=0.6)
+            hint = f"did you mean '{close}'?" if close else f"valid keys: {', '.join(valid)}"
             lines.append(f"  - {where}: unknown key; {hint}")
         else:
             got = err.get("input")
             shown = "" if isinstance(got, dict) else f" (got {_short_repr(got)})"
             lines.append(f"  - {where}: {err['msg']}{shown}")
+    lines.extend(f"  - {where}: {msg}" for where, msg in extra)
     return "\n".join(lines)
 
 
@@ -643,16 +632,28 @@ def _short_repr(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def parse_config(raw: dict[str, Any], *, origin: str = "config") -> RunConfig:
+def parse_config(
+    raw: dict[str, Any], *, origin: str = "config", checks: Sequence[NameCheck] = ()
+) -> RunConfig:
     """Validate a plain dict into a :class:`RunConfig`.
+
+    Args:
+        raw: the config as plain data (YAML loaded, overrides applied).
+        origin: where it came from, for the message.
+        checks: checks of registered names (see :class:`NameCheck`);
+            :func:`ftlab.runs.parse_config` passes the run's.
 
     Raises:
         ConfigError: listing every problem at once, with the closest valid key for typos.
     """
+    problems = [p for check in checks for p in check(raw)]
     try:
-        return RunConfig.model_validate(raw)
+        config = RunConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_format_errors(exc, origin)) from None
+        raise ConfigError(_format_errors(exc, origin, problems)) from None
+    if problems:
+        raise ConfigError(_format_errors(None, origin, problems))
+    return config
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -686,77 +687,6 @@ def _parse_value(text: str, origin: str = "--set") -> Any:
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
-def read_yaml(path: Path, *, what: str = "file") -> Any:
-    """``yaml.safe_load`` of a file; a syntax error or unreadable file becomes a ConfigError
-    naming the file, line and column (configs, search spaces and suites share it)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the {what} ({exc})") from None
-    return parse_yaml(text, origin=path)
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys (YAML says they are an error; PyYAML
-    silently keeps the last one)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, Any] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                first = seen.get(key)
-            except TypeError:  # an unhashable key: the base class reports it
-                break
-            if first is not None:
-                raise yaml.constructor.ConstructorError(
-                    f"while reading a mapping (line {node.start_mark.line + 1})", first,
-                    f"duplicate key {key!r} (first at line {first.line + 1}); keep only one",
-                    key_node.start_mark)
-            seen[key] = key_node.start_mark
-        return super().construct_mapping(node, deep=deep)
-
-
-_MAX_FLOW_DEPTH = 100
-
-
-def _flow_depth(text: str) -> int:
-    """Deepest nesting of flow brackets (``[`` ``{``), a cheap upper bound (quotes ignored)."""
-    depth = deepest = 0
-    for ch in text:
-        if ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth = max(depth - 1, 0)
-    return deepest
-
-
-def parse_yaml(text: str, *, origin: str | Path) -> Any:
-    """Strict ``yaml.safe_load`` of text read from ``origin``; a syntax error names its line and
-    column; duplicate keys, integers beyond Python's 4300-digit limit and absurd nesting are
-    errors too."""
-    depth = _flow_depth(text)
-    if depth > _MAX_FLOW_DEPTH:  # PyYAML takes seconds on such input before it fails
-        raise ConfigError(f"{origin}: the YAML nests [ ] / {{ }} {depth} levels deep (at most "
-                          f"{_MAX_FLOW_DEPTH}); a config is a few levels of sections, fix the file")
-    try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None)
-        if isinstance(problem, str) and problem.startswith("duplicate key"):
-            raise ConfigError(f"{origin}{where}: {problem}") from None
-        raise ConfigError(f"{origin}: YAML syntax error{where}: {exc}") from None
-    except ValueError as exc:  # int('9' * 5000): "Exceeds the limit (4300 digits)"
-        raise ConfigError(f"{origin}: a value cannot be read ({str(exc)[:200]}); numbers have "
-                          "at most 4300 digits: fix the value") from None
-    except RecursionError:
-        raise ConfigError(f"{origin}: the YAML is nested too deeply to read; a config is a few "
-                          "levels of sections, fix the file") from None
-
-
 def get_dotted(mapping: Any, dotted: str) -> Any:
     """``mapping["a"]["b"]`` for ``"a.b"``; ``None`` where a level is missing or not a mapping."""
     from collections.abc import Mapping
@@ -782,8 +712,16 @@ def set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def load_config(path: str | Path | None, overrides: list[str] | None = None) -> RunConfig:
+def load_config(
+    path: str | Path | None,
+    overrides: list[str] | None = None,
+    *,
+    checks: Sequence[NameCheck] = (),
+) -> RunConfig:
     """Read a YAML config (or the defaults when ``path`` is None), apply overrides, validate.
+
+    ``checks`` are passed to :func:`parse_config`; :func:`ftlab.runs.load_config` passes the
+    run's checks of registered names.
 
     Raises:
         ConfigError: unreadable file, YAML syntax error (with line), or invalid values.
@@ -804,7 +742,7 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
     if overrides:
         origin += " + --set overrides"
         raw = apply_overrides(raw, list(overrides))
-    return parse_config(raw, origin=origin)
+    return parse_config(raw, origin=origin, checks=checks)
 
 
 def dump_config(config: RunConfig) -> str:

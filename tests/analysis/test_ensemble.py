@@ -9,14 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ftlab.analysis import (
-    average_probabilities,
-    ensemble_checkpoints,
-    ensemble_runs,
-    read_predictions,
-)
+from ftlab.analysis import average_probabilities, read_predictions
 from ftlab.errors import CheckpointError, ConfigError, DataError
-from ftlab.runs import read_summary
+from ftlab.runs import ensemble_checkpoints, ensemble_runs, read_summary
 
 
 def test_average_probabilities():

@@ -10,7 +10,8 @@ import torch
 
 from ftlab.config import load_config
 from ftlab.errors import ConfigError
-from ftlab.models import build_model, export_merged, save_merged
+from ftlab.models import build_model, save_merged
+from ftlab.runs import export_merged
 from ftlab.runs import load_run_model, read_summary, train_run
 
 from ._tiny_transformers import text_batch, tiny_model_dir

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ftlab._imports import MissingDependencyError
+from ftlab.core import MissingDependencyError
 from ftlab.robustness import DictLexicon, GloveLexicon, SynonymReplace, WordNetLexicon, build_transform
 
 HAS_NLTK = importlib.util.find_spec("nltk") is not None

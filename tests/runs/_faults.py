@@ -33,7 +33,7 @@ def cli(*args: str) -> tuple[int, str]:
     import io
     from contextlib import redirect_stderr, redirect_stdout
 
-    from ftlab import cli as cli_mod
+    from ftlab.cli import main
 
     out = io.StringIO()
     old_argv = sys.argv
@@ -41,7 +41,7 @@ def cli(*args: str) -> tuple[int, str]:
     code: int = 0  # the consoles write to sys.stdout / sys.stderr of the moment: redirected
     try:
         with redirect_stdout(out), redirect_stderr(out):
-            cli_mod._main()
+            main()  # in one process (no torchrun): the same as the app's _main
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import torch
 
-import ftlab._atomic as atomic
+import ftlab.core._atomic as atomic
 from ftlab.config import load_config
 from ftlab.runs import train_run
 

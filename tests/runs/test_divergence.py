@@ -107,7 +107,7 @@ def test_predict_and_evaluate_refuse_a_nan_checkpoint(tmp_path: Path) -> None:
 
 
 def test_json_outputs_are_valid_json_with_nan_values(tmp_path: Path) -> None:
-    from ftlab._atomic import atomic_write_json, dumps_json
+    from ftlab.core import atomic_write_json, dumps_json
 
     atomic_write_json(tmp_path / "x.json", {"a": float("nan"), "b": [float("inf"), 1.5]})
     assert json.loads((tmp_path / "x.json").read_text()) == {"a": None, "b": [None, 1.5]}

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from ftlab._runlock import HOLDER_FILE, lock_holder, run_lock
+from ftlab.core import HOLDER_FILE, lock_holder, run_lock
 from ftlab.errors import RunLockedError
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 HOLD = """
 import sys, time
-from ftlab._runlock import run_lock
+from ftlab.core import run_lock
 with run_lock(sys.argv[1], command="test holder"):
     print("held", flush=True)
     time.sleep(60)

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ftlab._imports import MissingDependencyError
+from ftlab.core import MissingDependencyError
 from ftlab.training import (
     JsonlTracker,
     MLflowTracker,

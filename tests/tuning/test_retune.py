@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ftlab._imports import MissingDependencyError
+from ftlab.core import MissingDependencyError
 from ftlab.cli import app
 from ftlab.config import dump_config, load_config, parse_config
 from ftlab.errors import ConfigError

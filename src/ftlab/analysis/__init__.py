@@ -24,18 +24,12 @@ Seed studies and random search (Dodge et al. 2019, "Show your work"):
 - :func:`seed_summary`: mean, standard deviation (ddof=1), min, max and EVP curve of a score
   over N runs.
 
-Ensembles (``ftlab ensemble``): :func:`ensemble_runs` averages several runs' probabilities,
-:func:`ensemble_checkpoints` one run's kept checkpoints; both write an evaluated run
-directory (``model: "ensemble"``) with predictions, evaluation and report.
+Ensembles: :func:`average_probabilities` averages members' class probabilities; building an
+ensemble from run directories or checkpoints and writing it as a run (``ftlab ensemble``) is
+:func:`ftlab.runs.ensemble_runs` / :func:`ftlab.runs.ensemble_checkpoints`.
 """
 
-from ftlab.analysis._ensemble import (
-    EnsembleMember,
-    EnsembleResult,
-    average_probabilities,
-    ensemble_checkpoints,
-    ensemble_runs,
-)
+from ftlab.analysis._average import average_probabilities
 from ftlab.analysis._evp import (
     EVPCurve,
     SeedSummary,
@@ -62,6 +56,7 @@ from ftlab.analysis._significance import (
     compare_predictions,
     format_p,
     mcnemar_test,
+    point_metrics,
 )
 
 __all__ = [
@@ -90,10 +85,7 @@ __all__ = [
     "expected_max",
     "expected_max_std",
     "seed_summary",
-    # ensembles (_ensemble)
-    "EnsembleMember",
-    "EnsembleResult",
+    "point_metrics",
+    # ensembles (_average)
     "average_probabilities",
-    "ensemble_checkpoints",
-    "ensemble_runs",
 ]

@@ -1,6 +1,6 @@
 """Batching: collate with dynamic padding, bucketed / token-budget samplers, imbalance handling."""
 
-from ftlab.batching._batch import Batch, BatchSource, Encoded
+from ftlab.core import Batch, BatchSource, Encoded
 from ftlab.batching._collate import collate
 from ftlab.batching._loader import Loader, padding_stats
 from ftlab.batching._sampler import BucketBatchSampler

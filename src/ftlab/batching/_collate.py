@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from ftlab.batching._batch import Batch, Encoded
+from ftlab.core import Batch, Encoded
 from ftlab.errors import DataError
 
 __all__ = ["collate"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from torch.utils.data import DataLoader, Dataset
 
-from ftlab.batching._batch import Batch, Encoded
+from ftlab.core import Batch, Encoded
 from ftlab.batching._collate import collate
 from ftlab.batching._sampler import BucketBatchSampler
 from ftlab.errors import ConfigError

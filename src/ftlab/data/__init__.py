@@ -2,7 +2,8 @@
 
 Readers turn files, folders, Hugging Face datasets and built-in offline datasets into
 :class:`Example` lists; :func:`load_dataset` does it in one call and completes the
-train/validation/test splits; :func:`check_splits` reports problems before any training.
+train/validation/test splits; :func:`check_splits` reports problems before any training. Data resources live here too:
+:func:`load_glove` (pretrained GloVe vectors for embedding layers and synonym neighbours).
 """
 
 from ftlab.data._builtin import BuiltinInfo, list_builtin, load_builtin, register_builtin
@@ -15,8 +16,9 @@ from ftlab.data._checks import (
     format_report,
     normalize_text,
 )
-from ftlab.data._example import Example
+from ftlab.core import Example
 from ftlab.data._folders import read_folder
+from ftlab.data._glove import GloveCoverage, glove_table, load_glove
 from ftlab.data._hf import examples_from_hf, load_hf, parse_hf_name
 from ftlab.data._load import load_dataset
 from ftlab.data._readers import (
@@ -31,6 +33,9 @@ from ftlab.data._splits import canonical_split, complete_splits, split_examples,
 
 __all__ = [
     "Example",
+    "GloveCoverage",
+    "glove_table",
+    "load_glove",
     "read_file",
     "detect_format",
     "normalize_label",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ftlab.data._example import Example
+from ftlab.core import Example, Registry
 from ftlab.data._folders import read_folder
 from ftlab.data._io import closest
 from ftlab.data._readers import read_file
@@ -46,18 +46,16 @@ class BuiltinInfo:
     task: Task
 
 
-_REGISTRY: dict[str, tuple[BuiltinInfo, Loader]] = {}
+_REGISTRY: Registry[tuple[BuiltinInfo, Loader]] = Registry("built-in dataset")
 
 
 def register_builtin(info: BuiltinInfo, loader: Loader) -> None:
     """Register ``loader`` (keyword options only) under ``info.name``.
 
     Raises:
-        ValueError: when the name is already taken.
+        ConfigError: when the name is already taken (a ValueError).
     """
-    if info.name in _REGISTRY:
-        raise ValueError(f"built-in dataset {info.name!r} is already registered")
-    _REGISTRY[info.name] = (info, loader)
+    _REGISTRY.add(info.name, (info, loader), caller="register_builtin")
 
 
 def list_builtin() -> list[BuiltinInfo]:

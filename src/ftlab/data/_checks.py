@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ftlab.data._example import Example
+from ftlab.core import Example
 from ftlab.errors import DataError
 
 __all__ = ["Finding", "SplitStats", "DataReport", "check_splits", "clean_splits",

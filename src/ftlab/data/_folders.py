@@ -6,7 +6,7 @@ import logging
 from collections.abc import Collection
 from pathlib import Path
 
-from ftlab.data._example import Example
+from ftlab.core import Example
 from ftlab.data._io import check_file, decode
 from ftlab.data._splits import canonical_split
 from ftlab.errors import DataError

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ftlab.data._example import Example
+from ftlab.core import Example
 from ftlab.errors import ConfigError
 
 __all__ = ["kfold_examples", "fold_splits"]

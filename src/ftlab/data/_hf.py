@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ftlab._imports import optional_import
-from ftlab.data._example import Example
+from ftlab.core import optional_import
+from ftlab.core import Example
 from ftlab.data._io import closest
 from ftlab.data._readers import normalize_label
 from ftlab.data._splits import canonical_split

@@ -9,6 +9,7 @@ import lzma
 import os
 from pathlib import Path
 
+from ftlab.core import closest as _closest
 from ftlab.errors import DataError
 
 __all__: list[str] = []  # private helpers
@@ -129,10 +130,6 @@ _SYNONYMS = {
 
 
 def closest(name: str, options: list[str]) -> str:
-    """Return `` Did you mean 'x'?`` for the closest option, or an empty string."""
-    lowered = {o.lower(): o for o in options}
-    match = [lowered[name.lower()]] if name.lower() in lowered else []
-    match = match or difflib.get_close_matches(name, options, n=1, cutoff=0.6)
-    if not match:
-        match = [lowered[s] for s in _SYNONYMS.get(name.lower(), ()) if s in lowered][:1]
-    return f" Did you mean {match[0]!r}?" if match else ""
+    """Return `` Did you mean 'x'?`` for the closest column, or an empty string (also the usual
+    synonyms of ``text`` and ``label``, which spelling cannot find)."""
+    return _closest(name, options, cutoff=0.6, aliases=_SYNONYMS.get(name.lower(), ()))

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ftlab.data._builtin import load_builtin
-from ftlab.data._example import Example
+from ftlab.core import Example
 from ftlab.data._folders import read_folder
 from ftlab.data._io import DEFAULT_MAX_BYTES, DEFAULT_MAX_FIELD_CHARS
 from ftlab.data._hf import load_hf

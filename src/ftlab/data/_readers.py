@@ -11,8 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from ftlab._imports import optional_import
-from ftlab.data._example import Example
+from ftlab.core import Example, optional_import
 from ftlab.data._io import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_FIELD_CHARS,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ftlab.data._example import Example
+from ftlab.core import Example
 from ftlab.errors import ConfigError, DataError
 
 __all__ = ["split_examples", "complete_splits", "subsample_examples", "canonical_split"]

@@ -28,7 +28,9 @@ from ftlab.evaluation._doctor import (
 from ftlab.evaluation._errors import error_analysis, slice_metrics
 from ftlab.evaluation._evaluate import REPORT_KEYS, check_labels_known, evaluate_predictions
 from ftlab.evaluation._metrics import MAX_CURVE_POINTS, classification_metrics, majority_baseline
+from ftlab.evaluation._plots import PNG_SIGNATURE, figure_png, new_figure
 from ftlab.evaluation._report import render_page, render_report, report_figures, write_report
+from ftlab.evaluation._report_blocks import Block, Section, h3, kv, missing, note, png_block, table
 from ftlab.evaluation._threshold import ThresholdMetric, threshold_summary, tune_threshold
 
 __all__ = [
@@ -66,4 +68,17 @@ __all__ = [
     "render_report",
     "report_figures",
     "write_report",
+    # report building blocks and plot helpers, shared with the seed-study, tuning and toolbelt
+    # pages (_report_blocks, _plots)
+    "Block",
+    "Section",
+    "h3",
+    "kv",
+    "missing",
+    "note",
+    "png_block",
+    "table",
+    "PNG_SIGNATURE",
+    "figure_png",
+    "new_figure",
 ]

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ftlab._atomic import atomic_write_json
+from ftlab.core import atomic_write_json
 from ftlab.errors import ConfigError, DataError
 from ftlab.evaluation._doctor_eval_rules import EVAL_RULES
 from ftlab.evaluation._doctor_rules import (

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "learning_curves_png", "confusion_png", "roc_pr_png", "reliability_png",
-    "overlay_curves_png", "ema", "PNG_SIGNATURE",
+    "overlay_curves_png", "ema", "PNG_SIGNATURE", "new_figure", "figure_png",
 ]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -53,6 +53,20 @@ def _png(fig: Figure) -> bytes:
     fig.savefig(buf, format="png", dpi=_DPI)
     fig.clear()  # drop artists now rather than when the figure is garbage-collected
     return buf.getvalue()
+
+
+def new_figure(width: float, height: float, **margins: float) -> Figure:
+    """An Agg figure (inches) with fixed margins, in the look of every ftlab report plot.
+
+    For plots outside the run report (seed studies, the learning-rate range test); pass it to
+    :func:`figure_png` when drawn.
+    """
+    return _figure(width, height, **margins)
+
+
+def figure_png(fig: Figure) -> bytes:
+    """The figure as PNG bytes (at the reports' resolution); the figure is cleared."""
+    return _png(fig)
 
 
 def _array(values: Sequence[Any] | None) -> np.ndarray:

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ftlab._atomic import atomic_write_text
+from ftlab.core import atomic_write_text
 from ftlab.errors import FtlabError
 from ftlab.evaluation import _plots
 from ftlab.evaluation._report_load import RunFiles, load_run

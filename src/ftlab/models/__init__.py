@@ -8,8 +8,8 @@ peft only when a transformer is built or exported).
 """
 
 from ftlab.models._bow import BagOfEmbeddings
-from ftlab.models._export import export_merged, save_merged
-from ftlab.models._glove import GloveCoverage, load_glove
+from ftlab.models._export import check_export_target, save_merged
+from ftlab.data import GloveCoverage, load_glove  # re-exported: the loader lives in data
 from ftlab.models._head import MLPHead
 from ftlab.models._init import INIT_SCHEMES, init_weights
 from ftlab.models._layers import masked_pool
@@ -42,7 +42,7 @@ __all__ = [
     "classification_loss",
     "count_parameters",
     "default_lora_targets",
-    "export_merged",
+    "check_export_target",
     "init_weights",
     "load_glove",
     "masked_pool",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ftlab.batching._batch import Batch
+from ftlab.core import Batch
 from ftlab.models._head import Activation, MLPHead, Norm
 from ftlab.models._layers import (
     PairCombine,

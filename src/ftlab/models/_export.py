@@ -1,4 +1,7 @@
-"""Export a trained transformer run as a plain Hugging Face model directory (no ftlab needed)."""
+"""Save a transformer (LoRA merged) as a plain Hugging Face model directory (no ftlab needed).
+
+Exporting a whole run (loading its config, encoder and checkpoint) is
+:func:`ftlab.runs.export_merged`."""
 
 from __future__ import annotations
 
@@ -10,12 +13,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
-from ftlab.errors import CheckpointError, ConfigError
+from ftlab.errors import ConfigError
 
-__all__ = ["save_merged", "export_merged"]
+__all__ = ["save_merged", "check_export_target"]
 
 _NOTE = (
     "Exported by ftlab. transformers applies its own tokenizer only: ftlab's text normalisation "
@@ -24,7 +26,8 @@ _NOTE = (
 )
 
 
-def _check_target(out_dir: Path) -> None:
+def check_export_target(out_dir: Path) -> None:
+    """Raise :class:`ConfigError` unless ``out_dir`` is new or an empty directory."""
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ConfigError(
             f"export: {out_dir} already exists and is not an empty directory; choose a new "
@@ -76,7 +79,7 @@ def save_merged(
             f"export: {len(label_names)} label names for a model of {model.num_classes} classes."
         )
     out_dir = Path(out_dir)
-    _check_target(out_dir)
+    check_export_target(out_dir)
     hf: Any = model.merged_hf_model() if merge or not model.is_lora else model.hf_model
     names = list(label_names) if model.num_outputs == model.num_classes else [label_names[1]]
     config = model.core.config if hf is model.hf_model else hf.config
@@ -101,45 +104,3 @@ def save_merged(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
-
-
-def export_merged(run_dir: str | Path, out_dir: str | Path, *, merge: bool = True) -> Path:
-    """Export a run's best checkpoint as a plain transformers model directory.
-
-    Loads the run like ``ftlab evaluate`` does (config, saved encoder, best else last
-    checkpoint), merges LoRA if any, and writes the weights (``save_pretrained``), the run's
-    tokenizer (with ``model_max_length`` set to the run's ``max_length``), ``id2label`` /
-    ``label2id`` from the run's label map, and ``ftlab_export.json`` (source run, labels,
-    ftlab preprocessing settings that transformers does not replay).
-
-    Args:
-        run_dir: a run directory (``runs/<name>``) of a transformer model.
-        out_dir: a new (or empty) directory.
-        merge: merge LoRA adapters (else write a PEFT adapter directory).
-
-    Returns:
-        ``out_dir``, loadable with ``AutoModelForSequenceClassification.from_pretrained``.
-
-    Raises:
-        CheckpointError: not a run directory or no checkpoint; or the run's tokenizer is not a
-            pretrained one.
-        ConfigError: the run's model is not a transformer, or ``out_dir`` is not empty.
-    """
-    from ftlab.runs import load_run_model  # the run layer; imported lazily (it imports models)
-
-    run_dir = Path(run_dir)
-    _check_target(Path(out_dir))
-    config, encoder, model = load_run_model(run_dir, device=torch.device("cpu"))
-    hf_tokenizer = getattr(encoder.tokenizer, "hf_tokenizer", None)
-    if hf_tokenizer is None:
-        raise CheckpointError(
-            f"export: {run_dir} was trained with a {type(encoder.tokenizer).__name__}, not a "
-            "pretrained tokenizer; only transformer runs can be exported."
-        )
-    if encoder.max_length is not None:
-        hf_tokenizer.model_max_length = int(encoder.max_length)
-    return save_merged(
-        model, out_dir, label_names=list(encoder.labels.names), tokenizer=hf_tokenizer,
-        merge=merge, metadata={"run_dir": str(run_dir.resolve()),
-                               "preprocessing": encoder.settings()},
-    )

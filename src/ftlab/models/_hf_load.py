@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from ftlab._imports import optional_import
+from ftlab.core import optional_import
 from ftlab.errors import ConfigError
 
 __all__ = ["AttnImplementation", "load_sequence_classifier", "OFFLINE_HINT"]
@@ -91,11 +91,15 @@ def load_sequence_classifier(
             at a local directory or use ``minilm``).
         MissingDependencyError: transformers is not installed.
     """
-    from ftlab.preprocessing import _pretrained  # the tokenizer's alias and reachability check
+    from ftlab.preprocessing import (  # the tokenizer's alias and reachability check
+        hub_reachable,
+        looks_like_path,
+        resolve_pretrained_name,
+    )
 
     transformers = optional_import("transformers", purpose="the 'transformer' model family")
     auto = transformers.AutoModelForSequenceClassification
-    source = _pretrained.resolve_pretrained_name(name)
+    source = resolve_pretrained_name(name)
     path = Path(source).expanduser()
     kw: dict[str, Any] = {"num_labels": num_labels, "attn": attn_implementation,
                           "ignore_mismatched_sizes": True}
@@ -115,13 +119,13 @@ def load_sequence_classifier(
                     f"model.name: cannot load a sequence classifier from directory {name!r} "
                     f"({path}): {_first_line(exc)}; {OFFLINE_HINT}"
                 ) from exc
-        elif _pretrained._looks_like_path(source) or path.exists():
+        elif looks_like_path(source) or path.exists():
             raise ConfigError(
                 f"model.name: directory {name!r} does not exist (resolved to {path}); check the "
                 f"path, or {OFFLINE_HINT}"
             )
         else:
-            online = _pretrained._hub_reachable()
+            online = hub_reachable()
             try:
                 model, info = _from_pretrained(auto, source, local_files_only=not online, **kw)
             except pickle.UnpicklingError as exc:

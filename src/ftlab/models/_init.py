@@ -8,8 +8,8 @@ from typing import Literal
 import torch
 from torch import nn
 
+from ftlab.core import closest
 from ftlab.errors import ConfigError
-from ftlab.models._validate import closest
 
 __all__ = ["InitScheme", "INIT_SCHEMES", "init_weights"]
 

@@ -7,7 +7,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from ftlab.batching._batch import Batch
+from ftlab.core import Batch
 from ftlab.errors import ConfigError, DataError
 from ftlab.models._validate import check_choice, check_positive_int
 

@@ -9,9 +9,10 @@ from typing import Any
 
 from torch import nn
 
-from ftlab._imports import optional_import
+from ftlab.core import optional_import
 from ftlab.errors import ConfigError
-from ftlab.models._validate import check_dropout, check_positive_int, closest
+from ftlab.core import closest
+from ftlab.models._validate import check_dropout, check_positive_int
 
 __all__ = ["LoraSettings", "lora_settings", "default_lora_targets", "apply_lora"]
 

@@ -8,14 +8,13 @@ from typing import Any, Protocol, cast, runtime_checkable
 import torch
 from torch import nn
 
-from ftlab.batching._batch import Batch
+from ftlab.core import Batch, Registry, closest
 from ftlab.errors import ConfigError
 from ftlab.models._bow import BagOfEmbeddings
 from ftlab.models._init import INIT_SCHEMES, init_weights
 from ftlab.models._output import BinaryMode, num_outputs
 from ftlab.models._rnn import RNNClassifier
 from ftlab.models._transformer import build_transformer
-from ftlab.models._validate import closest
 
 __all__ = ["Model", "ModelBuilder", "MODELS", "register_model", "build_model", "count_parameters"]
 
@@ -67,10 +66,10 @@ def _build_rnn(*, init: str, **kwargs: Any) -> nn.Module:
 _SIGNATURE_OF: dict[str, Any] = {"bow": BagOfEmbeddings, "rnn": RNNClassifier}
 
 # "transformer" loads transformers/peft lazily, inside its builder.
-MODELS: dict[str, ModelBuilder] = {
+MODELS: Registry[ModelBuilder] = Registry("model family", {
     # build_transformer names its family keywords instead of taking **family_kwargs
     "bow": _build_bow, "rnn": _build_rnn, "transformer": cast(ModelBuilder, build_transformer),
-}
+})
 
 
 def register_model(name: str, builder: ModelBuilder, *, overwrite: bool = False) -> None:
@@ -87,12 +86,7 @@ def register_model(name: str, builder: ModelBuilder, *, overwrite: bool = False)
     """
     if not callable(builder):
         raise ConfigError(f"register_model({name!r}): builder must be callable, got {builder!r}.")
-    if name in MODELS and not overwrite:
-        raise ConfigError(
-            f"register_model: a model family named {name!r} is already registered; pick another "
-            "name or pass overwrite=True."
-        )
-    MODELS[name] = builder
+    MODELS.add(name, builder, overwrite=overwrite, caller="register_model")
     _SIGNATURE_OF.pop(name, None)
 
 

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ftlab.batching._batch import Batch
+from ftlab.core import Batch
 from ftlab.errors import DataError
 from ftlab.models._head import Activation, MLPHead, Norm
 from ftlab.models._layers import (

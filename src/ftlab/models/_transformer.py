@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ftlab.batching._batch import Batch
+from ftlab.core import Batch
 from ftlab.errors import ConfigError, DataError
 from ftlab.models._hf_load import AttnImplementation, load_sequence_classifier
 from ftlab.models._init import init_weights

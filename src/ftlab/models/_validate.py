@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
+from ftlab.core import closest
 from ftlab.errors import ConfigError
 
-__all__ = ["closest", "check_choice", "check_positive_int", "check_dropout"]
-
-
-def closest(value: str, valid: Iterable[str]) -> str:
-    """Return a "did you mean" phrase for ``value`` among ``valid`` ("" when none is close)."""
-    match = difflib.get_close_matches(str(value), list(valid), n=1, cutoff=0.5)
-    return f" Did you mean {match[0]!r}?" if match else ""
+__all__ = ["check_choice", "check_positive_int", "check_dropout"]
 
 
 def check_choice(where: str, value: object, valid: Iterable[str]) -> str:

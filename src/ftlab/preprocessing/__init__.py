@@ -9,7 +9,12 @@ from ftlab.preprocessing._char import CharTokenizer
 from ftlab.preprocessing._encoder import PairMode, TextEncoder
 from ftlab.preprocessing._labels import LabelMap
 from ftlab.preprocessing._normalizer import Normalizer
-from ftlab.preprocessing._pretrained import PretrainedTokenizer, resolve_pretrained_name
+from ftlab.preprocessing._pretrained import (
+    PretrainedTokenizer,
+    hub_reachable,
+    looks_like_path,
+    resolve_pretrained_name,
+)
 from ftlab.preprocessing._protocol import Tokenizer
 from ftlab.preprocessing._registry import TOKENIZERS, build_tokenizer, tokenizer_kind
 from ftlab.preprocessing._truncation import (
@@ -28,6 +33,8 @@ __all__ = [
     "CharTokenizer",
     "PretrainedTokenizer",
     "resolve_pretrained_name",
+    "looks_like_path",
+    "hub_reachable",
     "TOKENIZERS",
     "build_tokenizer",
     "tokenizer_kind",

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any, Literal, Self, get_args
 
 # The shared types straight from their modules: no import of the other subpackages' code.
-from ftlab.batching._batch import Encoded
-from ftlab.data._example import Example
+from ftlab.core import Encoded
+from ftlab.core import Example
 from ftlab.errors import CheckpointError, ConfigError, DataError, FtlabError
 from ftlab.preprocessing._jsonio import read_json, write_json
 from ftlab.preprocessing._labels import LabelMap

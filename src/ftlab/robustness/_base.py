@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import random
 from collections.abc import Iterable, Sequence
@@ -147,9 +146,3 @@ def pick(rng: random.Random, items: Sequence[object], rate: float) -> list[int]:
     """Indices (sorted) of the items to change, ``sample_count`` of them, chosen uniformly."""
     k = sample_count(rng, rate, len(items))
     return sorted(rng.sample(range(len(items)), k)) if k else []
-
-
-def closest(value: str, valid: Iterable[str]) -> str:
-    """Return a "did you mean" phrase for ``value`` among ``valid`` ("" when none is close)."""
-    match = difflib.get_close_matches(str(value), list(valid), n=1, cutoff=0.5)
-    return f" Did you mean {match[0]!r}?" if match else ""

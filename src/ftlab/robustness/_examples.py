@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from ftlab.data._example import Example
+from ftlab.core import Example
 from ftlab.errors import ConfigError
 from ftlab.robustness._base import Change, Transform
 

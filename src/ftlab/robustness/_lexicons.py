@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from ftlab._imports import MissingDependencyError, optional_import
+from ftlab.core import MissingDependencyError, optional_import
 from ftlab.errors import ConfigError
 
 __all__ = ["Pos", "Lexicon", "DictLexicon", "WordNetLexicon", "GloveLexicon"]
@@ -257,9 +257,9 @@ class GloveLexicon:
 
     def _load(self) -> tuple[dict[str, int], np.ndarray, list[str], np.ndarray]:
         if self._head is None:
-            from ftlab.models._glove import _glove  # the one GloVe loader (memory-mapped)
+            from ftlab.data import glove_table  # the one GloVe loader (memory-mapped)
 
-            index, matrix, _ = _glove()
+            index, matrix, _ = glove_table()
             n = min(self.top_n, matrix.shape[0])
             words = [w for w, _ in zip(index, range(n))]  # index keeps row order
             keep = np.array([w.isalpha() for w in words])

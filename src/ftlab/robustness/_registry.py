@@ -6,8 +6,9 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ftlab.core import Registry, closest
 from ftlab.errors import ConfigError
-from ftlab.robustness._base import Transform, closest
+from ftlab.robustness._base import Transform
 from ftlab.robustness._compose import Compose
 from ftlab.robustness._entities import LocationSwap, NameSwap, NumberSwap
 from ftlab.robustness._lexicons import GloveLexicon, Lexicon
@@ -49,7 +50,7 @@ def _embedding_synonyms(
 
 
 # name -> factory taking ``rate`` and the transformation's options as keyword arguments.
-TRANSFORMS: dict[str, Callable[..., Transform]] = {
+TRANSFORMS: Registry[Callable[..., Transform]] = Registry("transformation", {
     "typos": KeyboardTypos,
     "misspellings": Misspellings,
     "char_swap": CharSwap,
@@ -65,7 +66,7 @@ TRANSFORMS: dict[str, Callable[..., Transform]] = {
     "locations": LocationSwap,
     "numbers": NumberSwap,
     "shuffle_sentences": ShuffleSentences,
-}
+})
 
 
 def register_transform(name: str, factory: Callable[..., Transform], *, overwrite: bool = False) -> None:
@@ -84,12 +85,7 @@ def register_transform(name: str, factory: Callable[..., Transform], *, overwrit
         raise ConfigError(f"register_transform({name!r}): factory must be callable, got {factory!r}.")
     if not name or any(c in name for c in ":, "):
         raise ConfigError(f"register_transform: name {name!r} must be non-empty, without ':', ',' or spaces.")
-    if name in TRANSFORMS and not overwrite:
-        raise ConfigError(
-            f"register_transform: a transformation named {name!r} is already registered; pick "
-            "another name or pass overwrite=True."
-        )
-    TRANSFORMS[name] = factory
+    TRANSFORMS.add(name, factory, overwrite=overwrite, caller="register_transform")
 
 
 def _options(factory: Callable[..., Transform]) -> list[str] | None:
@@ -134,10 +130,7 @@ def parse_pipeline_spec(spec: str) -> list[tuple[str, dict[str, Any]]]:
     out = []
     for item in items:
         name, options = _parse_one(item)
-        if name not in TRANSFORMS:
-            raise ConfigError(
-                f"unknown transformation {name!r}; registered: {sorted(TRANSFORMS)}.{closest(name, TRANSFORMS)}"
-            )
+        TRANSFORMS.lookup(name)  # unknown name: ConfigError with the closest registered one
         out.append((name, options))
     return out
 
@@ -174,11 +167,7 @@ def build_transform(spec: TransformSpec) -> Transform:
         if not isinstance(name, str):
             raise ConfigError(f"transform spec {dict(spec)!r} needs a 'name' key naming a transformation.")
     name = name.strip()
-    if name not in TRANSFORMS:
-        raise ConfigError(
-            f"unknown transformation {name!r}; registered: {sorted(TRANSFORMS)}.{closest(name, TRANSFORMS)}"
-        )
-    factory = TRANSFORMS[name]
+    factory = TRANSFORMS.lookup(name)
     valid = _options(factory)
     if valid is not None:
         for key in options:

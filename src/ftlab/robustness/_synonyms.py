@@ -62,7 +62,7 @@ def guess_pos(tokens: Sequence[Token], i: int) -> Pos | None:
 
 
 def _nltk_tags(tokens: Sequence[Token]) -> list[Pos | None]:
-    from ftlab._imports import optional_import
+    from ftlab.core import optional_import
 
     nltk = optional_import("nltk", "part-of-speech tagging")
     try:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from ftlab._imports import MissingDependencyError
+from ftlab.core import MissingDependencyError
 from ftlab.robustness._base import Change, Transformed, check_rate, finish, pick, sample_count
 from ftlab.robustness._text import Token, is_negation, match_case, tokenize
 

@@ -2,10 +2,31 @@
 
 from ftlab.runs._baseline import TfidfBaseline, train_baseline
 from ftlab.runs._check import check_run, compare_checks, read_checks
+from ftlab.runs._config import RUN_CHECKS, load_config, parse_config, registered_names
 from ftlab.runs._cv import cross_validate, format_cv
+from ftlab.runs._ensemble import EnsembleMember, EnsembleResult, ensemble_checkpoints, ensemble_runs
+from ftlab.runs._export import export_merged
 from ftlab.runs._evaluate import evaluate_run, evaluate_splits, load_run_model, predict_examples
 from ftlab.runs._predict import calibrate_run, predict_file, quantize_dynamic_int8
-from ftlab.runs._prepare import PreparedData, inspect_data, prepare_data
+from ftlab.runs._builders import (
+    build_encoder,
+    build_eval_loader,
+    build_model_for,
+    build_optimization,
+    build_run_splits,
+    build_splits,
+    build_train_loader,
+    resolve_device,
+)
+from ftlab.runs._prepare import (
+    PreparedData,
+    augment_train,
+    check_and_clean,
+    inspect_data,
+    prepare_data,
+    token_counter,
+)
+from ftlab.runs._retune import RETUNABLE
 from ftlab.runs._rundir import create_run_dir, read_summary, update_summary
 from ftlab.runs._table import RUN_COLUMNS, collect_runs
 from ftlab.runs._robustness import evaluate_transforms
@@ -22,6 +43,27 @@ from ftlab.runs._train import (
 )
 
 __all__ = [
+    # builders: config -> keyword arguments -> components (_builders, _prepare)
+    "augment_train",
+    "build_encoder",
+    "build_eval_loader",
+    "build_model_for",
+    "build_optimization",
+    "build_run_splits",
+    "build_splits",
+    "build_train_loader",
+    "check_and_clean",
+    "resolve_device",
+    "token_counter",
+    "RETUNABLE",
+    "EnsembleMember",
+    "EnsembleResult",
+    "ensemble_checkpoints",
+    "ensemble_runs",
+    "RUN_CHECKS",
+    "load_config",
+    "parse_config",
+    "registered_names",
     "QUICKSTART_CONFIG",
     "RUN_COLUMNS",
     "PreparedData",
@@ -46,6 +88,7 @@ __all__ = [
     "evaluate_run",
     "evaluate_splits",
     "evaluate_transforms",
+    "export_merged",
     "format_robustness",
     "inspect_data",
     "load_run_model",

@@ -43,7 +43,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ftlab._runlock import writes_run
+from ftlab.core import writes_run
 from ftlab.errors import CheckpointError, ConfigError
 
 __all__ = ["check_run", "compare_checks", "read_checks"]

@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ftlab._runlock import writes_run
-from ftlab._atomic import dumps_json, guard_write
+from ftlab.core import dumps_json, guard_write, writes_run
 from ftlab.config import RunConfig, load_config
 from ftlab.errors import CheckpointError, DataError
 from ftlab.runs._builders import build_eval_loader, build_model_for, resolve_device
@@ -108,7 +107,7 @@ def predict_encoded(model: torch.nn.Module, encoded: Sequence[Any], config: RunC
     """
     from ftlab.models import probabilities
     from ftlab.training import predict
-    from ftlab.training._distributed import is_distributed
+    from ftlab.training import is_distributed
 
     loader = build_eval_loader(encoded, config.batching, pad_id=pad_id)
     index, probs, labels = predict(model, loader, probs_fn=probabilities, device=device,
@@ -209,7 +208,7 @@ def baseline_score(run_dir: Path, config: RunConfig, splits: dict[str, list[Any]
     splits fits once. Returns ``None`` when the baseline cannot be fitted (no training
     split, a single class, or texts without features); evaluation goes on without it.
     """
-    from ftlab.runs._baseline import TfidfBaseline, _joined
+    from ftlab.runs._tfidf import TfidfBaseline, _joined
 
     cache_file = Path(run_dir) / "baseline.json"
     cache = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file.is_file() else {}
@@ -292,7 +291,7 @@ def join_torchrun(run_dir: Path) -> torch.device | None:
     Returns ``None`` (and does nothing) outside torchrun or with one process; else this rank's
     device. :func:`leave_torchrun` leaves the group and says whether this rank is rank 0.
     """
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     run_dir = Path(run_dir)
     if dist.torchrun_world_size() <= 1 or not (run_dir / "config.yaml").is_file():
@@ -303,7 +302,7 @@ def join_torchrun(run_dir: Path) -> torch.device | None:
 
 def leave_torchrun() -> bool:
     """Leave the torchrun process group (if any); True on rank 0 (and in a single process)."""
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     main = dist.is_main()
     dist.teardown()

@@ -9,9 +9,8 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from ftlab._runlock import writes_run
+from ftlab.core import dumps_json, guard_write, writes_run
 from ftlab.errors import DataError
-from ftlab._atomic import dumps_json, guard_write
 from ftlab.runs._evaluate import (
     join_torchrun, leave_torchrun, load_run_model, predict_encoded, read_calibration,
     input_caps, refuse_non_finite,
@@ -49,7 +48,7 @@ def predict_file(
         Counts and timing: rows, seconds, examples_per_s, quantized, world_size.
     """
     from ftlab.data import read_file
-    from ftlab.training._distributed import world_size
+    from ftlab.training import world_size
 
     config, encoder, model = load_run_model(
         run_dir, device=join_torchrun(run_dir) if distributed else None)

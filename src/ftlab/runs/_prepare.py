@@ -9,7 +9,10 @@ from typing import Any
 from ftlab.config import RunConfig, load_config, parse_config
 from ftlab.runs._builders import build_encoder, build_run_splits
 
-__all__ = ["PreparedData", "prepare_data", "inspect_data", "check_and_clean", "augment_train"]
+__all__ = [
+    "PreparedData", "prepare_data", "inspect_data", "check_and_clean", "augment_train",
+    "token_counter",
+]
 
 
 @dataclass
@@ -31,6 +34,11 @@ def _count_tokens(encoder: Any) -> Any:
     except Exception:  # noqa: BLE001 - an unfitted tokenizer may refuse; checks then skip tokens
         return None
     return encoder.count_tokens
+
+
+def token_counter(encoder: Any) -> Any:
+    """The encoder's token counter for the data checks, or None while its tokenizer is unfitted."""
+    return _count_tokens(encoder)
 
 
 def check_and_clean(

@@ -35,8 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ftlab._runlock import writes_run
-from ftlab._atomic import atomic_write_text, dumps_json
+from ftlab.core import atomic_write_text, dumps_json, writes_run
 from ftlab.errors import ConfigError, DataError
 from ftlab.runs._rundir import update_summary, write_json_atomic
 

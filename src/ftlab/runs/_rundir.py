@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ftlab._atomic import atomic_write_json, atomic_write_text, guard_write
+from ftlab.core import atomic_write_json, atomic_write_text, guard_write
 from ftlab.config import RunConfig, dump_config
 from ftlab.errors import ConfigError, StorageError
 

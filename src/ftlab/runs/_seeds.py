@@ -191,7 +191,8 @@ def evp_png(n: list[int], mean: list[float], std: list[float], *, values: list[f
     and best as reference lines."""
     import numpy as np
 
-    from ftlab.evaluation._plots import _figure, _png
+    from ftlab.evaluation import figure_png as _png
+    from ftlab.evaluation import new_figure as _figure
 
     x, m, s = (np.asarray(a, dtype=np.float64) for a in (n, mean, std))
     fig = _figure(6.4, 3.6, left=0.12, bottom=0.15)
@@ -214,7 +215,8 @@ def scores_png(series: dict[str, list[float]]) -> bytes:
     """A strip plot: one row per score kind (validation, test), one dot per run, mean ± std."""
     import numpy as np
 
-    from ftlab.evaluation._plots import _figure, _png
+    from ftlab.evaluation import figure_png as _png
+    from ftlab.evaluation import new_figure as _figure
 
     fig = _figure(6.4, 0.9 + 0.8 * len(series), left=0.16, bottom=0.3)
     ax = fig.add_subplot(1, 1, 1)
@@ -248,10 +250,9 @@ def write_seed_report(study_dir: Path) -> Path:
     """
     import json
 
-    from ftlab._atomic import atomic_write_text
+    from ftlab.core import atomic_write_text
     from ftlab.errors import DataError
-    from ftlab.evaluation._report import render_page
-    from ftlab.evaluation._report_blocks import kv, missing, note, png_block, table
+    from ftlab.evaluation import kv, missing, note, png_block, render_page, table
 
     study_dir = Path(study_dir)
     try:

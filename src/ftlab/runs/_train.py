@@ -11,8 +11,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from ftlab._runlock import writes_run
-from ftlab._atomic import atomic_write_text
+from ftlab.core import atomic_write_text, writes_run
 from ftlab.config import RunConfig, apply_overrides, dump_config, load_config, parse_config
 from ftlab.errors import CheckpointError
 from ftlab.runs._builders import (
@@ -86,7 +85,7 @@ def train_run(
     the run directory and broadcasts its path, and only rank 0 writes into it. Other ranks
     return an empty dict.
     """
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     dist.init_from_env(resolve_device(config.train.device))
     run_dir = None
@@ -115,7 +114,7 @@ def _recorded(run_dir: Path, main: bool) -> Iterator[None]:
     except OSError as exc:
         if main:
             mark_failed(run_dir, exc)
-        from ftlab._atomic import describe_write_error
+        from ftlab.core import describe_write_error
         from ftlab.errors import StorageError
 
         where = exc.filename if getattr(exc, "filename", None) else run_dir
@@ -142,7 +141,7 @@ def _intact_checkpoint(run_dir: Path) -> str:
 
 def _writer_lock(run_dir: Path, main: bool, command: str) -> Any:
     """The run's writer lock on the process that writes (rank 0); nothing on other ranks."""
-    from ftlab._runlock import run_lock
+    from ftlab.core import run_lock
 
     return run_lock(run_dir, command=command) if main else contextlib.nullcontext(run_dir)
 
@@ -170,7 +169,7 @@ def resume_run(
         CheckpointError: the directory has no config or no checkpoint to resume from.
         ConfigError: an override or a retune key that may not change when resuming.
     """
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     run_dir = Path(run_dir)
     cfg_file = run_dir / "config.yaml"
@@ -220,7 +219,7 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
         find_resume_checkpoint,
         load_checkpoint, run_validation, seed_everything, write_env_json,
     )
-    from ftlab.training import _distributed as dist
+    from ftlab.training import distributed as dist
 
     # torchrun: every rank trains on its shard; only rank 0 (main) prints and writes files
     device = dist.init_from_env(resolve_device(config.train.device))
@@ -431,7 +430,7 @@ def _record_augmentation(run_dir: Path, prepared: Any, say: Any) -> None:
     """``augment.jsonl`` (one line per added example) and the counts in run.json."""
     import json
 
-    from ftlab._atomic import atomic_write_text
+    from ftlab.core import atomic_write_text
 
     lines = [json.dumps(r.to_dict(), ensure_ascii=False) for r in prepared.augment_records]
     atomic_write_text(run_dir / "augment.jsonl", "\n".join(lines) + ("\n" if lines else ""))

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ftlab.data._example import Example
+from ftlab.core import Example
 
 __all__ = ["check_reader"]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ftlab.batching._batch import Batch
-from ftlab.models._output import classification_loss, probabilities
+from ftlab.core import Batch
+from ftlab.models import classification_loss, probabilities
 
 __all__ = ["check_model"]
 

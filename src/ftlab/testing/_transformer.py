@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from ftlab.batching._batch import Batch
+from ftlab.core import Batch
 from ftlab.testing._models import check_model
 
 __all__ = ["check_transformer"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from ftlab._atomic import atomic_write_text
+from ftlab.core import atomic_write_text
 from ftlab.config import apply_overrides, parse_config
 from ftlab.errors import ConfigError
 

@@ -288,8 +288,8 @@ def gradcheck_target(
         model = _call_factory(_import_factory(model_spec), model_spec, vocab_size=vocab_size,
                               pad_id=0, num_classes=num_classes)
         return model, collate(items, pad_id=0)
-    from ftlab.runs._builders import build_model_for
-    from ftlab.runs._prepare import prepare_data
+    from ftlab.runs import build_model_for
+    from ftlab.runs import prepare_data
 
     prepared = prepare_data(config)
     encoder = prepared.encoder

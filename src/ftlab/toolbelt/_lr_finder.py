@@ -88,7 +88,8 @@ class LRRangeResult:
     def plot_png(self) -> bytes:
         """The curve as PNG bytes: raw and smoothed loss over a log learning-rate axis, the
         suggestion marked."""
-        from ftlab.evaluation._plots import _figure, _png
+        from ftlab.evaluation import figure_png as _png
+        from ftlab.evaluation import new_figure as _figure
 
         fig = _figure(6.4, 4.0, left=0.11, bottom=0.13, top=0.9)
         ax = fig.add_subplot(1, 1, 1)
@@ -299,7 +300,7 @@ def find_lr(
     Raises:
         ConfigError, DataError: as for ``ftlab train --dry-run``, or an invalid range.
     """
-    from ftlab.runs._builders import build_train_loader
+    from ftlab.runs import build_train_loader
     from ftlab.toolbelt._pieces import build_pieces
 
     _check(start, end, steps, beta, diverge, config.train.grad_accum)

@@ -55,8 +55,8 @@ def build_pieces(config: RunConfig, *, device: str | None = None) -> Pieces:
     """
     from ftlab.batching import class_weights
     from ftlab.models import classification_loss
-    from ftlab.runs._builders import build_model_for, resolve_device
-    from ftlab.runs._prepare import prepare_data
+    from ftlab.runs import build_model_for, resolve_device
+    from ftlab.runs import prepare_data
     from ftlab.training import build_optimizer, seed_everything
 
     dev = resolve_device(device or config.train.device)

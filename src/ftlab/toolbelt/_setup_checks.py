@@ -108,10 +108,11 @@ def check_setup(
         ConfigError: an unknown check name.
     """
     from ftlab.data import check_splits, clean_splits
-    from ftlab.runs._builders import (
+    from ftlab.runs import (
         build_encoder, build_model_for, build_run_splits, build_train_loader, resolve_device,
     )
-    from ftlab.runs._prepare import _count_tokens, augment_train
+    from ftlab.runs import augment_train
+    from ftlab.runs import token_counter as _count_tokens
     from ftlab.training import seed_everything
 
     selected = list(CHECKS if checks is None else checks)

@@ -245,8 +245,8 @@ def input_dependence_check(s: Setup) -> CheckResult:
 
 def batch_fits_check(s: Setup) -> CheckResult:
     """One forward+backward+step of the longest training examples at the batch size."""
-    from ftlab.runs._builders import build_optimization
-    from ftlab.training._loop import _autocast_dtype
+    from ftlab.runs import build_optimization
+    from ftlab.training import autocast_dtype as _autocast_dtype
 
     cfg = s.config
     train = sorted(s.encoded["train"], key=lambda e: e.length, reverse=True)

@@ -1,9 +1,12 @@
 """Training: the explicit ``fit`` loop, TrainState, typed events and observers, checkpoints.
 
 Importing this package does not import optional trackers (mlflow, wandb) or transformers.
+:mod:`distributed` holds the ``torch.distributed`` helpers (no-ops in a single process).
 """
 
+from ftlab.training import _distributed as distributed
 from ftlab.training._checkpoint import Checkpointer, observer_states
+from ftlab.training._distributed import is_distributed, torchrun_world_size, world_size
 from ftlab.training._early_stopping import EarlyStopping
 from ftlab.training._env import collect_env, write_env_json
 from ftlab.training._events import (
@@ -18,6 +21,7 @@ from ftlab.training._events import (
     notify,
 )
 from ftlab.training._loop import Precision, fit
+from ftlab.training._loop import _autocast_dtype as autocast_dtype
 from ftlab.training._optim import build_optimizer, param_groups_for_weight_decay
 from ftlab.training._restore import (
     LoadedCheckpoint,
@@ -60,12 +64,15 @@ __all__ = [
     "TrainStart",
     "TrainState",
     "WandbTracker",
+    "autocast_dtype",
     "build_optimizer",
     "build_scheduler",
     "collect_env",
+    "distributed",
     "find_resume_checkpoint",
     "checkpoint_name",
     "fit",
+    "is_distributed",
     "load_checkpoint",
     "notify",
     "observer_states",
@@ -77,5 +84,7 @@ __all__ = [
     "run_validation",
     "seed_everything",
     "set_rng_state",
+    "torchrun_world_size",
+    "world_size",
     "write_env_json",
 ]

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ftlab.errors import CheckpointError, ConfigError
-from ftlab._atomic import atomic_write_json, describe_write_error, fsync_dir, fsync_tree
+from ftlab.core import atomic_write_json, describe_write_error, fsync_dir, fsync_tree
 from ftlab.training._restore import read_json
 from ftlab.training._seed import rng_state
 from ftlab.training._state import TrainState

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ftlab._atomic import atomic_write_json
+from ftlab.core import atomic_write_json
 
 __all__ = ["write_env_json", "collect_env"]
 

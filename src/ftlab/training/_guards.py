@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ftlab._atomic import atomic_write_json
+from ftlab.core import atomic_write_json
 from ftlab.errors import TrainingError
 from ftlab.training._events import TrainEnd, notify
 from ftlab.training._state import TrainState

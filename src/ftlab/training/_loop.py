@@ -17,7 +17,7 @@ from torch import nn
 
 from ftlab.batching import Batch, BatchSource
 from ftlab.errors import ConfigError, TrainingError
-from ftlab._atomic import atomic_write_json
+from ftlab.core import atomic_write_json
 from ftlab.training import _distributed as dist
 from ftlab.training._checkpoint import Checkpointer, observer_states
 from ftlab.training._guards import check_divergence, check_evaluation

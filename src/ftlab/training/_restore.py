@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import pickle
 import re
 from collections.abc import Sequence
@@ -13,7 +12,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from ftlab.batching import BatchSource
+from ftlab.core import BatchSource
+from ftlab.core import read_json as _read_json
 from ftlab.errors import CheckpointError
 from ftlab.training._seed import set_rng_state
 from ftlab.training._state import TrainState
@@ -27,21 +27,13 @@ REQUIRED_FILES = ("model.safetensors", "optimizer.pt", "rng.pt", "trainer_state.
 
 
 def read_json(path: Path) -> dict[str, Any]:
-    """Read a JSON object, raising CheckpointError naming the file and line when it is bad."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise CheckpointError(f"{path} is missing; the checkpoint is incomplete") from exc
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(
-            f"{path}, line {exc.lineno}: not valid JSON ({exc.msg}); the file is truncated or "
-            "corrupted; resume from another checkpoint"
-        ) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"cannot read {path} ({exc}); check the file") from exc
-    if not isinstance(data, dict):
-        raise CheckpointError(f"{path}: expected a JSON object, got {type(data).__name__}")
-    return data
+    """Read a checkpoint's JSON object (:func:`ftlab.core.read_json`'s convention).
+
+    Raises:
+        CheckpointError: naming the file (and line) when it is missing or bad.
+    """
+    return _read_json(path, what="checkpoint file", error=CheckpointError,
+                      fix="resume from another checkpoint")
 
 
 REFUSED = "refused: this file would execute code when loaded"

@@ -10,8 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from ftlab._atomic import atomic_write_text, dumps_json
-from ftlab._imports import optional_import
+from ftlab.core import atomic_write_text, dumps_json, optional_import
 from ftlab.training._events import EpochEnd, EvalEnd, StepEnd, TrainEnd, TrainStart
 
 __all__ = [

@@ -62,10 +62,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from ftlab._atomic import atomic_write_json
-from ftlab._imports import optional_import
+from ftlab.core import atomic_write_json
+from ftlab.core import optional_import
 from ftlab.config import RunConfig, dump_config, parse_config
 from ftlab.errors import ConfigError
+from ftlab.tuning._ray_summary import _trial_number
 from ftlab.tuning._space import Param, SearchSpace, dump_space
 
 __all__ = ["RayReporter", "ray_session", "run_ray_study", "SCHEDULERS"]
@@ -176,7 +177,7 @@ def _domain(p: Param) -> Any:
 
 
 def _check_space(config: RunConfig, space: SearchSpace, scheduler: str) -> list[Param]:
-    from ftlab.runs._retune import RETUNABLE
+    from ftlab.runs import RETUNABLE
 
     problems = []
     if space.scientific:
@@ -212,13 +213,6 @@ def _clip_explore(params: list[Param]) -> Any:
                 config[p.name] = int(round(v)) if p.kind == "int" else float(v)
         return config
     return explore
-
-
-def _trial_number(trial_id: str) -> int:
-    try:
-        return int(trial_id.rsplit("_", 1)[1])
-    except (IndexError, ValueError):
-        return abs(hash(trial_id)) % 10_000
 
 
 def _make_trainable(base_raw: dict[str, Any], *, study: str, study_dir: Path,
@@ -259,7 +253,7 @@ def _adopt(checkpoint: Any, run_dir: Path, number: int, values: dict[str, Any]) 
     """Make the Ray checkpoint the run's ``last`` checkpoint (copied in when it is another
     trial's, or no longer on disk) and log an exploit in ``pbt.jsonl``."""
     from ftlab.config import load_config
-    from ftlab.training._restore import read_json
+    from ftlab.core import read_json
 
     meta = checkpoint.get_metadata()
     step = int(meta["step"])

@@ -10,12 +10,19 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ftlab._atomic import atomic_write_json
+from ftlab.core import atomic_write_json
 from ftlab.config import RunConfig
 from ftlab.tuning._advice import boundary_warnings
 from ftlab.tuning._space import SearchSpace
 
 __all__ = ["summarize_ray_study"]
+
+
+def _trial_number(trial_id: str) -> int:
+    try:
+        return int(trial_id.rsplit("_", 1)[1])
+    except (IndexError, ValueError):
+        return abs(hash(trial_id)) % 10_000
 
 
 def _finite(v: Any) -> float | None:
@@ -67,7 +74,6 @@ def summarize_ray_study(config: RunConfig, space: SearchSpace, grid: Any, *, nam
         The summary written to ``<study_dir>/study.json``.
     """
     from ftlab.runs import read_summary, update_summary
-    from ftlab.tuning._ray import _trial_number
     from ftlab.tuning._study import _yaml_value
 
     monitor = config.eval.monitor

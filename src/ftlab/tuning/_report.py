@@ -21,8 +21,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ftlab._atomic import atomic_write_text
-from ftlab.evaluation._report_blocks import Block, Section, h3, kv, note, table
+from ftlab.core import atomic_write_text
+from ftlab.evaluation import Block, Section, h3, kv, note, table
 
 __all__ = ["study_sections", "render_study_report", "write_study_report", "trial_epochs"]
 

@@ -20,7 +20,6 @@ names an earlier parameter of the space, or a config field of the base config).
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -39,6 +38,7 @@ from ftlab.config import (
     parse_config,
     set_dotted,
 )
+from ftlab.core import closest_match
 from ftlab.errors import ConfigError
 
 __all__ = ["Param", "SearchSpace", "load_space", "parse_space", "dump_space", "is_lr_like"]
@@ -260,7 +260,7 @@ def load_space(path: str | Path, *, config: RunConfig | None = None) -> SearchSp
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"search space file not found: {p} (see configs/spaces/ for examples)")
-    from ftlab.config import read_yaml
+    from ftlab.core import read_yaml
 
     return parse_space(read_yaml(p, what="search space"), origin=str(p), config=config)
 
@@ -300,8 +300,8 @@ def parse_space(raw: Any, *, origin: str = "space", config: RunConfig | None = N
 
 
 def _hint(key: str, valid: Sequence[str]) -> str:
-    close = difflib.get_close_matches(key, list(valid), n=1)
-    return f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(valid)}"
+    close = closest_match(key, valid, cutoff=0.6)
+    return f"did you mean '{close}'?" if close else f"valid keys: {', '.join(valid)}"
 
 
 def _parse_param(name: str, spec: Any, problems: list[str], warns: list[str],
@@ -462,9 +462,9 @@ def _check_field(dotted: str, base: RunConfig) -> str | None:
         owners = [c for c in classes if part in c.model_fields]
         if not owners:
             valid = sorted({f for c in classes for f in c.model_fields})
-            close = difflib.get_close_matches(part, valid, n=1)
+            close = closest_match(part, valid, cutoff=0.6)
             prefix = ".".join(parts[:i])
-            hint = (f"did you mean '{prefix + '.' if prefix else ''}{close[0]}'?" if close
+            hint = (f"did you mean '{prefix + '.' if prefix else ''}{close}'?" if close
                     else f"fields there: {', '.join(valid)}")
             return f"unknown config field {dotted!r}; {hint}"
         if isinstance(node, BaseModel) and part in type(node).model_fields:

@@ -52,8 +52,8 @@ from typing import Any
 
 import yaml
 
-from ftlab._atomic import atomic_write_json
-from ftlab._imports import optional_import
+from ftlab.core import atomic_write_json
+from ftlab.core import optional_import
 from ftlab.config import RunConfig, dump_config
 from ftlab.errors import ConfigError, TrainingError
 from ftlab.tuning._advice import boundary_warnings, refine_space

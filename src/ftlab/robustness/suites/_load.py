@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,8 +9,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ftlab.core import Registry, closest, closest_match, parse_yaml
 from ftlab.errors import ConfigError
-from ftlab.robustness._base import closest
 from ftlab.robustness.suites._spec import KINDS, Perturbation, Suite, _View, cross_problems
 
 __all__ = ["SUITES", "register_suite", "load_suite", "parse_suite"]
@@ -21,9 +20,9 @@ _HERE = Path(__file__).resolve().parent
 SuiteSource = Path | Callable[[], Suite]
 
 # name -> YAML file or a factory returning a Suite; ``builtin:NAME`` in configs and the CLI.
-SUITES: dict[str, SuiteSource] = {
+SUITES: Registry[SuiteSource] = Registry("suite", {
     "sentiment": _HERE / "sentiment_en.yaml",
-}
+})
 
 _DOC = "(the format is described in the ftlab.robustness.suites docstring and the README)"
 
@@ -45,10 +44,7 @@ def register_suite(name: str, source: SuiteSource, *, overwrite: bool = False) -
     if not (isinstance(source, Path) or callable(source)):
         raise ConfigError(f"register_suite({name!r}): source must be a Path to a YAML file or a "
                           f"function returning a Suite, got {source!r}.")
-    if name in SUITES and not overwrite:
-        raise ConfigError(f"register_suite: a suite named {name!r} is already registered; pick "
-                          f"another name or pass overwrite=True.")
-    SUITES[name] = source
+    SUITES.add(name, source, overwrite=overwrite, caller="register_suite")
 
 
 def load_suite(spec: str | Path | Suite) -> Suite:
@@ -88,8 +84,6 @@ def load_suite(spec: str | Path | Suite) -> Suite:
 
 
 def _load_file(path: Path, *, origin: str, default_name: str) -> Suite:
-    from ftlab.config import parse_yaml
-
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -208,8 +202,8 @@ def _format_errors(exc: ValidationError, raw: Mapping[str, Any], where: str,
         if err["type"] == "extra_forbidden":
             owner = _owner(tuple(err["loc"])[:-1])
             valid = sorted(owner.model_fields) if owner else []
-            match = difflib.get_close_matches(str(loc[-1]), valid, n=1)
-            hint = f"did you mean {match[0]!r}?" if match else f"valid keys: {', '.join(valid)}"
+            match = closest_match(str(loc[-1]), valid, cutoff=0.6)
+            hint = f"did you mean {match!r}?" if match else f"valid keys: {', '.join(valid)}"
             lines.append(f"{prefix}{field}: unknown key; {hint}")
         elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             kind = err.get("input", {}).get("kind") if isinstance(err.get("input"), dict) else None

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ftlab.core import closest
 from ftlab.errors import ConfigError
-from ftlab.robustness._base import closest
 from ftlab.robustness.suites._expand import Case, Expansion, expand_suite
 from ftlab.robustness.suites._spec import DIR, INV, MFT, Suite
 

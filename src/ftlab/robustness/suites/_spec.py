@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ftlab.core import closest
 from ftlab.errors import ConfigError
-from ftlab.robustness._base import closest
 
 __all__ = ["Suite", "MFT", "INV", "DIR", "Perturbation", "Direction", "KINDS", "placeholders",
            "cross_problems"]

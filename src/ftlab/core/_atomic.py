@@ -144,7 +144,7 @@ def guard_write(write: Callable[[], _T], path: str | Path, *, what: str,
                 intact: str | None = None) -> _T:
     """Run ``write()``; an OSError becomes one ``StorageError`` saying what failed, where and why,
     and what is intact (default: the previous version of the file)."""
-    from ftlab.errors import StorageError
+    from ftlab.core._errors import StorageError
 
     try:
         return write()

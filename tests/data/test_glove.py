@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-import ftlab.models._glove as glove_module
+import ftlab.data._glove as glove_module
 from ftlab.errors import ConfigError, DataError, FtlabError
 from ftlab.models import GloveCoverage, build_model, load_glove
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ftlab.errors import RunLockedError
+from ftlab.core._errors import RunLockedError
 
 __all__ = ["HOLDER_FILE", "LOCK_FILE", "lock_holder", "run_lock", "writes_run"]
 
@@ -70,7 +70,7 @@ def _describe(holder: dict[str, Any] | None) -> str:
 def _write_holder(run_dir: Path, command: str) -> None:
     import datetime as _dt
 
-    from ftlab._atomic import atomic_write_json
+    from ftlab.core._atomic import atomic_write_json
 
     record = {"pid": os.getpid(), "host": socket.gethostname(), "command": command,
               "since": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}

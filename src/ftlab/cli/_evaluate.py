@@ -1,0 +1,133 @@
+"""``ftlab evaluate``, ``calibrate``, ``predict``, ``report``, ``export``: using a trained run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ftlab.cli._app import console
+from ftlab.cli._print import _print_evaluation
+from ftlab.errors import FtlabError
+
+
+def evaluate(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
+    split: Annotated[str, typer.Option(help="Split of the run's data to evaluate.")] = "test",
+    data: Annotated[Optional[Path], typer.Option(
+        help="Evaluate on this labelled file instead (same columns as the run's data).")] = None,
+    baseline: Annotated[bool, typer.Option(help="Also fit the TF-IDF + LR baseline "
+                                                "for comparison (cached).")] = True,
+    report: Annotated[bool, typer.Option(help="Rewrite report.html.")] = True,
+    transform_specs: Annotated[Optional[list[str]], typer.Option(
+        "--transform", "-t", help="Also evaluate on a transformed copy of the split: "
+        "NAME[:RATE][,NAME...] (repeatable; default: the config's robustness.transforms).")] = None,
+    sides: Annotated[Optional[str], typer.Option(
+        help="Text pairs: transform text, pair or both (default: robustness.sides).")] = None,
+    robustness: Annotated[bool, typer.Option(
+        help="Run the robustness evaluation (--transform or robustness.transforms).")] = True,
+) -> None:
+    """Metrics, calibration, error analysis and slices; writes evaluation/<split>.json.
+
+    Under ``torchrun --nproc_per_node N -m ftlab evaluate RUN`` the ranks share the
+    prediction work; rank 0 gathers the predictions in input order and does the rest.
+
+    With --transform (or robustness.transforms in the run's config) also the transformed
+    test sets: accuracy drop, flip rate, confidence shift and example flips, written to
+    robustness/<split>.json and predictions/<split>@<transformation>.jsonl.
+    """
+    from ftlab.runs import (
+        diagnose_and_report,
+        evaluate_run,
+        evaluate_transforms,
+        format_robustness,
+    )
+
+    if sides not in (None, "text", "pair", "both"):
+        raise FtlabError(f"--sides must be text, pair or both, got {sides!r}")
+    if transform_specs and data is not None:
+        raise FtlabError("--transform applies to the run's splits; it cannot be combined with "
+                         "--data (evaluate the file with --data, or a split with --transform)")
+    # under torchrun the ranks share the prediction work; rank 0 goes on alone
+    result = evaluate_run(run_dir, split=split, data=data, baseline=baseline, console=console,
+                          distributed=True)
+    if not result:  # another rank than 0
+        return
+    _print_evaluation(result)
+    if robustness and data is None:
+        from ftlab.runs import load_config
+
+        if transform_specs or load_config(run_dir / "config.yaml").robustness.transforms:
+            rob = evaluate_transforms(run_dir, transform_specs, split=split, sides=sides)
+            console.print(format_robustness(rob), markup=False, highlight=False)
+    if report:
+        diagnose_and_report(run_dir, console=console)
+
+
+def calibrate(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
+    threshold: Annotated[Optional[str], typer.Option(
+        help="Also tune the binary decision threshold for this metric: f1, accuracy, "
+             "balanced_accuracy.")] = None,
+) -> None:
+    """Fit temperature scaling (and a threshold) on validation; used by evaluate and predict."""
+    from ftlab.runs import calibrate_run
+
+    if threshold not in (None, "f1", "accuracy", "balanced_accuracy"):
+        raise FtlabError(f"--threshold must be f1, accuracy or balanced_accuracy, got {threshold!r}")
+    rec = calibrate_run(run_dir, threshold_metric=threshold)  # type: ignore[arg-type]
+    console.print(f"temperature {rec['temperature']:.3f}: validation ECE {rec['ece_before']:.4f} -> "
+                  f"{rec['ece_after']:.4f}, NLL {rec['nll_before']:.4f} -> {rec['nll_after']:.4f}")
+    if rec.get("threshold") is not None:
+        console.print(f"threshold {rec['threshold']:.3f} ({rec['threshold_metric']} "
+                      f"{rec['threshold_score']:.4f} on validation)")
+    console.print(f"saved {Path(run_dir) / 'calibration.json'}; re-run ftlab evaluate to see the effect")
+
+
+def predict(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
+    input: Annotated[Path, typer.Option("--input", "-i", help="CSV/TSV/JSONL/Parquet file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="JSONL predictions file.")],
+    quantize: Annotated[str, typer.Option(help="none or int8 (dynamic quantization, CPU).")] = "none",
+    text_column: Annotated[Optional[str], typer.Option(help="Text column (default: the run's).")] = None,
+) -> None:
+    """Batched, length-sorted inference over a file; output in input order with probabilities.
+
+    Under ``torchrun`` the ranks share the batches and rank 0 writes the gathered output.
+    """
+    from ftlab.runs import predict_file
+
+    if quantize not in ("none", "int8"):
+        raise FtlabError(f"--quantize must be none or int8, got {quantize!r}")
+    info = predict_file(run_dir, input=input, output=output, quantize=quantize,  # type: ignore[arg-type]
+                        text_column=text_column, distributed=True)
+    if not info:  # under torchrun, another rank than 0 (rank 0 wrote the file)
+        return
+    console.print(f"{info['rows']} predictions -> {info['output']} "
+                  f"({info['examples_per_s']:.0f} examples/s, quantize={quantize})")
+
+
+def report(
+    run_dirs: Annotated[list[Path], typer.Argument(help="One run directory, or several to compare.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="HTML file to write.")] = None,
+) -> None:
+    """One self-contained HTML report (several runs: a comparison)."""
+    from ftlab.evaluation import write_report
+
+    console.print(f"report: {write_report(run_dirs, output)}")
+
+
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A transformer run directory.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="New (or empty) output directory.")],
+    merge: Annotated[bool, typer.Option(
+        "--merge/--no-merge", help="Merge LoRA adapters into the weights (default), or keep "
+                                   "a PEFT adapter directory.")] = True,
+) -> None:
+    """Export a transformer run as a plain transformers model directory (LoRA merged)."""
+    from ftlab.runs import export_merged
+
+    path = export_merged(run_dir, out, merge=merge)
+    console.print(f"exported {run_dir} -> {path} (load with "
+                  f"AutoModelForSequenceClassification.from_pretrained('{path}'))")
