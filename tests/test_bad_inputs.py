@@ -163,6 +163,23 @@ def test_duplicate_key_message_names_both_lines(tmp_path: Path) -> None:
         load_config(path)
 
 
+@pytest.mark.parametrize("kind", ["search space", "suite"])
+def test_every_yaml_reader_is_strict(tmp_path: Path, kind: str) -> None:
+    # one reader (ftlab.core.parse_yaml) behind configs, search spaces and check suites
+    from ftlab.robustness.suites import load_suite
+    from ftlab.tuning import load_space
+
+    load = load_space if kind == "search space" else load_suite
+    dup = tmp_path / "dup.yaml"
+    dup.write_text("a: 1\nb: 2\na: 3\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"line 3.*duplicate key 'a' \(first at line 1\)"):
+        load(dup)
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a: " + "[" * 150 + "]" * 150 + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"150 levels deep"):
+        load(deep)
+
+
 @pytest.mark.parametrize("override", ["train.lr=inf", "train.lr=[", "train.lr=yes",
                                       "train.epochs=true", "seed=-1", "train.lr=nan",
                                       "train.betas=[1.5,0.999]", "train.lr={a: {b: [}"])
