@@ -17,6 +17,7 @@ from ftlab.config import (
     RunConfig,
     TrainConfig,
 )
+from ftlab.errors import ConfigError
 
 __all__ = [
     "build_splits",
@@ -39,6 +40,14 @@ def resolve_device(name: str) -> torch.device:
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("train.device is 'cuda' but no CUDA device is available here "
+                          "(torch.cuda.is_available() is False); set train.device: auto (uses "
+                          "what exists) or cpu")
+    if name == "mps" and not (getattr(torch.backends, "mps", None)
+                              and torch.backends.mps.is_available()):
+        raise ConfigError("train.device is 'mps' but Apple's MPS backend is not available here; "
+                          "set train.device: auto (uses what exists) or cpu")
     return torch.device(name)
 
 
@@ -63,6 +72,8 @@ def build_splits(data: DataConfig, *, seed: int) -> dict[str, list[Any]]:
         stratify=data.split.stratify,
         builtin_options=dict(data.options),
         max_examples=data.max_examples,
+        max_bytes=None if data.max_input_mb is None else int(data.max_input_mb * 2**20),
+        max_field_chars=data.max_field_chars,
     )
 
 

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ftlab.core import atomic_write_text
+from ftlab.core import atomic_write_text, dumps_json, writes_run
 from ftlab.errors import ConfigError, DataError
 from ftlab.runs._rundir import update_summary, write_json_atomic
 
@@ -137,6 +137,7 @@ def _compare(labels: np.ndarray, clean: np.ndarray, new: np.ndarray, changed: np
     }
 
 
+@writes_run("evaluate --transform")
 def evaluate_transforms(
     run_dir: Path,
     transforms: Sequence[str] | None = None,
@@ -227,7 +228,7 @@ def evaluate_transforms(
         slug = spec_slug(spec)
         pred_file = run_dir / "predictions" / f"{split}@{slug}.jsonl"
         rows = transformed_rows(examples, new_examples, changes, probs, names)
-        atomic_write_text(pred_file, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        atomic_write_text(pred_file, "".join(dumps_json(r) + "\n" for r in rows))
         entry = {"transform": spec, "slug": slug,
                  **_compare(labels, clean, probs, changed, seed=config.seed),
                  "seconds": round(seconds, 3),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from ftlab.core import atomic_write_text, writes_run
 from ftlab.config import (
     RunConfig,
     apply_overrides,
@@ -23,6 +25,7 @@ from ftlab.runs._evaluate import evaluate_splits
 from ftlab.runs._retune import retune_groups
 from ftlab.runs._rundir import (
     create_run_dir,
+    mark_failed,
     read_summary,
     update_summary,
     utc_now,
@@ -86,13 +89,61 @@ def train_run(
 
     dist.init_from_env(resolve_device(config.train.device))
     run_dir = None
-    if dist.is_main():
+    main = dist.is_main()
+    if main:
         run_dir = create_run_dir(config, name=name)
-        if tags:
-            update_summary(run_dir, tags=dict(tags))
     run_dir = dist.broadcast_object(run_dir)
-    return _run(config, run_dir, resume=False, stop_after=stop_after, console=console,
-                extra_observers=observers)
+    with _writer_lock(run_dir, main, "train"), _recorded(run_dir, main):
+        if main and tags:
+            update_summary(run_dir, tags=dict(tags))
+        return _run(config, run_dir, resume=False, stop_after=stop_after, console=console,
+                    extra_observers=observers)
+
+
+@contextlib.contextmanager
+def _recorded(run_dir: Path, main: bool) -> Iterator[None]:
+    """Every way a run can end badly leaves its reason in run.json (best effort, never raising
+    over the original error), also before the first step (bad data, bad model config); an
+    OSError (disk full, permissions) becomes one StorageError naming the intact checkpoint."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        if main:
+            mark_failed(run_dir, exc, status="interrupted")
+        raise
+    except OSError as exc:
+        if main:
+            mark_failed(run_dir, exc)
+        from ftlab.core import describe_write_error
+        from ftlab.errors import StorageError
+
+        where = exc.filename if getattr(exc, "filename", None) else run_dir
+        raise StorageError(
+            f"I/O error in run {run_dir} at {where}: {describe_write_error(exc, Path(where))}; "
+            f"{_intact_checkpoint(run_dir)}; free space or fix permissions, then resume "
+            f"(ftlab train --resume {run_dir})") from exc
+    except Exception as exc:
+        if main:
+            mark_failed(run_dir, exc)
+        raise
+
+
+def _intact_checkpoint(run_dir: Path) -> str:
+    from ftlab.training import find_resume_checkpoint
+
+    try:
+        last = find_resume_checkpoint(run_dir)
+    except Exception:  # noqa: BLE001 - only for the message
+        last = None
+    return (f"the last checkpoint {last} is intact" if last is not None
+            else "no checkpoint had been written yet")
+
+
+def _writer_lock(run_dir: Path, main: bool, command: str) -> Any:
+    """The run's writer lock on the process that writes (rank 0); nothing on other ranks."""
+    from ftlab.core import run_lock
+
+    return run_lock(run_dir, command=command) if main else contextlib.nullcontext(run_dir)
 
 
 def resume_run(
@@ -128,6 +179,14 @@ def resume_run(
     config = load_config(cfg_file)
     dist.init_from_env(resolve_device(config.train.device))  # torchrun: every rank resumes
     main = dist.is_main()
+    with _writer_lock(run_dir, main, "train --resume"), _recorded(run_dir, main):
+        return _resume_locked(run_dir, config, main, overrides=overrides, stop_after=stop_after,
+                              console=console, observers=observers, retune=retune)
+
+
+def _resume_locked(run_dir: Path, config: RunConfig, main: bool, *, overrides: list[str] | None,
+                   stop_after: int | None, console: Any, observers: Sequence[Any],
+                   retune: dict[str, Any] | None) -> dict[str, Any]:
     if overrides:
         allowed = ("train.epochs", "train.max_steps", "train.log_every", "train.eval_every",
                    "train.trackers", "train.early_stopping.patience")
@@ -139,13 +198,13 @@ def resume_run(
                               f"run); allowed: {', '.join(allowed)}")
         config = parse_config(apply_overrides(config.model_dump(mode="json"), overrides))
         if main:
-            (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
+            atomic_write_text(run_dir / "config.yaml", dump_config(config))
     if retune:
         from ftlab.runs._retune import retuned_config
 
         config = retuned_config(config, retune, origin=f"{run_dir}: retune")
         if main:
-            (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
+            atomic_write_text(run_dir / "config.yaml", dump_config(config))
     return _run(config, run_dir, resume=True, stop_after=stop_after, console=console,
                 extra_observers=observers, retune=bool(retune))
 
@@ -262,6 +321,8 @@ def _observers(parts: RunParts, run_dir: Path, *, stop_after: int | None,
         artifacts={"config.yaml": run_dir / "config.yaml",
                    "encoder": run_dir / "artifacts" / "encoder"},
     )
+    if checkpointer is not None:  # under the writer lock: a killed write's temp folders go
+        checkpointer.clean_temporary()
     return observers, checkpointer
 
 
@@ -288,17 +349,17 @@ def _fit(parts: RunParts, run_dir: Path, ckpt_path: Path | None, *, stop_after: 
             eval_every=t.eval_every, monitor=config.eval.monitor, mode=_mode(config),
             restore_best=t.restore_best, observers=observers, checkpointer=checkpointer,
             resume_from=ckpt_path, run_dir=run_dir if main else None, hparams=_hparams(config),
+            divergence_factor=t.divergence_factor,
             # the rebuilt optimizer's new values replace the restored ones (PBT's exploit)
             retune=retune_groups(parts.optimizer) if retune else None,
         )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if main:
-            update_summary(run_dir, status="interrupted", stop_reason="KeyboardInterrupt")
+            mark_failed(run_dir, exc, status="interrupted")
         raise
     except Exception as exc:
         if main:
-            update_summary(run_dir, status="failed",
-                           stop_reason=f"{type(exc).__name__}: {exc}"[:2000])
+            mark_failed(run_dir, exc)
         raise
 
 
@@ -383,6 +444,7 @@ def _record_augmentation(run_dir: Path, prepared: Any, say: Any) -> None:
             f"{a['unchanged']} of {a['tried']} drawn were left unchanged and skipped")
 
 
+@writes_run("report")
 def diagnose_and_report(run_dir: Path, *, console: Any = None) -> Path:
     """Run the training doctor (printed, ``doctor.json``) and write ``report.html``."""
     from ftlab.evaluation import format_findings, write_doctor, write_report

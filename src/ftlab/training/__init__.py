@@ -24,6 +24,7 @@ from ftlab.training._loop import Precision, autocast_dtype, fit
 from ftlab.training._optim import build_optimizer, param_groups_for_weight_decay
 from ftlab.training._restore import (
     LoadedCheckpoint,
+    checkpoint_name,
     find_resume_checkpoint,
     load_checkpoint,
     restore,
@@ -71,6 +72,7 @@ __all__ = [
     "collect_env",
     "distributed",
     "find_resume_checkpoint",
+    "checkpoint_name",
     "fit",
     "is_distributed",
     "load_checkpoint",

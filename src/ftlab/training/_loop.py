@@ -21,6 +21,7 @@ from ftlab.errors import ConfigError, TrainingError
 from ftlab.core import atomic_write_json
 from ftlab.training import _distributed as dist
 from ftlab.training._checkpoint import Checkpointer, observer_states
+from ftlab.training._guards import check_divergence, check_evaluation
 from ftlab.training._events import (
     EpochEnd,
     EvalEnd,
@@ -54,7 +55,8 @@ def fit(
     restore_best: bool = False, observers: Sequence[object] = (),
     checkpointer: Checkpointer | None = None, state: TrainState | None = None,
     resume_from: str | Path | None = None, run_dir: str | Path | None = None,
-    hparams: Mapping[str, Any] | None = None, retune: Sequence[Mapping[str, Any]] | None = None,
+    hparams: Mapping[str, Any] | None = None, divergence_factor: float | None = None,
+    retune: Sequence[Mapping[str, Any]] | None = None,
 ) -> TrainResult:
     """Train ``model``: forward, loss, backward, accumulate, clip, step, schedule, emit events.
 
@@ -94,6 +96,9 @@ def fit(
         run_dir: where ``diagnosis.json`` goes on a non-finite loss (default: the
             checkpointer's run directory).
         hparams: hyperparameters passed on in TrainStart for trackers.
+        divergence_factor: stop when a training or validation loss exceeds this many times the
+            first step's loss (``None``: no check). A validation metric that is not finite
+            always stops the run (it is never ranked best).
         retune: with ``resume_from``: new hyperparameters for the restored optimizer's groups
             (one mapping per group: ``lr``, ``initial_lr``, ``weight_decay``, ...), applied
             after the restore (:func:`ftlab.training.retune_optimizer`; PBT's exploit step).
@@ -103,8 +108,9 @@ def fit(
 
     Raises:
         ConfigError: invalid arguments, or ``evaluate`` does not return the monitored metric.
-        TrainingError: a non-finite loss or gradient norm (the diagnosis is in the message and
-            in ``diagnosis.json``), or a batch source that yields fewer batches than its len().
+        TrainingError: a non-finite loss or gradient norm, a diverged loss, or a non-finite
+            validation result (the diagnosis is in the message and in ``diagnosis.json``), or
+            a batch source that yields fewer batches than its len().
         CheckpointError: ``resume_from`` is missing, corrupted or does not fit.
     """
     _check_args(train, epochs, max_steps, grad_accum, clip_norm, precision, eval_every, mode,
@@ -159,6 +165,8 @@ def fit(
             # 4. non-finite guard BEFORE the step: no update, no checkpoint
             _check_finite(state, window, loss_value, grad_norm, lr, precision, scaler,
                           optimizer, run_dir, observers)
+            check_divergence(state, loss_value, divergence_factor, lr=lr, run_dir=run_dir,
+                             observers=observers, window=window)
 
             # 5. clip, step, schedule, reset
             _update(optimizer, scheduler, scaler, params, clip_norm, grad_norm_t)
@@ -177,6 +185,8 @@ def fit(
             ):
                 # every rank gathered the same numbers; rank 0's decide
                 metrics = dist.broadcast_object(_evaluate(core, evaluate, monitor, checkpointer))
+                check_evaluation(state, metrics, divergence_factor, lr=lr, run_dir=run_dir,
+                                 observers=observers)
                 _record_metrics(state, metrics, monitor, mode, best)
                 stop = _first(stop, notify(observers, EvalEnd(state.step, state.epoch, metrics)))
             if epoch_end:
