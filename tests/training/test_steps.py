@@ -95,7 +95,7 @@ def _lrs(run_dir: Path) -> list[float]:
 @pytest.mark.parametrize(("extra", "reason"), [
     (["train.max_steps=500"], "completed 2 epochs"),  # far beyond what 2 epochs take
     # word pairs of 2..12 characters: the token budget cuts each epoch into another count
-    (["batching.max_tokens=60", "batching.bucket=false",
+    (["batching.max_tokens=60", "batching.bucket=false", "preprocess.max_length=30",
       "data.options={size: 200, word_length: [2, 12]}"], "completed 2 epochs"),
     (["train.max_steps=5"], "max_steps reached (5)"),
 ])
