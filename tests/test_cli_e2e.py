@@ -130,8 +130,14 @@ def test_killed_run_resumes_to_the_same_result(tmp_path: Path) -> None:
     proc.wait()
     victim = tmp_path / "runs" / "victim"
     killed_at = json.loads(pointer.read_text())["step"]
-    table = _ftlab("runs", "--dir", str(tmp_path / "runs"), cwd=tmp_path).stdout
-    assert "killed" in table or "completed" in table  # completed only if it outran the kill
+    # the victim's own row: "killed" (run.json still says running, its process is gone), or
+    # "completed" only if the run outran the kill; never both, never "running"
+    outran = json.loads((victim / "run.json").read_text())["status"] == "completed"
+    row = _ftlab("runs", "--dir", str(tmp_path / "runs"), "--filter", "name=victim",
+                 cwd=tmp_path).stdout
+    assert "victim" in row and "ref" not in row
+    assert ("completed" if outran else "killed") in row
+    assert ("killed" if outran else "completed") not in row and "running" not in row
     _ftlab("train", "--resume", str(victim), cwd=tmp_path)
     summary = json.loads((victim / "run.json").read_text())
     assert summary["status"] == "completed" and summary["step"] > killed_at

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import ftlab.runs._train as train_module
+import ftlab.runs._assemble as assemble_module
 from ftlab.analysis import evp_curve
 from ftlab.config import parse_config
 from ftlab.errors import ConfigError
@@ -37,7 +37,7 @@ def _config(tmp: Path, **train):
 def capture(monkeypatch):
     """Record, per run, the initial weights and the example indices of the first train batch."""
     records: list[dict] = []
-    real = train_module.build_model_for
+    real = assemble_module.build_model_for
 
     def build(config, encoder, num_classes, **kw):
         model, coverage = real(config, encoder, num_classes, **kw)
@@ -51,7 +51,7 @@ def capture(monkeypatch):
         model.register_forward_pre_hook(first_batch)
         return model, coverage
 
-    monkeypatch.setattr(train_module, "build_model_for", build)
+    monkeypatch.setattr(assemble_module, "build_model_for", build)
     return records
 
 

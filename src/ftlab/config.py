@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ftlab.core import closest_match, parse_yaml, read_yaml
 from ftlab.errors import ConfigError
@@ -48,11 +57,41 @@ __all__ = [
     "parse_yaml",
     "apply_overrides",
     "dump_config",
+    "RegisteredModelConfig",
 ]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # allow_inf_nan=False: `lr: .inf` or `target: .nan` is a typo, never a setting
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _booleans_are_not_numbers(cls, data: Any) -> Any:
+        # YAML reads yes/no/on/off/true/false as booleans and pydantic would take them as 1/0
+        if not isinstance(data, dict):
+            return data
+        bad = [f"{k}={v!r}" for k, v in data.items() if isinstance(k, str)
+               and k in cls.model_fields and _holds_bool(v)
+               and _numeric(cls.model_fields[k].annotation)]
+        if bad:
+            raise ValueError(f"expected a number, got a boolean: {', '.join(bad)} (YAML reads "
+                             "yes/no/on/off/true/false as booleans); write a number")
+        return data
+
+
+def _holds_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return True
+    return isinstance(value, (list, tuple)) and any(isinstance(v, bool) for v in value)
+
+
+def _numeric(ann: Any) -> bool:
+    """Whether a field's type is a number (int/float), optionally in Optional, list or tuple."""
+    if ann in (int, float):
+        return True
+    args = [a for a in (getattr(ann, "__args__", ()) or ()) if a is not type(None)]
+    return bool(args) and all(a in (int, float) or a is Ellipsis for a in args)
 
 
 # ----------------------------------------------------------------------------- data
@@ -113,11 +152,25 @@ class DataConfig(_Section):
         None, ge=0, lt=2**32, description="seed of carved splits, subsamples, augmentation and "
         "cross-validation folds (default: the run's `seed`); fixed across a seed study"
     )
+    max_input_mb: float | None = Field(
+        1024.0, gt=0, description="refuse a data file whose (decompressed) content exceeds this "
+        "many MiB (guards against decompression bombs); null: no cap")
+    max_field_chars: int | None = Field(
+        10_000_000, gt=0, description="refuse a text field longer than this many characters; "
+        "null: no cap")
 
     @model_validator(mode="after")
     def _source_or_files(self) -> DataConfig:
         if not self.source and not self.files:
             raise ValueError("set `data.source` or `data.files` (e.g. source: builtin:bbc_news)")
+        if self.files and self.source:
+            default = DataConfig.model_fields["source"].default
+            if self.source != default:
+                raise ValueError(f"set either `data.source` ({self.source!r}) or `data.files`, "
+                                 f"not both: with files the source would be ignored; remove "
+                                 f"one (or set source: '')")
+            # the default source was never chosen: files replace it (the dump then says so)
+            object.__setattr__(self, "source", "")
         return self
 
 
@@ -283,8 +336,56 @@ class TransformerConfig(_Section):
         return "pretrained"
 
 
+class RegisteredModelConfig(_Section):
+    """A model family added with :func:`ftlab.models.register_model` (a plugin's family).
+
+    Its keyword options sit next to ``family`` (``model: {family: cnn, kernel: 3}``) and are
+    checked against the builder's signature, with the closest valid name, when the run is
+    assembled, before any data is loaded. The family must be registered in the process that
+    reads the config (import the plugin first).
+    """
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+
+    family: str = Field(description="the name given to register_model")
+    init: _Init = "default"
+    binary_mode: Literal["softmax", "sigmoid"] = Field(
+        "softmax", description="binary tasks: 2 logits + CE, or 1 logit + sigmoid/BCE"
+    )
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The family's own keyword options (everything but family, init and binary_mode)."""
+        return dict(self.model_extra or {})
+
+    @property
+    def dropout(self) -> float:
+        """The family's ``dropout`` option, for family-agnostic summaries (0.0 when unset)."""
+        return float(self.options.get("dropout") or 0.0)
+
+    @property
+    def embeddings(self) -> str:
+        """Always ``"random"``: pretrained vectors are for the built-in families."""
+        return "random"
+
+
+_BUILT_IN_FAMILIES = ("bow", "rnn", "transformer")
+
+
+def _family_tag(value: Any) -> str:
+    family = value.get("family", "bow") if isinstance(value, dict) else getattr(
+        value, "family", "bow")
+    return family if family in _BUILT_IN_FAMILIES else "registered"
+
+
 ModelConfig = Annotated[
-    Union[BowConfig, RnnConfig, TransformerConfig], Field(discriminator="family")
+    Union[
+        Annotated[BowConfig, Tag("bow")],
+        Annotated[RnnConfig, Tag("rnn")],
+        Annotated[TransformerConfig, Tag("transformer")],
+        Annotated[RegisteredModelConfig, Tag("registered")],
+    ],
+    Discriminator(_family_tag),
 ]
 
 
@@ -341,6 +442,9 @@ class TrainConfig(_Section):
     restore_best: bool = Field(True, description="end with the best validation weights")
     checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
     early_stopping: EarlyStoppingConfig = Field(default_factory=EarlyStoppingConfig)
+    divergence_factor: float | None = Field(
+        1000.0, gt=1, description="stop (diagnosis.json, exit 2) when a training or validation "
+        "loss exceeds this many times the first step's loss; null disables the check")
     trackers: list[Literal["tensorboard", "mlflow", "wandb"]] = Field(
         default_factory=lambda: ["tensorboard"]  # type: ignore[arg-type]  # mypy cannot see a Literal list here
     )
@@ -355,6 +459,14 @@ class TrainConfig(_Section):
         None, ge=0, lt=2**32, description="seed of the batch order and of dropout during "
         "training (default: `seed`)"
     )
+
+    @field_validator("betas")
+    @classmethod
+    def _betas_in_range(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not all(0 <= b < 1 for b in v):
+            raise ValueError(f"Adam betas must each be in [0, 1), got {list(v)} (usual: "
+                             "[0.9, 0.999])")
+        return v
 
     @model_validator(mode="after")
     def _nesterov_needs_momentum(self) -> TrainConfig:
@@ -421,7 +533,8 @@ class RunConfig(_Section):
     """One run: data -> preprocess -> batching -> model -> train -> eval."""
 
     name: str | None = Field(None, description="run name (default: <model>-<timestamp>)")
-    seed: int = 13
+    seed: int = Field(13, ge=0, lt=2**32, description="seed of everything random "
+                      "(0 <= seed < 2**32)")
     output_dir: str = Field("runs", description="where run directories are created")
     data: DataConfig = Field(default_factory=DataConfig)
     preprocess: PreprocessConfig = Field(default_factory=PreprocessConfig)
@@ -438,6 +551,16 @@ class RunConfig(_Section):
         if isinstance(data, dict) and isinstance(data.get("model"), dict):
             data["model"].setdefault("family", "bow")
         return _imply_transformer_tokenizer(data)
+
+    @model_validator(mode="after")
+    def _token_budget_fits(self) -> RunConfig:
+        budget = self.batching.max_tokens
+        if budget is not None and budget < self.preprocess.max_length:
+            raise ValueError(
+                f"batching.max_tokens ({budget}) must be >= preprocess.max_length "
+                f"({self.preprocess.max_length}): the token budget of a batch must hold at least "
+                f"one example of the longest length; raise max_tokens or lower max_length")
+        return self
 
     @model_validator(mode="after")
     def _transformer_inputs(self) -> RunConfig:
@@ -501,6 +624,7 @@ def _imply_transformer_tokenizer(data: Any) -> Any:
 # ----------------------------------------------------------------------------- loading
 _FAMILIES: dict[str, type[BaseModel]] = {
     "bow": BowConfig, "rnn": RnnConfig, "transformer": TransformerConfig,
+    "registered": RegisteredModelConfig,
 }
 
 
@@ -559,10 +683,18 @@ def _format_errors(
             lines.append(f"  - {where}: unknown key; {hint}")
         else:
             got = err.get("input")
-            shown = "" if isinstance(got, dict) else f" (got {got!r})"
+            shown = "" if isinstance(got, dict) else f" (got {_short_repr(got)})"
             lines.append(f"  - {where}: {err['msg']}{shown}")
     lines.extend(f"  - {where}: {msg}" for where, msg in extra)
     return "\n".join(lines)
+
+
+def _short_repr(value: Any) -> str:
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # a 5000-digit int, a deeply nested list
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def parse_config(
@@ -603,15 +735,15 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
         parts = [p for p in key.strip().split(".") if p]
         if not parts:
             raise ConfigError(f"override {item!r} has an empty key")
-        set_dotted(raw, ".".join(parts), _parse_value(value))
+        set_dotted(raw, ".".join(parts), _parse_value(value, origin=f"--set {item[:80]!r}"))
     return raw
 
 
-def _parse_value(text: str) -> Any:
+def _parse_value(text: str, origin: str = "--set") -> Any:
     """YAML scalar/list/dict; also numbers YAML 1.1 reads as strings (``3e-5``)."""
     if not text.strip():
         return None
-    value = yaml.safe_load(text)
+    value = parse_yaml(text, origin=origin)
     if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
         return float(value)
     return value

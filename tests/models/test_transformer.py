@@ -37,8 +37,22 @@ def _overfit(model: TransformerClassifier, batch, lr: float, steps: int = 150) -
     return overfit_losses(model, batch, opt, steps)
 
 
-def test_the_family_is_registered():
-    assert MODELS["transformer"] is not None
+def test_the_registered_family_builds_a_working_classifier():
+    # the registry entry is what build_model("transformer", ...) and model.family use
+    direct = MODELS["transformer"](vocab_size=VOCAB, pad_id=0, num_classes=3,
+                                   binary_mode="softmax", init="default", embeddings=None,
+                                   name=str(tiny_model_dir("bert")))
+    assert isinstance(direct, TransformerClassifier)
+    assert (direct.num_classes, direct.num_outputs) == (3, 3)
+    batch = text_batch(n=4)
+    direct.eval()
+    logits = direct(batch)
+    assert logits.shape == (4, 3) and torch.isfinite(logits).all()
+    # same checkpoint and seed through build_model: the same pretrained encoder weights
+    via_name = _build("bert", num_classes=3)
+    enc = [k for k in direct.state_dict() if "classifier" not in k and "head" not in k]
+    assert enc and all(torch.equal(direct.state_dict()[k], via_name.state_dict()[k])
+                       for k in enc)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import torch
@@ -155,17 +156,23 @@ def test_cli_write_gives_a_config_that_loads_with_the_new_values(tmp_path):
     assert load_config(path).batching.batch_size == 8  # the original is untouched
 
 
-def test_write_config_values_in_place_and_flow_style_fallback(tmp_path):
+def test_write_config_values_in_place_and_in_flow_style(tmp_path):
     path = write_tiny(tmp_path)
     w = write_config_values(path, {"batching.batch_size": 12, "train.grad_accum": 2})
     assert w.path == path and w.comments_kept
     cfg = load_config(path)
     assert cfg.batching.batch_size == 12 and cfg.train.grad_accum == 2
     flow = tmp_path / "flow.yaml"
-    flow.write_text(path.read_text().replace("batching:\n  batch_size: 12   # examples per step",
-                                             "batching: {batch_size: 12}"))
+    assert re.search(r"batch_size: 12 +# examples per step", path.read_text())  # comment kept
+    flow.write_text(re.sub(r"batching:\n  batch_size: 12 +# examples per step",
+                           "batching: {batch_size: 12}", path.read_text()))
+    assert "batching: {batch_size: 12}" in flow.read_text()
     w = write_config_values(flow, {"batching.max_tokens": 300}, out=tmp_path / "o.yaml")
-    assert not w.comments_kept
+    assert w.comments_kept  # a round trip keeps flow style and the other sections' comments
+    text = w.path.read_text()
+    assert "batching: {batch_size: 12, max_tokens: 300}" in text
+    assert text.replace("batching: {batch_size: 12, max_tokens: 300}", "") == \
+        flow.read_text().replace("batching: {batch_size: 12}", "")
     written = load_config(w.path)
     assert written.batching.max_tokens == 300 and written.batching.batch_size == 12
     with pytest.raises(ConfigError, match="batch_size"):

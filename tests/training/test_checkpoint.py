@@ -143,7 +143,7 @@ def test_malicious_pickle_is_refused_and_never_runs(tmp_path):
     path = _save(Checkpointer(tmp_path), 1)
     marker = tmp_path / "pwned.txt"
     torch.save({"state": {}, "param_groups": [], "x": _Evil(marker)}, path / "optimizer.pt")
-    with pytest.raises(CheckpointError, match="refusing to unpickle .*ftlab never loads code"):
+    with pytest.raises(CheckpointError, match="refused: this file would execute code when loaded.*ftlab never loads code"):
         load_checkpoint(path)
     assert not marker.exists()
 
@@ -174,3 +174,47 @@ def test_bad_checkpointer_arguments():
         Checkpointer("x", keep_best=-1)
     with pytest.raises(ConfigError, match="does not exist"):
         Checkpointer("x", artifacts={"config.yaml": "/no/such/file"})
+
+
+class _Counter:
+    """A stateful observer: its count is checkpointed."""
+
+    def __init__(self, count: int = 0) -> None:
+        self.count = count
+
+    def state_dict(self) -> dict:
+        return {"count": self.count}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.count = state["count"]
+
+
+class _Tracker:
+    """A stateless observer (e.g. a tracker that may be added on resume)."""
+
+
+def test_observer_state_is_keyed_by_a_stable_name_not_by_position(tmp_path):
+    from ftlab.training import observer_states
+
+    saved = observer_states([_Tracker(), _Counter(3), _Counter(5)])
+    assert saved == {"_Counter": {"count": 3}, "_Counter#2": {"count": 5}}
+    ckpt = Checkpointer(tmp_path)
+    model = ToyModel()
+    path = ckpt.save(step=1, model=model, optimizer=build_optimizer(model, name="sgd", lr=0.1),
+                     train_state=TrainState(step=1), loader_state=None, observers=saved)
+    # the tracker is gone on resume: positions shift, the names still match
+    counters = [_Counter(), _Counter()]
+    restore(load_checkpoint(path), ToyModel(), observers=counters, restore_rng=False)
+    assert [c.count for c in counters] == [3, 5]
+
+
+def test_observer_state_of_a_checkpoint_keyed_by_position_still_loads(tmp_path):
+    ckpt = Checkpointer(tmp_path)
+    model = ToyModel()
+    path = ckpt.save(step=1, model=model, optimizer=build_optimizer(model, name="sgd", lr=0.1),
+                     train_state=TrainState(step=1), loader_state=None,
+                     observers={"1:_Counter": {"count": 7}})  # written by earlier versions
+    counter = _Counter()
+    restore(load_checkpoint(path), ToyModel(), observers=[_Tracker(), counter],
+            restore_rng=False)
+    assert counter.count == 7

@@ -109,12 +109,17 @@ def test_events_are_emitted_in_order_with_counts():
 
 
 def test_max_steps_and_observer_stop():
-    model = ToyModel()
-    r = fit(model, ToySource(), loss_fn=sum_ce, optimizer=_sgd(model), epochs=5, max_steps=3)
-    assert (r.state.step, r.stop_reason) == (3, "max_steps reached (3)")
-    r = fit(ToyModel(), ToySource(), loss_fn=sum_ce, optimizer=_sgd(model), epochs=5,
-            observers=[StopAt(2)])
-    assert (r.state.step, r.stop_reason) == (2, "test stop at step 2")
+    for stop, steps, reason in [({"max_steps": 3}, 3, "max_steps reached (3)"),
+                                ({"observers": [StopAt(2)]}, 2, "test stop at step 2")]:
+        model = ToyModel()
+        before = {k: v.clone() for k, v in model.state_dict().items()}
+        rec = Recorder()
+        r = fit(model, ToySource(), loss_fn=sum_ce, optimizer=_sgd(model), epochs=5,
+                **{**stop, "observers": [*stop.get("observers", []), rec]})
+        assert (r.state.step, r.stop_reason) == (steps, reason)
+        assert [e.step for e in rec.events if isinstance(e, StepEnd)] == list(range(1, steps + 1))
+        # the steps were taken on this model: its weights moved
+        assert any(not torch.equal(v, before[k]) for k, v in model.state_dict().items())
 
 
 def test_clip_norm_bounds_the_update_and_grad_norm_is_logged_unclipped():

@@ -1,74 +1,46 @@
-"""--address / --storage-path reach ray.init and Ray Tune's RunConfig (no real cluster)."""
+"""--address / --storage-path reach ray.init and the Ray study (no real cluster, one stub).
+
+What ``ray.init`` receives is a pure function (:func:`ray_init_kwargs`), tested directly; the
+CLI test replaces only ``run_ray_study`` to see the options arrive. Connecting to a real
+cluster is covered by tests/tuning/test_ray_cluster.py.
+"""
 
 from __future__ import annotations
-
 
 import pytest
 
 pytest.importorskip("ray.tune", reason="Ray Tune is optional (pip install 'ftlab[ray]')")
 
-import ray  # noqa: E402
-from ray import tune  # noqa: E402
+import yaml  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
 
-from ftlab.config import parse_config  # noqa: E402
-from ftlab.tuning import parse_space  # noqa: E402
+from ftlab.cli import app  # noqa: E402
 from ftlab.tuning import _ray  # noqa: E402
 
 from .conftest import tiny_raw  # noqa: E402
 
 
-def _fake_ray(monkeypatch):
-    calls: dict = {}
-    monkeypatch.setattr(ray, "is_initialized", lambda: False)
-    monkeypatch.setattr(ray, "init", lambda **kw: calls.setdefault("init", kw))
-    monkeypatch.setattr(ray, "shutdown", lambda: calls.setdefault("shutdown", True))
-    return calls
+def test_an_address_connects_to_the_cluster_with_its_resources():
+    kw = _ray.ray_init_kwargs(cpus=2, address="ray://head:10001", temp_dir="/tmp/x")
+    assert kw["address"] == "ray://head:10001"
+    assert "num_cpus" not in kw and "_temp_dir" not in kw  # the cluster's, not ours
 
 
-def test_ray_session_connects_to_an_existing_cluster(monkeypatch):
-    calls = _fake_ray(monkeypatch)
-    with _ray.ray_session(address="ray://head:10001"):
-        assert calls["init"]["address"] == "ray://head:10001"
-        assert "num_cpus" not in calls["init"]  # the cluster's resources, not ours
-    assert calls["shutdown"]  # this driver disconnects; the cluster keeps running
-
-
-def test_ray_session_starts_a_local_instance_without_address(monkeypatch):
-    calls = _fake_ray(monkeypatch)
-    with _ray.ray_session(cpus=2):
-        assert "address" not in calls["init"] and calls["init"]["num_cpus"] == 2
+def test_without_an_address_a_local_instance_is_sized_and_placed():
+    kw = _ray.ray_init_kwargs(cpus=2, temp_dir="/tmp/ftray-1")
+    assert "address" not in kw
+    assert (kw["num_cpus"], kw["_temp_dir"], kw["include_dashboard"]) == (2, "/tmp/ftray-1", False)
+    assert _ray.ray_init_kwargs()["num_cpus"] >= 1  # default: every CPU
 
 
 def test_cli_passes_address_and_storage_path(monkeypatch, tmp_path):
-    calls = _fake_ray(monkeypatch)
-    seen: dict = {}
-
-    class FakeTuner:
-        def __init__(self, *a, run_config=None, **kw):
-            seen["storage_path"] = run_config.storage_path
-
-        def fit(self):
-            seen["init_during_fit"] = dict(calls["init"])
-            raise RuntimeError("stop here")
-
-    monkeypatch.setattr(tune, "Tuner", FakeTuner)
-    cfg = parse_config(tiny_raw(tmp_path, epochs=1))
-    space = parse_space({"params": {"train.lr": {"low": 0.01, "high": 0.3, "log": True}}})
-    with pytest.raises(RuntimeError, match="stop here"):
-        _ray.run_ray_study(cfg, space, scheduler="asha", trials=2, address="auto",
-                           storage_path=str(tmp_path / "shared"))
-    assert seen["storage_path"] == str(tmp_path / "shared")
-    assert seen["init_during_fit"]["address"] == "auto"
-
-    from typer.testing import CliRunner
-
-    from ftlab.cli import app
-
     got: dict = {}
-    monkeypatch.setattr(_ray, "run_ray_study",
-                        lambda *a, **kw: got.update(kw) or (_ for _ in ()).throw(SystemExit(0)))
-    import yaml
 
+    def stop(*args, **kwargs):
+        got.update(kwargs)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(_ray, "run_ray_study", stop)
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(tiny_raw(tmp_path, epochs=1)))
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(
         {"params": {"train.lr": {"low": 0.01, "high": 0.3, "log": True}}}))

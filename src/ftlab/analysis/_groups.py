@@ -19,6 +19,7 @@ import numpy as np
 from ftlab.analysis._evp import SeedSummary, seed_summary
 from ftlab.analysis._significance import _TIE, _points, format_p
 from ftlab.errors import ConfigError, DataError
+from ftlab.evaluation import bootstrap_draws, percentile_interval
 
 __all__ = ["GroupComparison", "compare_groups"]
 
@@ -139,12 +140,13 @@ def _welch(a: np.ndarray, b: np.ndarray, confidence: float,
 def _bootstrap_means(a: np.ndarray, b: np.ndarray, n_resamples: int, confidence: float,
                      seed: int) -> dict[str, float]:
     rng = np.random.default_rng(seed)
-    mean_a = a[rng.integers(0, a.size, size=(n_resamples, a.size))].mean(axis=1)  # (R,)
-    mean_b = b[rng.integers(0, b.size, size=(n_resamples, b.size))].mean(axis=1)  # (R,)
+    mean_a = bootstrap_draws(lambda idx: {"m": a[idx].mean(axis=1)}, a.size, n_resamples, rng,
+                             chunk=n_resamples)["m"]  # (R,)
+    mean_b = bootstrap_draws(lambda idx: {"m": b[idx].mean(axis=1)}, b.size, n_resamples, rng,
+                             chunk=n_resamples)["m"]  # (R,)
     d = mean_b - mean_a
     observed = float(b.mean() - a.mean())
-    alpha = (1.0 - confidence) / 2.0
-    low, high = np.quantile(d, [alpha, 1.0 - alpha])
+    low, high = percentile_interval(d, confidence)
     hits = int(np.sum(np.abs(d - observed) >= abs(observed) - _TIE))
     return {"low": float(low), "high": float(high),
             "p_value": (1 + hits) / (1 + n_resamples), "n_resamples": int(n_resamples)}

@@ -24,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ftlab.errors import ConfigError, DataError
+from ftlab.evaluation import bootstrap_draws, percentile_interval
 
 __all__ = ["MetricDifference", "McNemarResult", "PairedComparison", "TESTS", "TestName",
            "compare_predictions", "format_p", "mcnemar_test"]
@@ -278,19 +279,22 @@ def _draws(code_a: np.ndarray, code_b: np.ndarray, c: int, metrics: tuple[str, .
     """
     n = code_a.size
     chunk = max(1, min(_CHUNK_ELEMENTS // n, _CHUNK_ELEMENTS // (c * c)))
+
+    def differences(ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
+        sa, sb = _metric_rows(ra, c, metrics), _metric_rows(rb, c, metrics)
+        return {m: sb[m] - sa[m] for m in metrics}
+
+    if kind == "bootstrap":
+        return bootstrap_draws(lambda idx: differences(code_a[idx], code_b[idx]), n, n_draws,
+                               rng, chunk=chunk)
     out: dict[str, list[np.ndarray]] = {m: [] for m in metrics}
     done = 0
-    while done < n_draws:
+    while done < n_draws:  # permutation: swap A's and B's prediction with probability 1/2
         b = min(chunk, n_draws - done)
-        if kind == "bootstrap":
-            idx = rng.integers(0, n, size=(b, n))  # (b, N) resampled example indices
-            ra, rb = code_a[idx], code_b[idx]
-        else:  # permutation: swap A's and B's prediction of each example with prob. 1/2
-            swap = rng.random((b, n)) < 0.5  # (b, N)
-            ra, rb = np.where(swap, code_b, code_a), np.where(swap, code_a, code_b)
-        sa, sb = _metric_rows(ra, c, metrics), _metric_rows(rb, c, metrics)
-        for m in metrics:
-            out[m].append(sb[m] - sa[m])
+        swap = rng.random((b, n)) < 0.5  # (b, N)
+        for m, v in differences(np.where(swap, code_b, code_a),
+                                np.where(swap, code_a, code_b)).items():
+            out[m].append(v)
         done += b
     return {m: np.concatenate(v) for m, v in out.items()}
 
@@ -373,12 +377,11 @@ def compare_predictions(
         res = mcnemar_test(y == pa, y == pb)
         p_values["accuracy"] = res.p_value
         details = {**asdict(res), "discordant": res.discordant}
-    alpha = (1.0 - float(confidence)) / 2.0
     diffs: dict[str, MetricDifference] = {}
     for m in metrics:
-        low, high = np.quantile(boot[m], [alpha, 1.0 - alpha])
+        low, high = percentile_interval(boot[m], confidence)
         diffs[m] = MetricDifference(metric=m, a=score_a[m], b=score_b[m], difference=observed[m],
-                                    low=float(low), high=float(high), p_value=float(p_values[m]))
+                                    low=low, high=high, p_value=float(p_values[m]))
     return PairedComparison(test=test, n=int(y.size), metrics=diffs, confidence=float(confidence),
                             n_resamples=int(n_resamples), seed=int(seed),
                             identical=bool(np.array_equal(pa, pb)), details=details)

@@ -91,6 +91,10 @@ class Loader:
         """Number of batches in one full epoch on this rank."""
         return len(self.sampler)
 
+    def epoch_length(self, epoch: int) -> int:
+        """Number of batches of ``epoch`` on this rank; see :meth:`BucketBatchSampler.epoch_length`."""
+        return self.sampler.epoch_length(epoch)
+
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch; see :meth:`BucketBatchSampler.set_epoch`."""
         self.sampler.set_epoch(epoch)

@@ -272,6 +272,23 @@ class BucketBatchSampler:
         """Number of batches in the current epoch on this rank (the full epoch)."""
         return len(self.epoch_batches())
 
+    def epoch_length(self, epoch: int) -> int:
+        """Number of batches of ``epoch`` on this rank (planned; changes no state).
+
+        Without a token budget every epoch has the same count; with ``max_tokens`` the count
+        depends on the epoch's order, so that epoch is planned (and not cached, unless it is the
+        current one).
+        """
+        if self.max_tokens is None or epoch == self.epoch:
+            return len(self)
+        batches, _ = plan_epoch(
+            lengths=self._cost, labels=self._labels, batch_size=self.batch_size,
+            max_tokens=self.max_tokens, shuffle=self.shuffle, bucket=self.bucket,
+            chunk=self._chunk, longest_first=self.longest_first, drop_last=self.drop_last,
+            seed=self.seed, epoch=epoch, world_size=self.world_size, balance=self.balance,
+        )
+        return len(batches[self.rank :: self.world_size])
+
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch to iterate; a different epoch starts from its first batch.
 

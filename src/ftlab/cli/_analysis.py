@@ -62,10 +62,10 @@ def compare(
         for line in out["verdicts"].values():
             console.print(line, markup=False, highlight=False)
     if json_out is not None:
-        import json
+        from ftlab.core import dumps_json
 
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(out, indent=2), encoding="utf-8")
+        json_out.write_text(dumps_json(out, indent=2), encoding="utf-8")
         console.print(f"saved {json_out}", markup=False, highlight=False)
 
 

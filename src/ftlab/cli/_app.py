@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -58,6 +59,15 @@ def _main() -> None:
         app()
     except FtlabError as exc:
         err_console.print(f"error: {exc}", style="red", markup=False, highlight=False)
+        sys.exit(2)
+    except OSError as exc:  # a write path without its own message: still one line, not a trace
+        from ftlab.core import describe_write_error
+
+        where = exc.filename or "a file"
+        err_console.print(f"error: I/O error on {where}: {describe_write_error(exc, Path(where))};"
+                          f" free space or fix permissions and run the command again (a run "
+                          f"continues with ftlab train --resume RUN_DIR)", style="red",
+                          markup=False, highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted; the last checkpoint is intact (ftlab train --resume RUN_DIR)")

@@ -39,8 +39,8 @@ def data_inspect(
 
     console.print(format_report(report))
     if json_out:
-        import json
+        from ftlab.core import dumps_json
 
-        json_out.write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
+        json_out.write_text(dumps_json(report.to_dict(), indent=2), encoding="utf-8")
     if report.errors:
         raise typer.Exit(1)

@@ -113,9 +113,10 @@ def check_setup_cmd(
     results = check_setup(load_config(config, set_ or []), checks=check or None, device=device)
     console.print(format_checks(results))
     if json_out:
-        import json
+        from ftlab.core import dumps_json
 
-        json_out.write_text(json.dumps([r.to_dict() for r in results], indent=2), encoding="utf-8")
+        json_out.write_text(dumps_json([r.to_dict() for r in results], indent=2),
+                            encoding="utf-8")
     failed = [r.name for r in results if r.passed is False]
     console.print(f"{len(results) - len(failed)} of {len(results)} checks passed or skipped"
                   + (f"; failed: {', '.join(failed)}" if failed else ""), markup=False,

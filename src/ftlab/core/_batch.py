@@ -96,6 +96,10 @@ class BatchSource(Protocol):
     ``state_dict()`` must be JSON-serialisable (ints/strings/lists) and hold the epoch, seed and
     the number of batches already yielded in the current epoch, so that after
     ``load_state_dict`` iteration yields exactly the remaining batches of that epoch.
+
+    A source whose batch count changes from epoch to epoch (a token budget) also offers
+    ``epoch_length(epoch) -> int``, so that the run's steps can be planned before training
+    (:func:`ftlab.training.plan_steps`); without it every epoch is planned with ``len()``.
     """
 
     def __iter__(self) -> Iterator[Batch]: ...

@@ -5,7 +5,10 @@ Every message says what is wrong, where (file, line, field) and how to fix it.
 
 from __future__ import annotations
 
-__all__ = ["FtlabError", "ConfigError", "DataError", "CheckpointError", "TrainingError"]
+__all__ = [
+    "FtlabError", "ConfigError", "DataError", "CheckpointError", "TrainingError",
+    "RunLockedError", "StorageError",
+]
 
 
 class FtlabError(Exception):
@@ -26,3 +29,12 @@ class CheckpointError(FtlabError):
 
 class TrainingError(FtlabError):
     """Training cannot continue (e.g. a non-finite loss); the message holds the diagnosis."""
+
+
+class RunLockedError(FtlabError):
+    """Another process is writing into the run directory (the message names its pid and host)."""
+
+
+class StorageError(FtlabError):
+    """A file could not be written (disk full, permissions, I/O error); the message says what,
+    where, and whether the previous checkpoint is intact."""

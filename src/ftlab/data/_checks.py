@@ -178,9 +178,16 @@ def _leaked(examples: Sequence[Example], train_keys: set[tuple[str, str | None]]
     return [ex for ex in examples if _key(ex) in train_keys]
 
 
+_BLANK = re.compile(r"[\s\x00-\x1f\x7f]*")  # whitespace and C0 controls (NUL bytes, ...)
+
+
+def _blank(text: str) -> bool:
+    return _BLANK.fullmatch(text) is not None
+
+
 def _empty(examples: Sequence[Example]) -> list[Example]:
-    return [ex for ex in examples if not ex.text.strip()
-            or (ex.text_pair is not None and not ex.text_pair.strip())]
+    return [ex for ex in examples if _blank(ex.text)
+            or (ex.text_pair is not None and _blank(ex.text_pair))]
 
 
 def check_splits(
@@ -256,10 +263,14 @@ def check_splits(
                 "inflated by repeated items.", dupes)
         empty = _empty(exs)
         st.empty = len(empty)
-        if empty:
-            add("warning", "empty_text", name, f"{len(empty)} example(s) have empty or "
-                f"whitespace-only text.", "Drop them (clean_splits drops them by default) or "
-                "fix the text column.", empty)
+        if empty and len(empty) == len(exs):
+            add("error", "empty_text", name, f"all {len(exs)} example(s) of {name!r} have empty, "
+                f"whitespace-only or control-character-only text (e.g. NUL bytes): nothing to "
+                f"learn or evaluate.", "Check `text_column` and the file's contents.", empty)
+        elif empty:
+            add("warning", "empty_text", name, f"{len(empty)} example(s) have empty, "
+                f"whitespace-only or control-character-only text.", "Drop them (clean_splits "
+                "drops them by default) or fix the text column.", empty)
         damaged = [ex for ex in exs if _DAMAGE.search(ex.text + (ex.text_pair or ""))]
         st.non_utf8 = len(damaged)
         if damaged:

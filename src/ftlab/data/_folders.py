@@ -63,6 +63,17 @@ def read_folder(
     out: dict[str, list[Example]] = {}
     skipped: list[str] = []
     if split_layout:
+        nested = [c.name for c in children if any(_has_txt(g) for g in _subdirs(c))]
+        # a label folder beside split folders (loose files inside a split folder, like
+        # aclImdb's train/urls_pos.txt, are fine)
+        flat = [c.name for c in children if c.name not in nested and _has_txt(c)]
+        if flat:
+            raise DataError(
+                f"'{base}' mixes two layouts: {', '.join(f'{n}/' for n in flat[:5])} hold *.txt "
+                f"files directly (<root>/<label>/*.txt) while "
+                f"{', '.join(f'{n}/' for n in nested[:5])} hold label folders "
+                f"(<root>/<split>/<label>/*.txt); only one layout would be read. Move the files "
+                f"into one layout or point at the subfolder you mean.")
         names = [c.name for c in children]
         if split is not None and split not in names:
             raise DataError(f"split {split!r} not found in '{base}'; split folders there: "
@@ -90,13 +101,21 @@ def read_folder(
     return out
 
 
+def _listdir(path: Path) -> list[Path]:
+    try:
+        return list(path.iterdir())
+    except OSError as exc:
+        raise DataError(f"cannot list the folder '{path}': {exc.strerror or exc}. Check its "
+                        f"permissions, or move it out of the dataset folder.") from exc
+
+
 def _subdirs(path: Path) -> list[Path]:
-    return sorted((p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")),
+    return sorted((p for p in _listdir(path) if p.is_dir() and not p.name.startswith(".")),
                   key=lambda p: p.name)
 
 
 def _has_txt(path: Path) -> bool:
-    return any(p.suffix == ".txt" and p.is_file() for p in path.iterdir())
+    return any(p.suffix == ".txt" and p.is_file() for p in _listdir(path))
 
 
 def _read_labels(base: Path, parent: Path, encodings: tuple[str, str | None],
@@ -111,12 +130,16 @@ def _read_labels(base: Path, parent: Path, encodings: tuple[str, str | None],
         ):
             skipped.append(rel)
             continue
-        files = sorted(p for p in label_dir.iterdir() if p.suffix == ".txt" and p.is_file())
+        files = sorted(p for p in _listdir(label_dir) if p.suffix == ".txt" and p.is_file())
         if not files:
             skipped.append(rel)
             continue
         for f in files:
-            data = f.read_bytes()
+            try:
+                data = f.read_bytes()
+            except OSError as exc:
+                raise DataError(f"cannot read '{f}': {exc.strerror or exc}. Check the file's "
+                                f"permissions, or remove it from the dataset folder.") from exc
             encoding, fallback = encodings
             meta = {"source": str(f)}
             try:

@@ -14,8 +14,11 @@ from ftlab.errors import DataError
 
 __all__: list[str] = []  # private helpers
 
-# compression suffix -> opener of the whole payload as bytes
-_DECOMPRESS = {".gz": gzip.decompress, ".bz2": bz2.decompress, ".xz": lzma.decompress}
+# compression suffix -> file opener (streamed, so the size cap holds before memory is spent)
+_DECOMPRESS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+DEFAULT_MAX_BYTES = 1024 * 2**20  # data.max_input_mb: 1 GiB of (decompressed) input per file
+DEFAULT_MAX_FIELD_CHARS = 10_000_000  # data.max_field_chars: one text field of 10M characters
 
 
 def compression_of(path: Path) -> str | None:
@@ -46,24 +49,49 @@ def check_file(path: Path, *, what: str = "data file") -> None:
     raise DataError(f"{what} '{path}' not found.{hint} Fix the path (relative to {os.getcwd()}).")
 
 
-def read_bytes(path: Path) -> bytes:
-    """Read ``path`` whole, decompressing ``.gz``/``.bz2``/``.xz``; DataError on failure."""
+def _too_big(path: Path, limit: int, what: str) -> DataError:
+    return DataError(
+        f"'{path}' holds more than {limit / 2**20:g} MiB of {what}, the input size cap: raise "
+        f"`data.max_input_mb` (read_file(max_bytes=...)) if the file is meant to be this big, "
+        f"or split it (a small compressed file that expands this much may be a decompression "
+        f"bomb).")
+
+
+def read_bytes(path: Path, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> bytes:
+    """Read ``path`` whole, decompressing ``.gz``/``.bz2``/``.xz``; DataError on failure.
+
+    Args:
+        path: the file.
+        max_bytes: refuse files whose (decompressed) content exceeds this; ``None``: no cap.
+    """
     check_file(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read '{path}': {exc}. Check the file permissions.") from exc
     comp = compression_of(path)
-    if comp is None:
-        return raw
+    limit = -1 if max_bytes is None else max_bytes + 1
     try:
-        return _DECOMPRESS[comp](raw)
-    except (OSError, EOFError, ValueError, lzma.LZMAError) as exc:
+        if comp is None:
+            with path.open("rb") as fh:
+                raw = fh.read(limit)
+        else:
+            with _DECOMPRESS[comp](path, "rb") as fh:  # type: ignore[operator]
+                raw = fh.read(limit)
+    except (EOFError, ValueError, lzma.LZMAError) as exc:
         raise DataError(
             f"'{path}' ends in {comp} but could not be decompressed ({type(exc).__name__}: "
             f"{exc}). The file is truncated or not {comp}-compressed: re-download it or "
             f"remove the {comp} suffix if it is plain text."
         ) from exc
+    except OSError as exc:
+        if comp is not None and not isinstance(exc, (PermissionError, FileNotFoundError)):
+            raise DataError(
+                f"'{path}' ends in {comp} but could not be decompressed ({type(exc).__name__}: "
+                f"{exc}). The file is truncated or not {comp}-compressed: re-download it or "
+                f"remove the {comp} suffix if it is plain text."
+            ) from exc
+        raise DataError(f"cannot read '{path}': {exc.strerror or exc}. Check the file "
+                        f"permissions.") from exc
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise _too_big(path, max_bytes, "decompressed data" if comp else "data")
+    return raw
 
 
 def decode(data: bytes, path: Path, encoding: str) -> str:

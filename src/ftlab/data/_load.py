@@ -9,6 +9,7 @@ from typing import Any
 from ftlab.data._builtin import load_builtin
 from ftlab.core import Example
 from ftlab.data._folders import read_folder
+from ftlab.data._io import DEFAULT_MAX_BYTES, DEFAULT_MAX_FIELD_CHARS
 from ftlab.data._hf import load_hf
 from ftlab.data._readers import FileFormat, read_file
 from ftlab.data._splits import canonical_split, complete_splits, subsample_examples
@@ -35,6 +36,8 @@ def load_dataset(
     builtin_options: Mapping[str, Any] | None = None,
     max_examples: int | None = None,
     group_duplicates: bool = True,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    max_field_chars: int | None = DEFAULT_MAX_FIELD_CHARS,
 ) -> dict[str, list[Example]]:
     """Load a data source and return train/validation/test splits.
 
@@ -57,6 +60,8 @@ def load_dataset(
         max_examples: cap every split at this many examples (seeded, stratified) for quick runs.
         group_duplicates: carved splits keep identical texts together (no leakage); given
             splits are never re-split.
+        max_bytes: refuse a data file whose (decompressed) content is larger.
+        max_field_chars: refuse a text field longer than this.
 
     Returns:
         ``{"train", "validation", "test", ...}`` -> examples.
@@ -71,7 +76,8 @@ def load_dataset(
     columns = dict(text_column=text_column, text_pair_column=text_pair_column,
                    label_column=label_column)
     file_opts = dict(format=format, id_column=id_column, extra_columns=tuple(extra_columns),
-                     encoding=encoding, **columns)
+                     encoding=encoding, max_bytes=max_bytes, max_field_chars=max_field_chars,
+                     **columns)
     if files:
         if source:
             raise ConfigError(f"give either `source` ({source!r}) or `files` ({dict(files)}), "

@@ -6,13 +6,21 @@ import csv
 import io
 import json
 import math
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from ftlab.core import optional_import
-from ftlab.core import Example
-from ftlab.data._io import check_file, closest, compression_of, decode, read_bytes
+from ftlab.core import Example, optional_import
+from ftlab.data._io import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_FIELD_CHARS,
+    check_file,
+    closest,
+    compression_of,
+    decode,
+    read_bytes,
+)
 from ftlab.errors import DataError
 
 __all__ = ["read_file", "detect_format", "normalize_label", "FileFormat", "SUPPORTED_FORMATS"]
@@ -68,6 +76,8 @@ def read_file(
     extra_columns: Sequence[str] = (),
     encoding: str = "utf-8",
     split: str = "data",
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    max_field_chars: int | None = DEFAULT_MAX_FIELD_CHARS,
 ) -> list[Example]:
     """Read one data file into Examples.
 
@@ -82,6 +92,10 @@ def read_file(
         extra_columns: columns copied into ``Example.meta`` (for slicing and analysis).
         encoding: text encoding of CSV/TSV/JSONL files.
         split: split name used in default ids.
+        max_bytes: refuse a file whose (decompressed) content is larger (``data.max_input_mb``);
+            ``None``: no cap.
+        max_field_chars: refuse a text field longer than this (``data.max_field_chars``);
+            ``None``: no cap.
 
     Returns:
         The examples in file order. Labels are strings (``1 -> "1"``, ``True -> "true"``,
@@ -99,11 +113,15 @@ def read_file(
             f"unknown format {format!r} for '{p}'; use one of auto, {', '.join(SUPPORTED_FORMATS)}."
         )
     builder = _Builder(p, text_column, text_pair_column, label_column, id_column,
-                       tuple(extra_columns), split)
+                       tuple(extra_columns), split, max_field_chars)
     if fmt == "parquet":
+        if max_bytes is not None and p.is_file() and p.stat().st_size > max_bytes:
+            from ftlab.data._io import _too_big
+
+            raise _too_big(p, max_bytes, "data")
         rows, where = _parquet_rows(p, builder), "row"
     else:
-        text = decode(read_bytes(p), p, encoding)
+        text = decode(read_bytes(p, max_bytes=max_bytes), p, encoding)
         if not text.strip():
             raise DataError(f"'{p}' is empty: it holds no rows. Check that the file was written "
                             f"completely, or point at the right file.")
@@ -123,8 +141,10 @@ class _Builder:
     """Turns raw rows into Examples, collecting row problems so all are reported at once."""
 
     def __init__(self, path: Path, text: str, pair: str | None, label: str | None,
-                 id_: str | None, extra: tuple[str, ...], split: str) -> None:
+                 id_: str | None, extra: tuple[str, ...], split: str,
+                 max_field_chars: int | None = DEFAULT_MAX_FIELD_CHARS) -> None:
         self.path, self.split = path, split
+        self.max_field_chars = max_field_chars
         self.text, self.pair, self.label, self.id, self.extra = text, pair, label, id_, extra
         self.problems: list[str] = []
         self.n_problems = 0
@@ -207,16 +227,34 @@ class _Builder:
 
     def _text(self, value: Any, here: str, opt: str, col: str) -> str | None:
         if isinstance(value, str):
+            if self.max_field_chars is not None and len(value) > self.max_field_chars:
+                self.problem(f"{here}: field {col!r} holds {len(value):,} characters, more than "
+                             f"the cap {self.max_field_chars:,}; raise `data.max_field_chars` "
+                             f"if such long texts are meant to be there.")
+                return None
+            if not _valid_unicode(value):
+                self.problem(f"{here}: field {col!r} (from `{opt}`) holds a lone surrogate "
+                             f"(e.g. a JSON escape like \\ud800 without its pair), which is "
+                             f"not valid Unicode text; fix the escape or re-encode the file.")
+                return None
             return value
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and not (
-            isinstance(value, float) and math.isnan(value)
-        ):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, float) and math.isfinite(value):
             return str(value)
         self.problem(f"{here}: field {col!r} (from `{opt}`) must be a string, got "
                      f"{_show(value)}. Fix the value or choose another column.")
         return None
 
     def _label(self, value: Any, here: str) -> str | None:
+        if isinstance(value, float) and math.isinf(value):
+            self.problem(f"{here}: label field {self.label!r} is {value!r}, not a class name. "
+                         f"Fix the label (a JSON Infinity is not a label).")
+            return None
+        if isinstance(value, str) and not _valid_unicode(value):
+            self.problem(f"{here}: label field {self.label!r} holds a lone surrogate (an "
+                         f"unpaired \\udXXX escape or undecodable bytes); fix the label.")
+            return None
         label = normalize_label(value)
         if label is None:
             kind = ("empty" if isinstance(value, str) else "missing"
@@ -247,6 +285,15 @@ def normalize_label(value: Any) -> str | None:
     return None
 
 
+def _valid_unicode(text: str) -> bool:
+    """False for text holding lone surrogates (it cannot be written as UTF-8 later)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _scalar_str(value: Any) -> str:
     return normalize_label(value) or ""
 
@@ -259,6 +306,8 @@ def _show(value: Any) -> str:
 def _csv_rows(text: str, path: Path, delimiter: str,
               builder: _Builder) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (first line of the record, row dict); ragged rows raise with their line."""
+    limit = builder.max_field_chars
+    csv.field_size_limit(sys.maxsize if limit is None else max(limit, 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     name = "CSV" if delimiter == "," else "TSV"
     try:
@@ -282,6 +331,13 @@ def _csv_rows(text: str, path: Path, delimiter: str,
         except StopIteration:
             return
         except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise DataError(
+                    f"'{path}' line {start}: a field is longer than {limit:,} characters, the "
+                    f"cap `data.max_field_chars`; raise it if such long texts are meant to be "
+                    f"there (a quote left open also swallows the rest of the file into one "
+                    f"field: check quoting)."
+                ) from exc
             raise DataError(
                 f"'{path}' line {start}: malformed {name} ({exc}). Check quoting: a field with "
                 f"a quote, delimiter or newline must be wrapped in double quotes, and quotes "
@@ -315,7 +371,9 @@ def _json_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             continue
         try:
             obj = json.loads(line)
-        except json.JSONDecodeError as exc:
+        except (RecursionError, ValueError) as exc:
+            if not isinstance(exc, json.JSONDecodeError):
+                raise _json_limit(path, f"line {i}", exc) from None
             raise DataError(
                 f"'{path}' line {i}, column {exc.colno}: invalid JSON ({exc.msg}). Line starts: "
                 f"{_show(line)}. Each line must be one complete JSON object, e.g. "
@@ -337,11 +395,24 @@ def _json_array(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     except json.JSONDecodeError as exc:
         raise DataError(f"'{path}' line {exc.lineno}, column {exc.colno}: invalid JSON "
                         f"({exc.msg}). Fix the file or write it as JSON Lines.") from exc
+    except (RecursionError, ValueError) as exc:
+        raise _json_limit(path, "the JSON array", exc) from None
+    if not isinstance(items, list):
+        raise DataError(f"'{path}': expected a JSON array of objects or JSON Lines, got "
+                        f"{type(items).__name__}.")
     for i, obj in enumerate(items, start=1):
         if not isinstance(obj, dict):
             raise DataError(f"'{path}' item {i}: expected a JSON object, got "
                             f"{type(obj).__name__} {_show(obj)}.")
         yield i, obj
+
+
+def _json_limit(path: Path, where: str, exc: BaseException) -> DataError:
+    if isinstance(exc, RecursionError):
+        return DataError(f"'{path}' {where}: the JSON is nested too deeply to read. A row is one "
+                         f"flat object like {{\"text\": ..., \"label\": ...}}; fix the file.")
+    return DataError(f"'{path}' {where}: a value cannot be read ({str(exc)[:160]}); numbers have "
+                     f"at most 4300 digits: fix the value (quote it to keep it as text).")
 
 
 def _parquet_rows(path: Path, builder: _Builder) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -359,7 +430,18 @@ def _parquet_rows(path: Path, builder: _Builder) -> Iterator[tuple[int, dict[str
         raise DataError(f"'{path}' is empty: the Parquet file has 0 rows.")
     wanted = list(dict.fromkeys(col for _, col in builder.required))
     row = 0
-    for batch in pf.iter_batches(columns=wanted, batch_size=65536):
-        for record in batch.to_pylist():
+    batches = pf.iter_batches(columns=wanted, batch_size=65536)
+    while True:
+        try:  # a corrupt body only shows while reading the rows
+            batch = next(batches)
+            records = batch.to_pylist()
+        except StopIteration:
+            return
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid/OSError/...
+            raise DataError(
+                f"'{path}' row {row + 1} onwards: the Parquet data cannot be read "
+                f"({type(exc).__name__}: {str(exc)[:200]}); the file is truncated or corrupted: "
+                f"write it again.") from exc
+        for record in records:
             row += 1
             yield row, record

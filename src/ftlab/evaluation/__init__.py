@@ -6,7 +6,12 @@ Pure functions over ``labels`` (N,) class indices and ``probs`` (N, C) class pro
 ``evaluation/<split>.json``.
 """
 
-from ftlab.evaluation._bootstrap import BootstrapMetric, bootstrap_ci
+from ftlab.evaluation._bootstrap import (
+    BootstrapMetric,
+    bootstrap_ci,
+    bootstrap_draws,
+    percentile_interval,
+)
 from ftlab.evaluation._calibration import (
     BinStrategy,
     apply_temperature,
@@ -55,6 +60,8 @@ __all__ = [
     "absent_note",
     "apply_temperature",
     "bootstrap_ci",
+    "bootstrap_draws",
+    "percentile_interval",
     "check_labels_known",
     "classification_metrics",
     "decide",

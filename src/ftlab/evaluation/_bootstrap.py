@@ -7,14 +7,14 @@ take a fraction of a second without a Python loop per resample.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 
 from ftlab.errors import ConfigError, DataError
 
-__all__ = ["BootstrapMetric", "bootstrap_ci"]
+__all__ = ["BootstrapMetric", "bootstrap_ci", "bootstrap_draws", "percentile_interval"]
 
 BootstrapMetric = Literal["accuracy", "macro_f1", "macro_f1_present", "weighted_f1",
                           "macro_recall", "positive_precision", "positive_recall", "positive_f1"]
@@ -23,6 +23,45 @@ _METRICS = ("accuracy", "macro_f1", "macro_f1_present", "weighted_f1", "macro_re
 _POSITIVE = ("positive_precision", "positive_recall", "positive_f1")
 # resamples per chunk: bounds the index matrix to ~chunk * N * 8 bytes (100 x 10k -> 8 MB)
 _CHUNK_ELEMENTS = 1_000_000
+_CLASS_KEYS = ("precision", "recall", "f1")
+
+
+def bootstrap_draws(statistic: Callable[[np.ndarray], Mapping[str, np.ndarray]], n: int,
+                    n_resamples: int, rng: np.random.Generator, *,
+                    chunk: int) -> dict[str, np.ndarray]:
+    """The percentile bootstrap's resampling: ``statistic`` over ``n_resamples`` resamples.
+
+    Each resample draws ``n`` example indices with replacement; the draws are made ``chunk``
+    resamples at a time (bounding memory to ``chunk * n`` indices), so the same ``rng`` and
+    chunk size give the same resamples.
+
+    Args:
+        statistic: ``statistic(idx)`` for an index matrix ``(k, n)`` -> named ``(k,)`` arrays,
+            one value per resample.
+        n: examples to resample.
+        n_resamples: resamples in all.
+        rng: the generator the indices come from.
+        chunk: resamples per draw.
+
+    Returns:
+        Each statistic's ``(n_resamples,)`` values.
+    """
+    parts: dict[str, list[np.ndarray]] = {}
+    done = 0
+    while done < n_resamples:
+        k = min(chunk, n_resamples - done)
+        idx = rng.integers(0, n, size=(k, n))  # (k, N) resampled example indices
+        for name, values in statistic(idx).items():
+            parts.setdefault(name, []).append(np.asarray(values))
+        done += k
+    return {name: np.concatenate(v) for name, v in parts.items()}
+
+
+def percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
+    """The central ``confidence`` interval of bootstrap ``values`` (percentile method)."""
+    alpha = (1.0 - float(confidence)) / 2.0
+    low, high = np.quantile(values, [alpha, 1.0 - alpha])
+    return float(low), float(high)
 
 
 def _per_class(cm: np.ndarray) -> dict[str, np.ndarray]:
@@ -123,37 +162,31 @@ def bootstrap_ci(
     present = full[0].sum(axis=1) > 0  # (C,) classes with an example in the data
     kw = {"positive": positive, "present": present}
     rng = np.random.default_rng(seed)
-    chunk = max(1, _CHUNK_ELEMENTS // n)
-    stats: dict[str, list[np.ndarray]] = {m: [] for m in metrics}
-    classes: dict[str, list[np.ndarray]] = {"precision": [], "recall": [], "f1": []}
-    done = 0
-    while done < n_resamples:
-        b = min(chunk, n_resamples - done)
-        idx = rng.integers(0, n, size=(b, n))  # (b, N) resampled example indices
+
+    def per_metric(idx: np.ndarray) -> dict[str, np.ndarray]:
+        b = idx.shape[0]
         offsets = np.arange(b, dtype=np.int64)[:, None] * (c * c)
         cm = np.bincount((code[idx] + offsets).ravel(), minlength=b * c * c).reshape(b, c, c)
-        for m in metrics:
-            stats[m].append(_from_confusion(cm, m, **kw))
+        values: dict[str, np.ndarray] = {m: _from_confusion(cm, m, **kw) for m in metrics}
         if per_class:
             pc = _per_class(cm)
-            for key in classes:
-                classes[key].append(pc[key])
-        done += b
+            values.update({f"class_{key}": pc[key] for key in _CLASS_KEYS})
+        return values
 
-    alpha = (1.0 - float(confidence)) / 2.0
+    stats = bootstrap_draws(per_metric, n, int(n_resamples), rng,
+                            chunk=max(1, _CHUNK_ELEMENTS // n))
     out: dict[str, Any] = {"n_resamples": int(n_resamples), "confidence": float(confidence),
                            "seed": int(seed)}
     for m in metrics:
-        values = np.concatenate(stats[m])
-        low, high = np.quantile(values, [alpha, 1.0 - alpha])
-        out[m] = {"estimate": float(_from_confusion(full, m, **kw)[0]), "low": float(low),
-                  "high": float(high)}
+        low, high = percentile_interval(stats[m], confidence)
+        out[m] = {"estimate": float(_from_confusion(full, m, **kw)[0]), "low": low, "high": high}
     if per_class:
         point = _per_class(full)
-        bounds = {k: np.quantile(np.concatenate(v), [alpha, 1.0 - alpha], axis=0)
-                  for k, v in classes.items()}  # (2, C) each
+        alpha = (1.0 - float(confidence)) / 2.0
+        bounds = {key: np.quantile(stats[f"class_{key}"], [alpha, 1.0 - alpha], axis=0)
+                  for key in _CLASS_KEYS}  # (2, C) each
         out["per_class"] = {k: {key: {"estimate": float(point[key][0, k]),
                                       "low": float(bounds[key][0, k]),
-                                      "high": float(bounds[key][1, k])} for key in classes}
+                                      "high": float(bounds[key][1, k])} for key in _CLASS_KEYS}
                             for k in range(c)}
     return out

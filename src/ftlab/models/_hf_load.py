@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -106,6 +107,13 @@ def load_sequence_classifier(
         if path.is_dir():
             try:
                 model, info = _from_pretrained(auto, str(path), local_files_only=True, **kw)
+            except pickle.UnpicklingError as exc:  # transformers loads .bin with weights_only
+                raise ConfigError(
+                    f"model.name {name!r}: refused: this file would execute code when loaded (a "
+                    f"pickled weights file in {path}, e.g. pytorch_model.bin, references a Python "
+                    f"callable: {_first_line(exc)[:200]}); ftlab never runs code from model "
+                    f"files: use a directory with model.safetensors from a source you trust"
+                ) from exc
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 raise ConfigError(
                     f"model.name: cannot load a sequence classifier from directory {name!r} "
@@ -120,6 +128,12 @@ def load_sequence_classifier(
             online = hub_reachable()
             try:
                 model, info = _from_pretrained(auto, source, local_files_only=not online, **kw)
+            except pickle.UnpicklingError as exc:
+                raise ConfigError(
+                    f"model.name {name!r}: refused: this file would execute code when loaded (its "
+                    f"pickled weights reference a Python callable: {_first_line(exc)[:200]}); "
+                    f"ftlab never runs code from model files: use a model with model.safetensors"
+                ) from exc
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 why = ("" if online else "the Hugging Face hub is not reachable from this machine "
                        "and it is not in the local cache; ")

@@ -68,6 +68,12 @@ def build_vocab(
     items = sorted(
         ((tok, n) for tok, n in counts.items() if n >= min_freq), key=lambda tn: (-tn[1], tn[0])
     )
+    if counts and not items:
+        top, n = counts.most_common(1)[0]
+        raise ConfigError(
+            f"tokenizer min_freq={min_freq} keeps none of the {len(counts)} distinct training "
+            f"tokens (the most frequent, {top!r}, occurs {n} times): the model would see only "
+            f"unknown tokens; lower preprocess.tokenizer.min_freq (e.g. to 1 or 2)")
     if max_size is not None:
         items = items[:max_size]
     return [*SPECIALS, *(tok for tok, _ in items)]

@@ -1,5 +1,6 @@
 """Run orchestration: config -> data -> model -> fit -> evaluate, and the runs table."""
 
+from ftlab.runs._assemble import RunParts, build_run
 from ftlab.runs._baseline import TfidfBaseline, train_baseline
 from ftlab.runs._check import check_run, compare_checks, read_checks
 from ftlab.runs._config import RUN_CHECKS, load_config, parse_config, registered_names
@@ -52,6 +53,8 @@ from ftlab.runs._train import (
 )
 
 __all__ = [
+    "RunParts",
+    "build_run",
     # builders: config -> keyword arguments -> components (_builders, _prepare)
     "augment_train",
     "build_encoder",

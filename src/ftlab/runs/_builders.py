@@ -8,7 +8,16 @@ from typing import Any
 import torch
 
 from ftlab.batching import Encoded
-from ftlab.config import BatchingConfig, DataConfig, PreprocessConfig, RunConfig, TrainConfig
+from ftlab.config import (
+    BatchingConfig,
+    BowConfig,
+    DataConfig,
+    PreprocessConfig,
+    RnnConfig,
+    RunConfig,
+    TrainConfig,
+)
+from ftlab.errors import ConfigError
 
 __all__ = [
     "build_splits",
@@ -17,6 +26,7 @@ __all__ = [
     "build_train_loader",
     "build_eval_loader",
     "build_model_for",
+    "check_model_family",
     "build_optimization",
     "resolve_device",
 ]
@@ -30,6 +40,14 @@ def resolve_device(name: str) -> torch.device:
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("train.device is 'cuda' but no CUDA device is available here "
+                          "(torch.cuda.is_available() is False); set train.device: auto (uses "
+                          "what exists) or cpu")
+    if name == "mps" and not (getattr(torch.backends, "mps", None)
+                              and torch.backends.mps.is_available()):
+        raise ConfigError("train.device is 'mps' but Apple's MPS backend is not available here; "
+                          "set train.device: auto (uses what exists) or cpu")
     return torch.device(name)
 
 
@@ -55,6 +73,8 @@ def build_splits(data: DataConfig, *, seed: int) -> dict[str, list[Any]]:
         builtin_options=dict(data.options),
         max_examples=data.max_examples,
         group_duplicates=data.split.group_duplicates,
+        max_bytes=None if data.max_input_mb is None else int(data.max_input_mb * 2**20),
+        max_field_chars=data.max_field_chars,
     )
 
 
@@ -169,7 +189,7 @@ def build_model_for(
     common = m.model_dump(exclude={"family", "init", "binary_mode", "embeddings"})
     embeddings = None
     coverage = None
-    if m.embeddings == "glove":
+    if m.embeddings == "glove" and isinstance(m, (BowConfig, RnnConfig)):  # their own vectors
         if tokenizer_kind(encoder.tokenizer) != "word":
             from ftlab.errors import ConfigError
 
@@ -178,6 +198,9 @@ def build_model_for(
         embeddings, coverage = load_glove(encoder.tokenizer.vocab, dim=m.embed_dim,
                                           seed=config.seed_for("init"),
                                           pad_id=encoder.tokenizer.pad_id)
+    pairs = text_pairs and config.preprocess.pair_mode == "separate"
+    if m.family in ("bow", "rnn") or pairs:  # a registered family gets text_pairs when needed
+        common["text_pairs"] = pairs
     model = build_model(
         m.family,
         vocab_size=encoder.tokenizer.vocab_size,
@@ -186,10 +209,25 @@ def build_model_for(
         binary_mode=m.binary_mode,
         init=m.init,
         embeddings=embeddings,
-        text_pairs=text_pairs and config.preprocess.pair_mode == "separate",
         **common,
     )
     return model, coverage
+
+
+def check_model_family(family: str) -> None:
+    """Fail before any work when ``model.family`` names no registered family.
+
+    Raises:
+        ConfigError: the family is unknown, with the closest registered name.
+    """
+    from ftlab.errors import ConfigError
+    from ftlab.models import MODELS
+
+    try:
+        MODELS.lookup(family)
+    except ConfigError as exc:
+        raise ConfigError(f"model.family: {exc} A plugin's family must be registered with "
+                          "ftlab.models.register_model before the config is run.") from None
 
 
 def build_optimization(model: torch.nn.Module, cfg: TrainConfig, *, total_steps: int) -> tuple[Any, Any]:

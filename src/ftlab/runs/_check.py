@@ -43,6 +43,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ftlab.core import writes_run
 from ftlab.errors import CheckpointError, ConfigError
 
 __all__ = ["check_run", "compare_checks", "read_checks"]
@@ -68,6 +69,7 @@ def _suites_for(run_dir: Path, suites: Sequence[str] | None) -> list[Any]:
     return loaded
 
 
+@writes_run("check")
 def check_run(run_dir: Path | str, suites: Sequence[str] | None = None, *,
               fail_over: float | None = None, label_map: Mapping[str, str] | str | None = None,
               seed: int = 0, max_examples: int = 5,

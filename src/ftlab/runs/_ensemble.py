@@ -102,7 +102,7 @@ def _new_run_dir(base: Path, stem: str) -> Path:
     while run_dir.exists():
         i += 1
         run_dir = base / f"{stem}-{i}"
-    run_dir.mkdir(parents=True)
+    run_dir.mkdir(parents=True)  # raises if a concurrent ensemble took the name meanwhile
     return run_dir
 
 
@@ -118,8 +118,10 @@ def _write(*, base: Path, stem: str, kind: Literal["runs", "checkpoints"], split
            members: list[dict[str, Any]], label_names: Sequence[str],
            extra: dict[str, Any]) -> EnsembleResult:
     """Average, evaluate and write the ensemble's run directory."""
+    from ftlab.core import run_lock
     from ftlab.evaluation import write_report
     from ftlab.runs import update_summary
+    from ftlab.runs._rundir import mark_failed
     from ftlab.runs._evaluate import evaluate_arrays
 
     c = len(label_names)
@@ -131,27 +133,28 @@ def _write(*, base: Path, stem: str, kind: Literal["runs", "checkpoints"], split
     ours = point_metrics(labels, probs.argmax(axis=1), c)
     started = _utc_now()
     run_dir = _new_run_dir(base, stem)
-    update_summary(run_dir, name=run_dir.name, path=str(run_dir), status="running",
-                   model="ensemble", started=started)
-    try:
-        report = evaluate_arrays(run_dir, split=split, examples=examples, labels=labels,
-                                 probs=probs, encoder=_LabelsOnly(_Labels(list(label_names))),
-                                 train_labels=None)
-    except Exception as exc:
-        update_summary(run_dir, status="failed", stop_reason=f"{type(exc).__name__}: {exc}"[:2000])
-        raise
-    flat = {**report["metrics"], "n": report["n"]}
-    update_summary(
-        run_dir, status="completed", ended=_utc_now(), num_classes=c,
-        ensemble={"kind": kind, "split": split, "method": "mean of member probabilities",
-                  **extra},
-        members=[vars(m) for m in scored], test={split: flat},
-        test_metric=flat.get("accuracy") if split == "test" else None,
-        hparams={"members": len(scored), "ensemble": kind},
-    )
-    return EnsembleResult(run_dir=run_dir, split=split, kind=kind, members=tuple(scored),
-                          accuracy=ours["accuracy"], macro_f1=ours["macro_f1"],
-                          report_html=write_report([run_dir]))
+    with run_lock(run_dir, command="ensemble"):
+        update_summary(run_dir, name=run_dir.name, path=str(run_dir), status="running",
+                       model="ensemble", started=started)
+        try:
+            report = evaluate_arrays(run_dir, split=split, examples=examples, labels=labels,
+                                     probs=probs, encoder=_LabelsOnly(_Labels(list(label_names))),
+                                     train_labels=None)
+        except Exception as exc:
+            mark_failed(run_dir, exc)
+            raise
+        flat = {**report["metrics"], "n": report["n"]}
+        update_summary(
+            run_dir, status="completed", ended=_utc_now(), num_classes=c,
+            ensemble={"kind": kind, "split": split, "method": "mean of member probabilities",
+                      **extra},
+            members=[vars(m) for m in scored], test={split: flat},
+            test_metric=flat.get("accuracy") if split == "test" else None,
+            hparams={"members": len(scored), "ensemble": kind},
+        )
+        return EnsembleResult(run_dir=run_dir, split=split, kind=kind, members=tuple(scored),
+                              accuracy=ours["accuracy"], macro_f1=ours["macro_f1"],
+                              report_html=write_report([run_dir]))
 
 
 def ensemble_runs(run_dirs: Sequence[Path | str], *, split: str = "test", name: str | None = None,

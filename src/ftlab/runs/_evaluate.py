@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from ftlab.core import dumps_json, guard_write, writes_run
 from ftlab.config import RunConfig, load_config
 from ftlab.errors import CheckpointError, ConfigError, DataError
-from ftlab.runs._builders import build_eval_loader, build_model_for, resolve_device
+from ftlab.runs._builders import build_eval_loader, resolve_device
 from ftlab.runs._rundir import read_summary, update_summary, write_json_atomic
 
 logger = logging.getLogger(__name__)
@@ -99,6 +100,43 @@ def positive_class(names: Sequence[str], train_labels: Sequence[int] | None, *,
         " (set eval.positive_label to choose)"
 
 
+def input_caps(config: RunConfig) -> tuple[int | None, int | None]:
+    """``read_file``'s ``(max_bytes, max_field_chars)`` from ``data.max_input_mb`` and
+    ``data.max_field_chars``."""
+    mb = config.data.max_input_mb
+    return None if mb is None else int(mb * 2**20), config.data.max_field_chars
+
+
+def refuse_non_finite(probs: np.ndarray, run_dir: Path, *, what: str,
+                      checkpoint: Path | None = None) -> None:
+    """Stop when a model gives NaN/inf probabilities: metrics and predictions from it would
+    be meaningless (and ``NaN`` is not valid JSON).
+
+    Raises:
+        CheckpointError: naming the checkpoint and what to do.
+    """
+    bad = ~np.isfinite(probs).all(axis=1) if probs.ndim == 2 else ~np.isfinite(probs)
+    if not bad.any():
+        return
+    if checkpoint is None:
+        try:
+            checkpoint = _best_checkpoint(Path(run_dir))
+            if checkpoint is None:
+                from ftlab.training import find_resume_checkpoint
+
+                checkpoint = find_resume_checkpoint(run_dir)
+        except CheckpointError:
+            checkpoint = None
+    source = f"checkpoint {checkpoint}" if checkpoint is not None else f"the model of {run_dir}"
+    diag = Path(run_dir) / "diagnosis.json"
+    raise CheckpointError(
+        f"{source} gives non-finite probabilities (NaN/inf) for {int(bad.sum())} of "
+        f"{len(bad)} {what}: its weights overflowed (training diverged), so its predictions and "
+        f"metrics are meaningless. Retrain with a lower train.lr (and clip_norm set)"
+        + (f"; see {diag}" if diag.is_file() else "")
+        + "; or point checkpoints/best.json at an earlier, finite checkpoint of the run")
+
+
 def _write_predictions(path: Path, examples: Sequence[Any], probs: np.ndarray,
                        preds: np.ndarray, names: Sequence[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,7 +146,7 @@ def _write_predictions(path: Path, examples: Sequence[Any], probs: np.ndarray,
                    "probs": {n: round(float(v), 6) for n, v in zip(names, p)}}
             if ex.text_pair is not None:
                 rec["text_pair"] = ex.text_pair
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            fh.write(dumps_json(rec) + "\n")
 
 
 def predict_encoded(model: torch.nn.Module, encoded: Sequence[Any], config: RunConfig, *,
@@ -187,7 +225,9 @@ def evaluate_arrays(
     # the same rule as the evaluation report: one decision per example everywhere
     preds = decide(shown, threshold=calibration.get("threshold"),
                    positive=pos if pos is not None else 1)
-    _write_predictions(run_dir / "predictions" / f"{split}.jsonl", examples, shown, preds, names)
+    pred_file = run_dir / "predictions" / f"{split}.jsonl"
+    guard_write(lambda: _write_predictions(pred_file, examples, shown, preds, names),
+                pred_file, what=f"the {split} predictions")
     write_json_atomic(run_dir / "evaluation" / f"{split}.json", report)
     return report
 
@@ -224,6 +264,7 @@ def evaluate_splits(
             continue
         probs, labels = predict_encoded(model, encoded[split], config,
                                         pad_id=encoder.tokenizer.pad_id, device=device)
+        refuse_non_finite(probs, run_dir, what=f"{split} examples")
         base = baseline_score(run_dir, config, splits, encoder, split) if baseline else None
         report = evaluate_arrays(run_dir, split=split, examples=splits[split], labels=labels,
                                  probs=probs, encoder=encoder, train_labels=train_labels,
@@ -283,9 +324,12 @@ def _best_checkpoint(run_dir: Path) -> Path | None:
     pointer = run_dir / "checkpoints" / "best.json"
     if not pointer.is_file():
         return None
+    from ftlab.training import checkpoint_name
+
     try:
-        target = pointer.parent / str(json.loads(pointer.read_text(encoding="utf-8"))["path"])
-    except (ValueError, KeyError) as exc:
+        target = pointer.parent / checkpoint_name(
+            pointer, json.loads(pointer.read_text(encoding="utf-8"))["path"])
+    except (ValueError, KeyError, TypeError) as exc:
         raise CheckpointError(f"{pointer} is damaged ({exc}); delete it to fall back to "
                               f"checkpoints/last.json") from exc
     return target if target.is_dir() else None
@@ -297,25 +341,27 @@ def load_run_model(run_dir: Path, *, device: torch.device | None = None) -> tupl
     Raises:
         CheckpointError: not a run directory, or no checkpoint.
     """
-    from ftlab.preprocessing import TextEncoder
+    from ftlab.runs._assemble import build_run
     from ftlab.training import find_resume_checkpoint, load_checkpoint, restore
 
     run_dir = Path(run_dir)
     if not (run_dir / "config.yaml").is_file():
         raise CheckpointError(f"{run_dir} is not a run directory (no config.yaml)")
     config = load_run_config(run_dir)
-    encoder = TextEncoder.load(run_dir / "artifacts" / "encoder")
     ckpt = _best_checkpoint(run_dir) or find_resume_checkpoint(run_dir)
     if ckpt is None:
+        summary = read_summary(run_dir)
+        if summary.get("status") == "failed":
+            raise CheckpointError(
+                f"{run_dir} has no checkpoint: its training failed before writing one "
+                f"({str(summary.get('stop_reason', ''))[:300]}); fix the cause and train again")
         raise CheckpointError(f"{run_dir} has no checkpoint; train it first (ftlab train)")
-    # weights come from the checkpoint: skip the GloVe lookup of the original build
-    no_glove = config.model_copy(update={"model": config.model.model_copy(update={"embeddings": "random"})})
-    text_pairs = bool(read_summary(run_dir).get("text_pairs", False))
-    model, _ = build_model_for(no_glove, encoder, encoder.labels.num_classes, text_pairs=text_pairs)
-    model.to(device or resolve_device(config.train.device))
-    restore(load_checkpoint(ckpt), model, restore_rng=False)
-    model.eval()
-    return config, encoder, model
+    parts = build_run(config, device or resolve_device(config.train.device),
+                      encoder_dir=run_dir / "artifacts" / "encoder", data=False,
+                      text_pairs=bool(read_summary(run_dir).get("text_pairs", False)))
+    restore(load_checkpoint(ckpt), parts.model, restore_rng=False)
+    parts.model.eval()
+    return config, parts.encoder, parts.model
 
 
 def join_torchrun(run_dir: Path) -> torch.device | None:
@@ -342,6 +388,7 @@ def leave_torchrun() -> bool:
     return main
 
 
+@writes_run("evaluate")
 def evaluate_run(run_dir: Path, *, split: str = "test", data: Path | None = None,
                  baseline: bool = True, console: Any = None,
                  distributed: bool = False) -> dict[str, Any]:
@@ -372,7 +419,8 @@ def evaluate_run(run_dir: Path, *, split: str = "test", data: Path | None = None
         examples = read_file(data, text_column=cols.text, text_pair_column=cols.text_pair,
                              label_column=cols.label, id_column=cols.id,
                              extra_columns=tuple(cols.extra), encoding=config.data.encoding,
-                             split=Path(data).stem)
+                             split=Path(data).stem, max_bytes=input_caps(config)[0],
+                             max_field_chars=input_caps(config)[1])
         unknown = sorted({e.label for e in examples} - set(encoder.labels.names), key=str)
         if unknown:
             raise DataError(f"{data}: labels {unknown} were never seen in training (known: "
@@ -387,6 +435,7 @@ def evaluate_run(run_dir: Path, *, split: str = "test", data: Path | None = None
                                     device=device)
     if distributed and not leave_torchrun():
         return {}
+    refuse_non_finite(probs, run_dir, what=f"{split} examples")
     base = baseline_score(run_dir, config, splits, encoder, split) if baseline else None
     train_labels = [encoder.labels.encode(e.label) for e in splits["train"]]
     report = evaluate_arrays(run_dir, split=split, examples=splits[split], labels=labels,

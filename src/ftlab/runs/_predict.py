@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -10,9 +9,11 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from ftlab.core import dumps_json, guard_write, writes_run
 from ftlab.errors import DataError
 from ftlab.runs._evaluate import (
     join_torchrun, leave_torchrun, load_run_model, predict_encoded, read_calibration,
+    input_caps, refuse_non_finite,
 )
 from ftlab.runs._rundir import write_json_atomic
 
@@ -59,10 +60,13 @@ def predict_file(
         text_column=text_column or cols.text, encoding=config.data.encoding,
         text_pair_column=text_pair_column if text_pair_column is not None else cols.text_pair,
         split="predict")
+    max_bytes, max_field_chars = input_caps(config)
     try:  # gold labels are optional: kept in the output when the file has them
-        examples = read_file(input, label_column=cols.label, **read)
+        examples = read_file(input, label_column=cols.label, max_bytes=max_bytes,
+                             max_field_chars=max_field_chars, **read)
     except DataError:
-        examples = read_file(input, label_column=None, **read)
+        examples = read_file(input, label_column=None, max_bytes=max_bytes,
+                             max_field_chars=max_field_chars, **read)
     if not examples:
         raise DataError(f"{input}: no rows to predict")
     started = time.perf_counter()
@@ -74,6 +78,7 @@ def predict_file(
     world = world_size()
     if distributed and not leave_torchrun():
         return {}
+    refuse_non_finite(probs, run_dir, what="input rows")
     cal = read_calibration(run_dir)
     if cal.get("temperature"):
         from ftlab.evaluation import apply_temperature
@@ -81,15 +86,19 @@ def predict_file(
         probs = apply_temperature(probs, cal["temperature"])
     names = encoder.labels.names
     threshold = cal.get("threshold")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("w", encoding="utf-8") as fh:
-        for ex, p in zip(examples, probs):
-            pred = int(p.argmax()) if threshold is None else int(p[1] >= threshold)
-            rec: dict[str, Any] = {"id": ex.id, "text": ex.text, "pred": names[pred],
-                                   "probs": {n: round(float(v), 6) for n, v in zip(names, p)}}
-            if ex.label is not None:
-                rec["label"] = ex.label
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+    def write() -> None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with output.open("w", encoding="utf-8") as fh:
+            for ex, p in zip(examples, probs):
+                pred = int(p.argmax()) if threshold is None else int(p[1] >= threshold)
+                rec: dict[str, Any] = {"id": ex.id, "text": ex.text, "pred": names[pred],
+                                       "probs": {n: round(float(v), 6) for n, v in zip(names, p)}}
+                if ex.label is not None:
+                    rec["label"] = ex.label
+                fh.write(dumps_json(rec) + "\n")
+
+    guard_write(write, output, what="the predictions", intact="the run itself is untouched")
     return {"rows": len(examples), "seconds": round(seconds, 3),
             "examples_per_s": round(len(examples) / max(seconds, 1e-9), 1),
             "quantized": quantize, "output": str(output), "world_size": world}
@@ -101,6 +110,7 @@ def _unlabelled(example: Any) -> Any:
     return replace(example, label=None)
 
 
+@writes_run("calibrate")
 def calibrate_run(
     run_dir: Path, *, threshold_metric: Literal["f1", "accuracy", "balanced_accuracy"] | None = None,
 ) -> dict[str, Any]:
@@ -126,6 +136,7 @@ def calibrate_run(
     device = next(model.parameters()).device
     probs, labels = predict_encoded(model, prepared.encoded["validation"], config,
                                     pad_id=encoder.tokenizer.pad_id, device=device)
+    refuse_non_finite(probs, run_dir, what="validation examples")
     fitted = float(fit_temperature(probs, labels))
     calibrated = apply_temperature(probs, fitted)
 

@@ -3,9 +3,10 @@
 Population-based training (``ftlab tune --backend ray --scheduler pbt``) continues a trial from
 another trial's checkpoint with perturbed hyperparameters. Only a few fields can change without
 making the checkpoint unfit for the rebuilt objects: :data:`RETUNABLE`. ``resume_run(run_dir,
-retune={...})`` writes them into the run's config and, after the checkpoint is restored, puts the
-freshly built optimizer's hyperparameters back into the restored optimizer and scheduler
-(:class:`RetuneOptimizer`), since restoring the optimizer state would bring the old ones back.
+retune={...})`` writes them into the run's config and hands the freshly built optimizer's
+hyperparameters (:func:`retune_groups`) to ``fit(..., retune=...)``, which puts them over the
+restored optimizer and scheduler right after the restore (restoring the optimizer state would
+bring the old ones back). No observer changes training state.
 
 This is a library path for tuners, not a ``ftlab train --resume`` option: a user resuming a run
 keeps the narrower override whitelist of :func:`ftlab.runs.resume_run`.
@@ -13,17 +14,16 @@ keeps the narrower override whitelist of :func:`ftlab.runs.resume_run`.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
 from ftlab.config import RunConfig, parse_config
 from ftlab.errors import ConfigError
 
-__all__ = ["RETUNABLE", "RetuneOptimizer", "retuned_config"]
+__all__ = ["RETUNABLE", "retune_groups", "retuned_config"]
 
 # Fields a resumed run may change: rebuilt objects still fit the checkpoint. The optimizer's
-# values are re-applied by RetuneOptimizer; dropout and clipping are read when the model and the
+# values are re-applied by fit(retune=...); dropout and clipping are read when the model and the
 # loop are built.
 RETUNABLE = ("train.lr", "train.weight_decay", "train.momentum", "train.clip_norm",
              "model.dropout")
@@ -49,47 +49,10 @@ def retuned_config(config: RunConfig, values: Mapping[str, Any], *, origin: str)
     return parse_config(raw, origin=origin)
 
 
-class RetuneOptimizer:
-    """Observer that, when a resumed run starts, replaces the restored optimizer's
-    hyperparameters (peak lr, weight decay, momentum) by those of the optimizer built from the
-    new config, and moves the scheduler to the new peak learning rates at the restored step.
+def retune_groups(optimizer: Any) -> list[dict[str, Any]]:
+    """The hyperparameters of each parameter group of ``optimizer``, freshly built from the
+    retuned config, for ``fit(..., retune=...)`` to put over the restored optimizer's values.
 
-    Build it right after the optimizer and scheduler, before the checkpoint is restored (it
-    records the new values then).
-
-    Args:
-        optimizer: the optimizer built from the new config.
-        scheduler: its learning-rate scheduler (``None``: the lr is set directly).
+    Take them before ``fit`` restores the checkpoint into ``optimizer``.
     """
-
-    def __init__(self, optimizer: Any, scheduler: Any = None) -> None:
-        self.optimizer, self.scheduler = optimizer, scheduler
-        self._groups = [{k: g[k] for k in _GROUP_KEYS + ("lr",) if k in g}
-                        for g in optimizer.param_groups]
-        self.applied = False
-
-    def on_train_start(self, event: Any) -> None:
-        """After the restore: put the new hyperparameters back (resumed runs only)."""
-        if event.resumed_from_step is None:
-            return
-        groups = self.optimizer.param_groups
-        if len(groups) != len(self._groups):
-            raise ConfigError(f"the restored optimizer has {len(groups)} parameter groups but "
-                              f"the rebuilt one {len(self._groups)}; only {', '.join(RETUNABLE)} "
-                              "may change when resuming")
-        for group, new in zip(groups, self._groups):
-            group.update({k: v for k, v in new.items() if k != "lr"})
-        sched = self.scheduler
-        if sched is None:
-            for group, new in zip(groups, self._groups):
-                group["lr"] = new["lr"]
-        else:
-            if hasattr(sched, "base_lrs"):
-                sched.base_lrs = [g.get("initial_lr", g["lr"]) for g in groups]
-            with warnings.catch_warnings():  # get_lr() outside step() warns; here it is meant
-                warnings.simplefilter("ignore")
-                lrs = sched.get_lr()  # the schedule's value at the restored step
-            for group, lr in zip(groups, lrs):
-                group["lr"] = lr
-            sched._last_lr = [float(g["lr"]) for g in groups]
-        self.applied = True
+    return [{k: g[k] for k in _GROUP_KEYS + ("lr",) if k in g} for g in optimizer.param_groups]

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ftlab.core import atomic_write_text
+from ftlab.core import atomic_write_text, dumps_json, writes_run
 from ftlab.errors import ConfigError, DataError
 from ftlab.runs._rundir import update_summary, write_json_atomic
 
@@ -55,16 +55,12 @@ def paired_bootstrap_drop(correct_clean: np.ndarray, correct_new: np.ndarray, *,
     n = len(correct_clean)
     if n == 0:
         return [float("nan"), float("nan")]
+    from ftlab.evaluation import bootstrap_draws, percentile_interval
+
     diff = correct_clean.astype(np.float64) - correct_new.astype(np.float64)
-    rng = np.random.default_rng(seed)
-    means = np.empty(n_resamples)
-    for start in range(0, n_resamples, 200):  # chunks bound memory for large test sets
-        k = min(200, n_resamples - start)
-        idx = rng.integers(0, n, size=(k, n))
-        means[start:start + k] = diff[idx].mean(axis=1)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return [float(low), float(high)]
+    drops = bootstrap_draws(lambda idx: {"drop": diff[idx].mean(axis=1)}, n, n_resamples,
+                            np.random.default_rng(seed), chunk=200)  # bounds memory
+    return list(percentile_interval(drops["drop"], confidence))
 
 
 def _changes_json(changes: Any) -> list[dict[str, Any]]:
@@ -148,6 +144,7 @@ def _compare(labels: np.ndarray, clean: np.ndarray, new: np.ndarray, changed: np
     }
 
 
+@writes_run("evaluate --transform")
 def evaluate_transforms(
     run_dir: Path,
     transforms: Sequence[str] | None = None,
@@ -250,7 +247,7 @@ def evaluate_transforms(
         slug = spec_slug(spec)
         pred_file = run_dir / "predictions" / f"{split}@{slug}.jsonl"
         rows = transformed_rows(examples, new_examples, changes, probs, names, rule(probs))
-        atomic_write_text(pred_file, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        atomic_write_text(pred_file, "".join(dumps_json(r) + "\n" for r in rows))
         entry = {"transform": spec, "slug": slug,
                  **_compare(labels, clean, probs, changed, seed=config.seed, rule=rule),
                  "seconds": round(seconds, 3),

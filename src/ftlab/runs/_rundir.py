@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
-from ftlab.core import atomic_write_json
+from ftlab.core import atomic_write_json, atomic_write_text, guard_write
 from ftlab.config import RunConfig, dump_config
+from ftlab.errors import ConfigError, StorageError
 
-__all__ = ["create_run_dir", "write_json_atomic", "read_summary", "update_summary", "utc_now"]
+__all__ = ["create_run_dir", "write_json_atomic", "read_summary", "update_summary", "utc_now",
+           "mark_failed"]
 
 SUMMARY = "run.json"
 
@@ -21,8 +25,12 @@ def utc_now() -> str:
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON to ``path`` atomically (temp file in the same dir, fsync, rename)."""
-    atomic_write_json(path, obj)
+    """Write JSON to ``path`` atomically (temp file in the same dir, fsync, rename).
+
+    Raises:
+        StorageError: the file could not be written (the previous version stays).
+    """
+    guard_write(lambda: atomic_write_json(path, obj), path, what=Path(path).name)
 
 
 def create_run_dir(config: RunConfig, *, name: str | None = None) -> Path:
@@ -30,13 +38,34 @@ def create_run_dir(config: RunConfig, *, name: str | None = None) -> Path:
     base = Path(config.output_dir)
     stem = name or config.name or f"{config.model.family}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
     run_dir = base / stem
+    _check_output_dir(base)
     i = 1
-    while run_dir.exists():
-        i += 1
-        run_dir = base / f"{stem}-{i}"
-    run_dir.mkdir(parents=True)
-    (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
+    while True:
+        try:
+            run_dir.mkdir(parents=True)
+            break
+        except FileExistsError:  # taken (also by a concurrent ftlab train): next free name
+            i += 1
+            run_dir = base / f"{stem}-{i}"
+        except OSError as exc:
+            raise StorageError(
+                f"cannot create the run directory {run_dir} ({exc.strerror or exc}); set "
+                f"output_dir to a writable directory (it is {config.output_dir!r})") from None
+    write_text_checked(run_dir / "config.yaml", dump_config(config), what="the run's config")
     return run_dir
+
+
+def _check_output_dir(base: Path) -> None:
+    """A clear error before any work when ``output_dir`` cannot hold run directories."""
+    node = base
+    while not node.exists() and node != node.parent:
+        node = node.parent
+    if node.exists() and not node.is_dir():
+        raise ConfigError(f"output_dir {str(base)!r}: {node} is a file, not a directory; set "
+                          f"output_dir to a directory (e.g. output_dir: runs)")
+    if node.exists() and not os.access(node, os.W_OK | os.X_OK):
+        raise ConfigError(f"output_dir {str(base)!r}: {node} is not writable; set output_dir "
+                          f"to a directory you can write (e.g. output_dir: runs)")
 
 
 def read_summary(run_dir: Path) -> dict[str, Any]:
@@ -48,8 +77,32 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
 
 
 def update_summary(run_dir: Path, **fields: Any) -> dict[str, Any]:
-    """Merge ``fields`` into ``run.json`` atomically and return the new summary."""
+    """Merge ``fields`` into ``run.json`` atomically and return the new summary.
+
+    Raises:
+        StorageError: run.json could not be written (disk full, permissions); the old one stays.
+    """
     summary = read_summary(run_dir)
     summary.update(fields)
     write_json_atomic(Path(run_dir) / SUMMARY, summary)
     return summary
+
+
+def mark_failed(run_dir: Path, exc: BaseException, *, status: str = "failed",
+                reason: str | None = None) -> None:
+    """Best effort: record in run.json why the run stopped (``reason``, default the error);
+    never raises (the original error is what the user must see, also when the disk is full)."""
+    try:
+        if reason is None:
+            reason = f"{type(exc).__name__}: {exc}"[:2000]
+            if isinstance(exc, KeyboardInterrupt):
+                reason = "KeyboardInterrupt"
+        update_summary(run_dir, status=status, stop_reason=reason, ended=utc_now())
+    except Exception as inner:  # noqa: BLE001 - best effort by design
+        logging.getLogger("ftlab.runs").warning(
+            "could not record status %r in %s: %s", status, Path(run_dir) / SUMMARY, inner)
+
+
+def write_text_checked(path: Path, text: str, *, what: str) -> Path:
+    """``atomic_write_text`` whose OSError becomes one StorageError naming ``what`` and where."""
+    return guard_write(lambda: atomic_write_text(path, text), path, what=what)

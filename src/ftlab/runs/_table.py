@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ftlab.core import pid_alive
 from ftlab.errors import ConfigError
 from ftlab.runs._rundir import read_summary
 
@@ -38,16 +38,6 @@ def _get(summary: dict[str, Any], dotted: str) -> Any:
     return get_dotted(summary, dotted)
 
 
-def _pid_alive(pid: Any) -> bool:
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
-
-
 def collect_runs(
     root: Path,
     *,
@@ -77,7 +67,7 @@ def collect_runs(
             continue
         row = {col: _get(summary, key) for col, key in RUN_COLUMNS.items()}
         row["name"] = row["name"] or run_dir.name
-        if row["status"] == "running" and not _pid_alive(summary.get("pid")):
+        if row["status"] == "running" and not pid_alive(summary.get("pid")):
             row["status"] = "killed"
         row["path"] = str(run_dir)
         rows.append(row)

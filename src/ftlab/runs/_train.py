@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import math
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from ftlab.config import RunConfig, apply_overrides, dump_config, parse_config
-from ftlab.errors import CheckpointError
-from ftlab.runs._builders import (
-    build_eval_loader,
-    build_model_for,
-    build_optimization,
-    build_train_loader,
-    resolve_device,
+from ftlab.core import atomic_write_text, writes_run
+from ftlab.config import (
+    RunConfig,
+    apply_overrides,
+    dump_config,
+    parse_config,
 )
+from ftlab.errors import CheckpointError
+from ftlab.runs._assemble import RunParts, build_run
+from ftlab.runs._builders import resolve_device
 from ftlab.runs._evaluate import evaluate_splits, load_run_config
-from ftlab.runs._prepare import data_origin, data_warning_lines, prepare_data
+from ftlab.runs._prepare import data_origin, data_warning_lines
+from ftlab.runs._retune import retune_groups
 from ftlab.runs._rundir import (
     create_run_dir,
+    mark_failed,
     read_summary,
     update_summary,
     utc_now,
@@ -91,15 +94,6 @@ def _sigterm_as_interrupt() -> Callable[[], None]:
     return restore
 
 
-def _record_failure(run_dir: Path | None, exc: BaseException) -> None:
-    """A run that fails after training (evaluation, report) must not stay "completed"."""
-    if run_dir is None or not (Path(run_dir) / "run.json").is_file():
-        return
-    if read_summary(run_dir).get("status") in ("completed", "running"):
-        update_summary(run_dir, status="failed",
-                       stop_reason=f"after training: {type(exc).__name__}: {exc}"[:2000])
-
-
 def train_run(
     config: RunConfig,
     *,
@@ -122,18 +116,67 @@ def train_run(
 
     dist.init_from_env(resolve_device(config.train.device))
     run_dir = None
-    if dist.is_main():
+    main = dist.is_main()
+    if main:
         run_dir = create_run_dir(config, name=name)
-        if tags:
-            update_summary(run_dir, tags=dict(tags))
     run_dir = dist.broadcast_object(run_dir)
-    try:
+    with _writer_lock(run_dir, main, "train"), _recorded(run_dir, main):
+        if main and tags:
+            update_summary(run_dir, tags=dict(tags))
         return _run(config, run_dir, resume=False, stop_after=stop_after, console=console,
                     extra_observers=observers)
-    except Exception as exc:
-        if dist.is_main():
-            _record_failure(run_dir, exc)
+
+
+@contextlib.contextmanager
+def _recorded(run_dir: Path, main: bool) -> Iterator[None]:
+    """Every way a run can end badly leaves its reason in run.json (best effort, never raising
+    over the original error), also before the first step (bad data, bad model config) and
+    after training (evaluation, report: a run never stays "completed" then); SIGTERM while
+    training is recorded as ``killed``; an
+    OSError (disk full, permissions) becomes one StorageError naming the intact checkpoint."""
+    try:
+        yield
+    except _Terminated as exc:  # SIGTERM during training: the record says "killed"
+        if main:
+            mark_failed(run_dir, exc, status="killed", reason="SIGTERM")
         raise
+    except KeyboardInterrupt as exc:
+        if main:
+            mark_failed(run_dir, exc, status="interrupted")
+        raise
+    except OSError as exc:
+        if main:
+            mark_failed(run_dir, exc)
+        from ftlab.core import describe_write_error
+        from ftlab.errors import StorageError
+
+        where = exc.filename if getattr(exc, "filename", None) else run_dir
+        raise StorageError(
+            f"I/O error in run {run_dir} at {where}: {describe_write_error(exc, Path(where))}; "
+            f"{_intact_checkpoint(run_dir)}; free space or fix permissions, then resume "
+            f"(ftlab train --resume {run_dir})") from exc
+    except Exception as exc:
+        if main:
+            mark_failed(run_dir, exc)
+        raise
+
+
+def _intact_checkpoint(run_dir: Path) -> str:
+    from ftlab.training import find_resume_checkpoint
+
+    try:
+        last = find_resume_checkpoint(run_dir)
+    except Exception:  # noqa: BLE001 - only for the message
+        last = None
+    return (f"the last checkpoint {last} is intact" if last is not None
+            else "no checkpoint had been written yet")
+
+
+def _writer_lock(run_dir: Path, main: bool, command: str) -> Any:
+    """The run's writer lock on the process that writes (rank 0); nothing on other ranks."""
+    from ftlab.core import run_lock
+
+    return run_lock(run_dir, command=command) if main else contextlib.nullcontext(run_dir)
 
 
 def resume_run(
@@ -169,6 +212,14 @@ def resume_run(
     config = load_run_config(run_dir)  # old runs: their recorded splits
     dist.init_from_env(resolve_device(config.train.device))  # torchrun: every rank resumes
     main = dist.is_main()
+    with _writer_lock(run_dir, main, "train --resume"), _recorded(run_dir, main):
+        return _resume_locked(run_dir, config, main, overrides=overrides, stop_after=stop_after,
+                              console=console, observers=observers, retune=retune)
+
+
+def _resume_locked(run_dir: Path, config: RunConfig, main: bool, *, overrides: list[str] | None,
+                   stop_after: int | None, console: Any, observers: Sequence[Any],
+                   retune: dict[str, Any] | None) -> dict[str, Any]:
     if overrides:
         allowed = ("train.epochs", "train.max_steps", "train.log_every", "train.eval_every",
                    "train.trackers", "train.early_stopping.patience")
@@ -180,115 +231,109 @@ def resume_run(
                               f"run); allowed: {', '.join(allowed)}")
         config = parse_config(apply_overrides(config.model_dump(mode="json"), overrides))
         if main:
-            (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
+            atomic_write_text(run_dir / "config.yaml", dump_config(config))
     if retune:
         from ftlab.runs._retune import retuned_config
 
         config = retuned_config(config, retune, origin=f"{run_dir}: retune")
         if main:
-            (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
-    try:
-        return _run(config, run_dir, resume=True, stop_after=stop_after, console=console,
-                    extra_observers=observers, retune=bool(retune))
-    except Exception as exc:
-        if main:
-            _record_failure(run_dir, exc)
-        raise
+            atomic_write_text(run_dir / "config.yaml", dump_config(config))
+    return _run(config, run_dir, resume=True, stop_after=stop_after, console=console,
+                extra_observers=observers, retune=bool(retune))
 
 
 def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | None,
          console: Any, extra_observers: Sequence[Any] = (), retune: bool = False,
          ) -> dict[str, Any]:
-    from ftlab.batching import class_weights
-    from ftlab.models import classification_loss, count_parameters, probabilities
-    from ftlab.training import (
-        Checkpointer, EarlyStopping, JsonlTracker, ProgressObserver, TimeBudget, fit,
-        find_resume_checkpoint,
-        load_checkpoint, run_validation, seed_everything, write_env_json,
-    )
+    """The train recipe: setup -> fit -> finish.
+
+    Under torchrun every rank trains on its shard; only rank 0 (main) prints and writes files.
+    """
     from ftlab.training import distributed as dist
 
-    # torchrun: every rank trains on its shard; only rank 0 (main) prints and writes files
     device = dist.init_from_env(resolve_device(config.train.device))
-    rank, world = dist.rank(), dist.world_size()
-    main = rank == 0
-    say = console.print if console is not None and main else (lambda *a, **k: None)
+    say = console.print if console is not None and dist.is_main() else (lambda *a, **k: None)
     started = time.time()
-    seed_everything(config.seed, deterministic=config.train.deterministic)
-    encoder_dir = run_dir / "artifacts" / "encoder"
+    parts, ckpt_path = _setup(config, run_dir, device, resume=resume, say=say)
+    result = _fit(parts, run_dir, ckpt_path, stop_after=stop_after,
+                  extra_observers=extra_observers, retune=retune)
+    if parts.world > 1:
+        # Training is over on every rank: leave the group together, then rank 0 evaluates,
+        # predicts and reports alone, as a single process (other ranks write nothing).
+        dist.teardown()
+        if parts.rank != 0:
+            return {}
+    return _finish(parts, run_dir, result, resume=resume, started=started, console=console,
+                   say=say)
+
+
+def _setup(config: RunConfig, run_dir: Path, device: Any, *, resume: bool,
+           say: Any) -> tuple[RunParts, Path | None]:
+    """Seed, assemble the run and record its start (rank 0); the checkpoint to resume from."""
+    from ftlab.models import count_parameters
+    from ftlab.training import distributed as dist
+    from ftlab.training import find_resume_checkpoint, load_checkpoint, write_env_json
+
     ckpt_path = find_resume_checkpoint(run_dir) if resume else None
     if resume and ckpt_path is None:
         raise CheckpointError(f"{run_dir} has no checkpoint to resume from "
                               f"(checkpoints/last.json missing); start a new run instead")
-
-    # ---- data: load, check, clean, fit the encoder on train only, encode
-    prepared = prepare_data(config, encoder_dir=encoder_dir if resume else None, augment=True)
-    encoder, encoded = prepared.encoder, prepared.encoded
-    if not resume and main:
-        encoder.save(encoder_dir)
-    if prepared.augmented and main:
-        _record_augmentation(run_dir, prepared, say)
+    encoder_dir = run_dir / "artifacts" / "encoder"
+    parts = build_run(config, device, dist.rank(), dist.world_size(),
+                      encoder_dir=encoder_dir if resume else None)
+    prepared, main = parts.prepared, parts.rank == 0
+    assert prepared is not None  # built with data
     if main:
+        if not resume:
+            parts.encoder.save(encoder_dir)
+        if prepared.augmented:
+            _record_augmentation(run_dir, prepared, say)
         write_json_atomic(run_dir / "data_report.json", prepared.report.to_dict())
         update_summary(run_dir, data_removed=prepared.report.removed)
-    num_classes = encoder.labels.num_classes
     for line in data_warning_lines(prepared.report):
         say(line, markup=False, highlight=False)
-
-    # ---- batching, model, loss, optimization
-    pad_id = encoder.tokenizer.pad_id
-    train_loader = build_train_loader(encoded["train"], config.batching,
-                                      seed=config.seed_for("order"), pad_id=pad_id,
-                                      rank=rank, world_size=world)
-    val_loader = build_eval_loader(encoded["validation"], config.batching, pad_id=pad_id)
-    text_pairs = any(e.pair_ids is not None for e in encoded["train"])
-    # train.init_seed / train.order_seed give init and dropout separate streams (seed studies);
-    # unset, one stream seeded by `seed` runs through both, as before they existed
-    own_streams = config.train.init_seed is not None or config.train.order_seed is not None
-    if own_streams:
-        seed_everything(config.seed_for("init"), deterministic=config.train.deterministic)
-    model, coverage = build_model_for(config, encoder, num_classes, text_pairs=text_pairs)
-    if own_streams:
-        seed_everything(config.seed_for("order"), deterministic=config.train.deterministic)
-    model.to(device)
-    train_model: Any = model
-    if world > 1:  # gradients all-reduced over ranks; `model` stays the unwrapped module
-        from torch.nn.parallel import DistributedDataParallel
-
-        # same initial weights on every rank (DDP also broadcasts rank 0's), but each rank
-        # draws its own dropout masks: otherwise equal-shaped batches get identical masks
-        seed_everything((config.seed_for("order") + 7919 * rank) % 2**32,
-                        deterministic=config.train.deterministic)
-
-        train_model = DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None)
+    coverage = parts.coverage
     if coverage is not None and main:
         update_summary(run_dir, glove_coverage={
             "vocab_size": coverage.vocab_size, "found": coverage.found,
             "share_found": coverage.share_found, "missing_sample": list(coverage.missing_sample)})
         say(f"GloVe coverage: {coverage.found}/{coverage.vocab_size} vocabulary words "
             f"({coverage.share_found:.1%})")
-    weights = None
-    if config.batching.class_weights != "none":
-        weights = class_weights([e.label for e in encoded["train"]], num_classes,
-                                scheme=config.batching.class_weights).to(device)
-    loss_fn = functools.partial(classification_loss, class_weights=weights, reduction="sum")
-    steps_per_epoch = math.ceil(len(train_loader) / config.train.grad_accum)
-    total_steps = config.train.max_steps or steps_per_epoch * config.train.epochs
-    optimizer, scheduler = build_optimization(model, config.train, total_steps=total_steps)
-    retuner: list[Any] = []
-    if retune:  # records the new values now; re-applies them after fit() restores the checkpoint
-        from ftlab.runs._retune import RetuneOptimizer
+    if ckpt_path is not None:
+        saved = load_checkpoint(ckpt_path).train_state
+        say(f"resuming from {ckpt_path} (step {saved.step}, epoch {saved.epoch})")
+    elif main:
+        write_env_json(run_dir / "env.json", seed=config.seed, device=str(device))
+    n_total, n_train = count_parameters(parts.model)
+    if main:
+        update_summary(
+            run_dir, name=run_dir.name, path=str(run_dir), status="running", pid=os.getpid(),
+            model=config.model.family, dataset=data_origin(config),
+            hparams=_hparams(config), seed=config.seed,
+            parameters={"total": n_total, "trainable": n_train},
+            seeds={k: config.seed_for(k) for k in ("split", "init", "order")},
+            text_pairs=parts.text_pairs, num_classes=parts.num_classes,
+            **({} if resume else {"started": utc_now()}),
+            **({"world_size": parts.world} if parts.world > 1 else {}),
+        )
+    say(f"run directory: {run_dir}  ({n_trainable_fmt(n_train)} trainable parameters, "
+        f"{len(prepared.encoded['train'])} train examples, device {device})")
+    return parts, ckpt_path
 
-        retuner = [RetuneOptimizer(optimizer, scheduler)]
-        extra_observers = [*extra_observers, *retuner]
 
-    # ---- observers: tracking, progress, early stopping, checkpoints
-    hparams = _hparams(config)
-    monitor = config.eval.monitor
-    mode: Literal["min", "max"] = "min" if monitor == "loss" else "max"
-    # Stateful observers first: checkpointed observer state is matched by position, and the
-    # trackers after them may change on resume (train.trackers).
+def _observers(parts: RunParts, run_dir: Path, *, stop_after: int | None,
+               extra_observers: Sequence[Any]) -> tuple[list[Any], Any]:
+    """Rank 0's observers (tracking, progress, early stopping) and checkpointer."""
+    from ftlab.training import (
+        Checkpointer,
+        EarlyStopping,
+        JsonlTracker,
+        ProgressObserver,
+        TimeBudget,
+    )
+
+    config = parts.config
+    monitor, mode = config.eval.monitor, _mode(config)
     observers: list[Any] = []
     es = config.train.early_stopping
     if es.enabled:
@@ -297,74 +342,62 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     if config.train.max_minutes is not None:
         observers.append(TimeBudget(config.train.max_minutes * 60))
     observers += [JsonlTracker(run_dir / "metrics.jsonl"),
-                  ProgressObserver(total_steps, log_every=config.train.log_every)]
-    observers += _optional_trackers(config, run_dir, hparams)
+                  ProgressObserver(parts.plan.total_steps, log_every=config.train.log_every)]
+    observers += _optional_trackers(config, run_dir, _hparams(config))
     if stop_after:
         observers.append(StopAfter(stop_after))
-    observers += list(extra_observers)  # after the built-ins: checkpointed state stays aligned
+    observers += list(extra_observers)  # after the built-ins (checkpoints of earlier versions
+    # matched observer state by position)
     ck = config.train.checkpoint
     checkpointer: Checkpointer | None = Checkpointer(
         run_dir / "checkpoints", monitor=monitor, mode=mode, keep_best=ck.keep_best,
         every_n_steps=ck.every_n_steps, every_epoch=ck.every_epoch,
-        artifacts={"config.yaml": run_dir / "config.yaml", "encoder": encoder_dir},
+        artifacts={"config.yaml": run_dir / "config.yaml",
+                   "encoder": run_dir / "artifacts" / "encoder"},
     )
-    if not main:  # rank 0 holds the observers and checkpointer and broadcasts its decisions
-        observers, checkpointer = retuner, None
-    if ckpt_path is not None:
-        saved = load_checkpoint(ckpt_path).train_state
-        say(f"resuming from {ckpt_path} (step {saved.step}, epoch {saved.epoch})")
-    elif main:
-        write_env_json(run_dir / "env.json", seed=config.seed, device=str(device))
-    n_total, n_train = count_parameters(model)
-    if main:
-        update_summary(
-            run_dir, name=run_dir.name, path=str(run_dir), status="running", pid=os.getpid(),
-            model=config.model.family, dataset=data_origin(config), hparams=hparams,
-            seed=config.seed, parameters={"total": n_total, "trainable": n_train},
-            seeds={k: config.seed_for(k) for k in ("split", "init", "order")},
-            text_pairs=text_pairs, num_classes=num_classes,
-            **({} if resume else {"started": utc_now()}),
-            **({"world_size": world} if world > 1 else {}),
-        )
-    say(f"run directory: {run_dir}  ({n_trainable_fmt(n_train)} trainable parameters, "
-        f"{len(encoded['train'])} train examples, device {device})")
+    if checkpointer is not None:  # under the writer lock: a killed write's temp folders go
+        checkpointer.clean_temporary()
+    return observers, checkpointer
 
+
+def _fit(parts: RunParts, run_dir: Path, ckpt_path: Path | None, *, stop_after: int | None,
+         extra_observers: Sequence[Any], retune: bool) -> Any:
+    """``fit`` with the run's parts; SIGTERM while it runs raises :class:`_Terminated`."""
+    from ftlab.models import probabilities
+    from ftlab.training import fit, run_validation
+
+    config, main, t = parts.config, parts.rank == 0, parts.config.train
+    observers, checkpointer = (_observers(parts, run_dir, stop_after=stop_after,
+                                          extra_observers=extra_observers)
+                               if main else ([], None))  # rank 0 decides and broadcasts
     # under torchrun each rank validates its share of the batches and the results are gathered
-    evaluate = functools.partial(run_validation, batches=val_loader, loss_fn=loss_fn,
-                                 probs_fn=probabilities, device=device, shard=world > 1)
+    evaluate = functools.partial(run_validation, batches=parts.val_loader, loss_fn=parts.loss_fn,
+                                 probs_fn=probabilities, device=parts.device,
+                                 shard=parts.world > 1)
     restore_sigterm = _sigterm_as_interrupt()
     try:
-        result = fit(
-            train_model, train_loader, loss_fn=loss_fn, optimizer=optimizer, scheduler=scheduler,
-            epochs=config.train.epochs, max_steps=config.train.max_steps,
-            grad_accum=config.train.grad_accum, clip_norm=config.train.clip_norm,
-            precision=config.train.precision, device=device, evaluate=evaluate,
-            eval_every=config.train.eval_every, monitor=monitor, mode=mode,
-            restore_best=config.train.restore_best, observers=observers,
-            checkpointer=checkpointer, resume_from=ckpt_path,
-            run_dir=run_dir if main else None, hparams=hparams,
+        return fit(
+            parts.train_model, parts.train_loader, loss_fn=parts.loss_fn,
+            optimizer=parts.optimizer, scheduler=parts.scheduler, epochs=t.epochs,
+            max_steps=t.max_steps, grad_accum=t.grad_accum, clip_norm=t.clip_norm,
+            precision=t.precision, device=parts.device, evaluate=evaluate,
+            eval_every=t.eval_every, monitor=config.eval.monitor, mode=_mode(config),
+            restore_best=t.restore_best, observers=observers, checkpointer=checkpointer,
+            resume_from=ckpt_path, run_dir=run_dir if main else None, hparams=_hparams(config),
+            divergence_factor=t.divergence_factor,
+            # the rebuilt optimizer's new values replace the restored ones (PBT's exploit)
+            retune=retune_groups(parts.optimizer) if retune else None,
         )
-    except _Terminated:
-        if main:
-            update_summary(run_dir, status="killed", stop_reason="SIGTERM", ended=utc_now())
-        raise
-    except KeyboardInterrupt:
-        if main:
-            update_summary(run_dir, status="interrupted", stop_reason="KeyboardInterrupt")
-        raise
-    except Exception as exc:
-        if main:
-            update_summary(run_dir, status="failed",
-                           stop_reason=f"{type(exc).__name__}: {exc}"[:2000])
-        raise
-    finally:
+    finally:  # a failure is recorded in run.json by _recorded, around the whole run
         restore_sigterm()
-    if world > 1:
-        # Training is over on every rank: leave the group together, then rank 0 evaluates,
-        # predicts and reports alone, as a single process (other ranks write nothing).
-        dist.teardown()
-        if not main:
-            return {}
+
+
+def _finish(parts: RunParts, run_dir: Path, result: Any, *, resume: bool, started: float,
+            console: Any, say: Any) -> dict[str, Any]:
+    """Record the outcome; a finished run is evaluated, stress-tested and reported."""
+    config, model, prepared = parts.config, parts.model, parts.prepared
+    assert prepared is not None
+    monitor = config.eval.monitor
     prior = float(read_summary(run_dir).get("duration_s") or 0.0) if resume else 0.0
     duration = prior + (time.time() - started)
     finished = not str(result.stop_reason).startswith("--stop-after")
@@ -376,22 +409,22 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     )
     if not finished:
         return summary
-    test = evaluate_splits(run_dir, model=model, encoder=encoder, config=config,
-                           splits=prepared.splits, encoded=prepared.encoded, device=device,
-                           baseline=True)
+    test = evaluate_splits(run_dir, model=model, encoder=parts.encoder, config=config,
+                           splits=prepared.splits, encoded=prepared.encoded,
+                           device=parts.device, baseline=True)
     primary = test.get("test", {}).get(monitor if monitor != "loss" else "accuracy")
     summary = update_summary(run_dir, test=test, test_metric=primary)
     if config.robustness.transforms and prepared.splits.get("test"):
         from ftlab.runs._robustness import evaluate_transforms
 
-        rob = evaluate_transforms(run_dir, loaded=(config, encoder, model),
+        rob = evaluate_transforms(run_dir, loaded=(config, parts.encoder, model),
                                   examples=prepared.splits["test"])
         say(format_robustness(rob), highlight=False, markup=False)
         summary = read_summary(run_dir)
     if config.robustness.suites:
         from ftlab.runs._check import check_run
 
-        results = check_run(run_dir, loaded_run=(config, encoder, model))
+        results = check_run(run_dir, loaded_run=(config, parts.encoder, model))
         for res in results["suites"].values():
             s = res["summary"]
             say(f"behavioral suite {res['suite']}: {s['failed_cases']} of {s['cases']} cases "
@@ -400,6 +433,10 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
         summary = read_summary(run_dir)
     diagnose_and_report(run_dir, console=console)
     return summary
+
+
+def _mode(config: RunConfig) -> Literal["min", "max"]:
+    return "min" if config.eval.monitor == "loss" else "max"
 
 
 def format_robustness(report: dict[str, Any]) -> str:
@@ -436,6 +473,7 @@ def _record_augmentation(run_dir: Path, prepared: Any, say: Any) -> None:
             f"{a['unchanged']} of {a['tried']} drawn were left unchanged and skipped")
 
 
+@writes_run("report")
 def diagnose_and_report(run_dir: Path, *, console: Any = None) -> Path:
     """Run the training doctor (printed, ``doctor.json``) and write ``report.html``."""
     from ftlab.evaluation import format_findings, write_doctor, write_report
@@ -457,24 +495,21 @@ def dry_run(config: RunConfig, *, console: Any = None) -> dict[str, Any]:
     from ftlab.models import classification_loss, count_parameters
 
     say = console.print if console is not None else (lambda *a, **k: None)
-    prepared = prepare_data(config, augment=True)
-    encoder, encoded = prepared.encoder, prepared.encoded
-    loader = build_train_loader(encoded["train"], config.batching, seed=config.seed_for("order"),
-                                pad_id=encoder.tokenizer.pad_id)
-    text_pairs = any(e.pair_ids is not None for e in encoded["train"])
-    model, _ = build_model_for(config, encoder, encoder.labels.num_classes, text_pairs=text_pairs)
-    optimizer, _ = build_optimization(model, config.train, total_steps=1)
+    parts = build_run(config, resolve_device("cpu"))
+    assert parts.prepared is not None and parts.plan is not None
+    prepared, loader, model = parts.prepared, parts.train_loader, parts.model
     batch = next(iter(loader))
     model.train()
     loss = classification_loss(model(batch), batch.labels, reduction="mean")
     loss.backward()
-    optimizer.step()
+    parts.optimizer.step()
     info = {
-        "splits": {k: len(v) for k, v in encoded.items()},
-        "classes": encoder.labels.names,
-        "vocab_size": encoder.tokenizer.vocab_size,
+        "splits": {k: len(v) for k, v in prepared.encoded.items()},
+        "classes": parts.encoder.labels.names,
+        "vocab_size": parts.encoder.tokenizer.vocab_size,
         "parameters": count_parameters(model)[0],
         "batches_per_epoch": len(loader),
+        "optimizer_steps": parts.plan.total_steps,
         "first_batch": list(batch.ids.shape),
         "first_loss": loss.item(),
         "data_errors": len(prepared.report.errors),

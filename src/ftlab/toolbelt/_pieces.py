@@ -1,12 +1,11 @@
 """What the probes need from a config: training data, model, optimizer factory, step loss.
 
-Built the way :func:`ftlab.runs.dry_run` builds them (same builders, same seeds), and nothing
-is written to disk.
+Assembled by :func:`ftlab.runs._assemble.build_run`, as ``ftlab train`` and its dry run
+assemble a run (same builders, same seeds); nothing is written to disk.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ import torch
 from ftlab.config import RunConfig
 from ftlab.errors import ConfigError
 
-__all__ = ["Pieces", "build_pieces", "autocast_dtype"]
+__all__ = ["Pieces", "build_pieces"]
 
 
 @dataclass
@@ -33,16 +32,6 @@ class Pieces:
     autocast: torch.dtype | None
 
 
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype of ``train.precision`` (None for fp32), as the training loop uses."""
-    if precision == "fp32":
-        return None
-    if precision == "fp16" and device.type != "cuda":
-        raise ConfigError(f"train.precision: fp16 needs a CUDA device, got device {device}; "
-                          f"use bf16 or fp32 (--set train.precision=fp32)")
-    return torch.bfloat16 if precision == "bf16" else torch.float16
-
-
 def build_pieces(config: RunConfig, *, device: str | None = None) -> Pieces:
     """Load and encode the data, build the model on ``device`` and the optimizer factory.
 
@@ -53,27 +42,13 @@ def build_pieces(config: RunConfig, *, device: str | None = None) -> Pieces:
     Raises:
         ConfigError, DataError: as for ``ftlab train --dry-run``.
     """
-    from ftlab.batching import class_weights
-    from ftlab.models import classification_loss
-    from ftlab.runs import build_model_for, resolve_device
-    from ftlab.runs import prepare_data
-    from ftlab.training import build_optimizer, seed_everything
+    from ftlab.runs import build_run, resolve_device
+    from ftlab.training import autocast_dtype, build_optimizer
 
-    dev = resolve_device(device or config.train.device)
-    seed_everything(config.seed_for("init"), deterministic=config.train.deterministic)
-    prepared = prepare_data(config, augment=True)
-    encoder, encoded = prepared.encoder, prepared.encoded
-    train: Sequence[Any] = encoded["train"]
+    parts = build_run(config, resolve_device(device or config.train.device), optimization=False)
+    train: Sequence[Any] = parts.encoded["train"]
     if not train:
         raise ConfigError("the training split is empty; check data.source and data.split")
-    num_classes = encoder.labels.num_classes
-    text_pairs = any(e.pair_ids is not None for e in train)
-    model, _ = build_model_for(config, encoder, num_classes, text_pairs=text_pairs)
-    model.to(dev)
-    weights = None
-    if config.batching.class_weights != "none":
-        weights = class_weights([e.label for e in train], num_classes,
-                                scheme=config.batching.class_weights).to(dev)
 
     def make_optimizer(m: torch.nn.Module) -> torch.optim.Optimizer:
         # build_optimization without the schedule (a schedule's constructor rescales the lr):
@@ -86,8 +61,7 @@ def build_pieces(config: RunConfig, *, device: str | None = None) -> Pieces:
                                nesterov=t.nesterov, betas=t.betas)
 
     return Pieces(
-        config=config, train=list(train), pad_id=encoder.tokenizer.pad_id, model=model,
-        device=dev, make_optimizer=make_optimizer,
-        loss_fn=functools.partial(classification_loss, class_weights=weights, reduction="sum"),
-        autocast=autocast_dtype(config.train.precision, dev),
+        config=config, train=list(train), pad_id=parts.encoder.tokenizer.pad_id,
+        model=parts.model, device=parts.device, make_optimizer=make_optimizer,
+        loss_fn=parts.loss_fn, autocast=autocast_dtype(config.train.precision, parts.device),
     )

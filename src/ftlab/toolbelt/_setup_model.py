@@ -246,7 +246,7 @@ def input_dependence_check(s: Setup) -> CheckResult:
 def batch_fits_check(s: Setup) -> CheckResult:
     """One forward+backward+step of the longest training examples at the batch size."""
     from ftlab.runs import build_optimization
-    from ftlab.training import autocast_dtype as _autocast_dtype
+    from ftlab.training import autocast_dtype
 
     cfg = s.config
     train = sorted(s.encoded["train"], key=lambda e: e.length, reverse=True)
@@ -260,7 +260,7 @@ def batch_fits_check(s: Setup) -> CheckResult:
     precision = cfg.train.precision
     if s.device.type != "cuda" and precision == "fp16":
         precision = "fp32"  # fp16 autocast needs CUDA; the training loop refuses it elsewhere
-    amp = _autocast_dtype(precision, s.device)
+    amp = autocast_dtype(precision, s.device)
     model = s.fresh().train()
     optimizer, _ = build_optimization(model, cfg.train, total_steps=1)
     batch = collate(items, pad_id=s.encoder.pad_id).to(s.device)
@@ -270,7 +270,7 @@ def batch_fits_check(s: Setup) -> CheckResult:
         torch.cuda.reset_peak_memory_stats(s.device)
     start = time.perf_counter()
     try:
-        with torch.autocast(s.device.type, dtype=amp, enabled=precision != "fp32"):
+        with torch.autocast(s.device.type, dtype=amp, enabled=amp is not None):
             loss = _loss(model, batch)
         loss.backward()
         optimizer.step()

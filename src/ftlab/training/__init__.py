@@ -20,18 +20,20 @@ from ftlab.training._events import (
     TrainStart,
     notify,
 )
-from ftlab.training._loop import Precision, fit
-from ftlab.training._loop import _autocast_dtype as autocast_dtype
+from ftlab.training._loop import Precision, autocast_dtype, fit
 from ftlab.training._optim import build_optimizer, param_groups_for_weight_decay
 from ftlab.training._restore import (
     LoadedCheckpoint,
+    checkpoint_name,
     find_resume_checkpoint,
     load_checkpoint,
     restore,
+    retune_optimizer,
 )
 from ftlab.training._schedule import build_scheduler, resolve_warmup_steps
 from ftlab.training._seed import rng_state, seed_everything, set_rng_state
 from ftlab.training._state import TrainResult, TrainState
+from ftlab.training._steps import StepPlan, plan_steps
 from ftlab.training._time_budget import TimeBudget
 from ftlab.training._tracking import (
     JsonlTracker,
@@ -55,6 +57,7 @@ __all__ = [
     "Precision",
     "ProgressObserver",
     "StepEnd",
+    "StepPlan",
     "StopRequest",
     "TensorBoardTracker",
     "TimeBudget",
@@ -69,15 +72,18 @@ __all__ = [
     "collect_env",
     "distributed",
     "find_resume_checkpoint",
+    "checkpoint_name",
     "fit",
     "is_distributed",
     "load_checkpoint",
     "notify",
     "observer_states",
     "param_groups_for_weight_decay",
+    "plan_steps",
     "predict",
     "resolve_warmup_steps",
     "restore",
+    "retune_optimizer",
     "rng_state",
     "run_validation",
     "seed_everything",

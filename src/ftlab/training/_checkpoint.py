@@ -15,8 +15,9 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from ftlab.core import atomic_write_json, describe_write_error, fsync_dir, fsync_tree
 from ftlab.errors import CheckpointError, ConfigError
-from ftlab.core import atomic_write_json, fsync_dir, fsync_tree
+from ftlab.training._events import observer_keys
 from ftlab.training._restore import read_json
 from ftlab.training._seed import rng_state
 from ftlab.training._state import TrainState
@@ -30,11 +31,28 @@ def _step_name(step: int) -> str:
     return f"step-{step:08d}"
 
 
+def _pointer_step(pointer: Path, data: Mapping[str, Any]) -> int:
+    """The step a last.json/best.json entry names; its ``path`` must be that step's folder in
+    the same checkpoints directory (a pointer never leads outside the run)."""
+    try:
+        step = int(data["step"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{pointer}: no valid 'step' field ({exc}); the file is damaged; "
+                              "delete it or restore it from a backup") from exc
+    path = data.get("path", _step_name(step))
+    if path != _step_name(step):
+        raise CheckpointError(f"{pointer}: path {path!r} is not the checkpoint folder of step "
+                              f"{step} ({_step_name(step)!r} in {pointer.parent}); pointers "
+                              "may not lead elsewhere; the file is damaged or was edited")
+    return step
+
+
 def observer_states(observers: Sequence[object]) -> dict[str, Any]:
-    """State dicts of the observers that have one, keyed ``"<position>:<ClassName>"``."""
+    """State dicts of the observers that have one, keyed by a stable name (see
+    :func:`observer_keys`)."""
     return {
-        f"{i}:{type(obs).__name__}": obs.state_dict()  # type: ignore[attr-defined]
-        for i, obs in enumerate(observers)
+        key: obs.state_dict()  # type: ignore[attr-defined]
+        for key, _, obs in observer_keys(observers)
         if callable(getattr(obs, "state_dict", None))
     }
 
@@ -185,21 +203,51 @@ class Checkpointer:
             shutil.rmtree(tmp, ignore_errors=True)
             if isinstance(exc, (OSError, RuntimeError, TypeError, ValueError)):
                 raise CheckpointError(
-                    f"could not write checkpoint {final} ({type(exc).__name__}: {exc}); the "
-                    f"previous checkpoint {self.last_path()} is intact; check disk space and "
-                    "permissions"
+                    f"could not write checkpoint {final}: {describe_write_error(exc, tmp)}; "
+                    f"{self._intact()}; free space or fix permissions, then resume "
+                    f"(ftlab train --resume {self.run_dir})"
                 ) from exc
             raise
+        previous = self.last_step
         self.last_step = step
         value = (metrics or {}).get(self.monitor) if self.monitor else None
-        if value is not None and math.isfinite(float(value)) and self.keep_best > 0:
+        finite = all(math.isfinite(float(v)) for v in (metrics or {}).values()
+                     if isinstance(v, (int, float)))  # a NaN validation loss ranks nothing
+        if value is not None and finite and math.isfinite(float(value)) and self.keep_best > 0:
             self._ranking = [(v, s) for v, s in self._ranking if s != step] + [(float(value), step)]
             sign = -1.0 if self.mode == "max" else 1.0
             self._ranking.sort(key=lambda vs: (sign * vs[0], vs[1]))
             del self._ranking[self.keep_best:]
-        self._write_pointers()
+        try:
+            self._write_pointers()
+        except OSError as exc:
+            self.last_step = previous
+            raise CheckpointError(
+                f"checkpoint {final} was written but its pointer {self.directory / 'last.json'} "
+                f"could not be updated: {describe_write_error(exc, self.directory)}; "
+                f"{self._intact()} (last.json still names it); free space, then resume "
+                f"(ftlab train --resume {self.run_dir})"
+            ) from exc
         self._prune()
         return final
+
+    def _intact(self) -> str:
+        last = self.last_path()
+        return (f"the previous checkpoint {last} is intact" if last is not None
+                else "no earlier checkpoint exists")
+
+    def clean_temporary(self) -> list[Path]:
+        """Remove half-written checkpoint folders (``.tmp-step-*``, ``.old-step-*``) left by a
+        process killed while saving; call it only while holding the run's writer lock."""
+        removed = []
+        if self.directory.is_dir():
+            for path in self.directory.glob(".tmp-step-*"):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+            for path in self.directory.glob(".old-step-*"):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+        return removed
 
     def _write(self, tmp: Path, step: int, model: nn.Module, optimizer: torch.optim.Optimizer,
                train_state: TrainState, loader_state: Mapping[str, Any] | None, scheduler: Any,
@@ -255,15 +303,20 @@ class Checkpointer:
     def _read_pointers(self) -> None:
         last = self.directory / "last.json"
         if last.exists():
-            self.last_step = int(read_json(last)["step"])
+            self.last_step = _pointer_step(last, read_json(last))
         best = self.directory / "best.json"
         if best.exists():
             data = read_json(best)
             if data.get("monitor") == self.monitor and data.get("mode") == self.mode:
-                self._ranking = [
-                    (float(r["value"]), int(r["step"])) for r in data.get("ranking", [])
-                    if self.path_for(int(r["step"])).is_dir()
-                ][: self.keep_best]
+                try:
+                    ranking = [(float(r["value"]), _pointer_step(best, r))
+                               for r in data.get("ranking", [])]
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise CheckpointError(f"{best} is damaged ({type(exc).__name__}: {exc}); "
+                                          "delete it (the ranking restarts)") from exc
+                self._ranking = [(v, s) for v, s in ranking
+                                 if math.isfinite(v) and self.path_for(s).is_dir()
+                                 ][: self.keep_best]
 
     def _prune(self) -> None:
         keep = {s for _, s in self._ranking}

@@ -17,6 +17,7 @@ __all__ = [
     "StopRequest",
     "Observer",
     "notify",
+    "observer_keys",
 ]
 
 
@@ -175,3 +176,21 @@ def notify(observers: Sequence[object], event: Event) -> StopRequest | None:
             )
         first = first or answer
     return first
+
+
+def observer_keys(observers: Sequence[object]) -> list[tuple[str, str, object]]:
+    """``(stable name, position key, observer)`` for each observer.
+
+    The stable name is the observer's ``state_key`` attribute when it has one, else its class
+    name, with ``#2``, ``#3``, ... for repeats, so that adding or removing an observer (e.g. a
+    tracker on resume) does not shift another's saved state. The position key
+    ``"<position>:<ClassName>"`` is how checkpoints of earlier versions named it.
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for i, obs in enumerate(observers):
+        name = str(getattr(obs, "state_key", None) or type(obs).__name__)
+        seen[name] = seen.get(name, 0) + 1
+        key = name if seen[name] == 1 else f"{name}#{seen[name]}"
+        out.append((key, f"{i}:{type(obs).__name__}", obs))
+    return out

@@ -7,21 +7,21 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, Literal, cast
 
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from ftlab.batching import Batch, BatchSource
 from ftlab.errors import ConfigError, TrainingError
 from ftlab.core import atomic_write_json
 from ftlab.training import _distributed as dist
 from ftlab.training._checkpoint import Checkpointer, observer_states
-from ftlab.training._restore import load_checkpoint, restore
-from ftlab.training._seed import rng_state
+from ftlab.training._guards import check_divergence, check_evaluation
 from ftlab.training._events import (
     EpochEnd,
     EvalEnd,
@@ -31,9 +31,12 @@ from ftlab.training._events import (
     TrainStart,
     notify,
 )
+from ftlab.training._restore import load_checkpoint, restore, retune_optimizer
+from ftlab.training._seed import rng_state
 from ftlab.training._state import TrainResult, TrainState
+from ftlab.training._steps import StepPlan, plan_steps
 
-__all__ = ["fit", "Precision"]
+__all__ = ["fit", "Precision", "autocast_dtype"]
 
 log = logging.getLogger("ftlab.training")
 
@@ -42,52 +45,38 @@ LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def fit(
-    model: nn.Module,
-    train: BatchSource,
-    *,
-    loss_fn: LossFn,
-    optimizer: torch.optim.Optimizer,
-    scheduler: Any = None,
-    epochs: int = 1,
-    max_steps: int | None = None,
-    grad_accum: int = 1,
-    clip_norm: float | None = 1.0,
-    precision: Precision = "fp32",
+    model: nn.Module, train: BatchSource, *, loss_fn: LossFn, optimizer: torch.optim.Optimizer,
+    scheduler: Any = None, epochs: int = 1, max_steps: int | None = None, grad_accum: int = 1,
+    clip_norm: float | None = 1.0, precision: Precision = "fp32",
     device: str | torch.device = "cpu",
     evaluate: Callable[[nn.Module], Mapping[str, float]] | None = None,
-    eval_every: int | None = None,
-    eval_each_epoch: bool = True,
-    monitor: str | None = "accuracy",
-    mode: Literal["max", "min"] = "max",
-    restore_best: bool = False,
-    observers: Sequence[object] = (),
-    checkpointer: Checkpointer | None = None,
-    state: TrainState | None = None,
-    resume_from: str | Path | None = None,
-    run_dir: str | Path | None = None,
-    hparams: Mapping[str, Any] | None = None,
+    eval_every: int | None = None, eval_each_epoch: bool = True,
+    monitor: str | None = "accuracy", mode: Literal["max", "min"] = "max",
+    restore_best: bool = False, observers: Sequence[object] = (),
+    checkpointer: Checkpointer | None = None, state: TrainState | None = None,
+    resume_from: str | Path | None = None, run_dir: str | Path | None = None,
+    hparams: Mapping[str, Any] | None = None, divergence_factor: float | None = None,
+    retune: Sequence[Mapping[str, Any]] | None = None,
 ) -> TrainResult:
     """Train ``model``: forward, loss, backward, accumulate, clip, step, schedule, emit events.
 
     Under ``torchrun`` pass the model wrapped in ``DistributedDataParallel``: every rank runs
-    this same loop on its shard of the batches; the loss normaliser, the logged loss and the
-    example/token counts are summed over ranks (so a step is the exact gradient of the global
-    window), gradients are synchronised only on the last micro-batch of a window
-    (``model.no_sync()`` before it), and rank 0's stop decisions and validation metrics are
-    broadcast so that every rank takes the same steps. Give observers and the checkpointer to
-    rank 0 only; every rank resumes from the same ``resume_from``.
+    this loop on its shard; window sizes and losses are summed over ranks (a step is the exact
+    gradient of the global window), gradients sync on a window's last micro-batch only, and
+    rank 0's stop decisions and metrics are broadcast. In one process the distributed helpers
+    are no-ops. Give observers and the checkpointer to rank 0 only.
 
     Args:
-        model: maps a Batch to logits ``(B, C)``; moved to ``device``. May be a
-            ``DistributedDataParallel`` wrapper (checkpoints and ``evaluate`` get the inner
-            module).
+        model: maps a Batch to logits ``(B, C)``; moved to ``device``. May be a DDP wrapper
+            (checkpoints and ``evaluate`` get the inner module).
         train: the resumable batch source; one epoch is ``len(train)`` micro-batches.
         loss_fn: ``loss_fn(logits, labels)`` -> the loss SUMMED over the examples of the batch
             (``fit`` divides by the examples of the whole accumulation window).
         optimizer: built on ``model``'s parameters.
-        scheduler: stepped once per optimizer step (build it with the run's total steps).
-        epochs: epochs to train.
-        max_steps: stop after this many optimizer steps (counting steps done before a resume).
+        scheduler: stepped once per optimizer step; build it with ``plan_steps(train,
+            epochs=..., grad_accum=..., max_steps=...).total_steps``, the plan ``fit`` executes.
+        epochs: epochs to train; max_steps: stop after this many optimizer steps (counting
+            steps done before a resume). The steps are planned up front by ``plan_steps``.
         grad_accum: micro-batches per optimizer step.
         clip_norm: clip the total gradient norm to this value; ``None`` = no clipping (the norm
             is measured and logged either way).
@@ -95,8 +84,7 @@ def fit(
             ``"fp16"`` autocast with a GradScaler (CUDA only).
         device: where to train.
         evaluate: ``evaluate(model) -> metrics``; called in eval mode under ``no_grad``.
-        eval_every: evaluate every N optimizer steps.
-        eval_each_epoch: evaluate at the end of every epoch.
+        eval_every: evaluate every N optimizer steps; eval_each_epoch: at every epoch end.
         monitor: metric tracked as best (``None`` = none); mode: ``"max"`` or ``"min"``.
         restore_best: load the best weights at the end (from the best checkpoint when the
             checkpointer ranks by the same metric, else from an in-memory copy).
@@ -108,226 +96,322 @@ def fit(
         run_dir: where ``diagnosis.json`` goes on a non-finite loss (default: the
             checkpointer's run directory).
         hparams: hyperparameters passed on in TrainStart for trackers.
+        divergence_factor: stop when a training or validation loss exceeds this many times the
+            first step's loss (``None``: no check). A validation metric that is not finite
+            always stops the run (it is never ranked best).
+        retune: with ``resume_from``: new hyperparameters for the restored optimizer's groups
+            (one mapping per group: ``lr``, ``initial_lr``, ``weight_decay``, ...), applied
+            after the restore (:func:`ftlab.training.retune_optimizer`; PBT's exploit step).
 
     Returns:
         TrainResult with the final state, the stop reason and metrics.
 
     Raises:
         ConfigError: invalid arguments, or ``evaluate`` does not return the monitored metric.
-        TrainingError: a non-finite loss or gradient norm (the diagnosis is in the message and
-            in ``diagnosis.json``), or a batch source that yields fewer batches than its len().
+        TrainingError: a non-finite loss or gradient norm, a diverged loss, or a non-finite
+            validation result (the diagnosis is in the message and in ``diagnosis.json``), or
+            a batch source that yields fewer batches than its len().
         CheckpointError: ``resume_from`` is missing, corrupted or does not fit.
     """
     _check_args(train, epochs, max_steps, grad_accum, clip_norm, precision, eval_every, mode,
                 state, resume_from)
     device = torch.device(device)
-    amp_dtype = _autocast_dtype(precision, device)
+    amp_dtype = autocast_dtype(precision, device)
     model.to(device)
-    ddp = isinstance(model, torch.nn.parallel.DistributedDataParallel)
-    core: nn.Module = cast(nn.Module, model.module) if ddp else model  # what checkpoints and evaluate() see
-    distributed, world = dist.is_distributed(), dist.world_size()
+    # what checkpoints and evaluate() see: the inner module of a DDP wrapper
+    core = cast(nn.Module, model.module) if isinstance(model, DistributedDataParallel) else model
     params = [p for group in optimizer.param_groups for p in group["params"]]
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
-    steps_per_epoch = math.ceil(len(train) / grad_accum)
-    total_steps = epochs * steps_per_epoch
-    if max_steps is not None:
-        total_steps = min(total_steps, max_steps)
-    if total_steps > getattr(scheduler, "total_steps", total_steps):
-        raise ConfigError(
-            f"the scheduler was built for total_steps={scheduler.total_steps} but this run takes "
-            f"{total_steps} optimizer steps; build it with total_steps={total_steps}"
-        )
+    plan = plan_steps(train, epochs=epochs, grad_accum=grad_accum, max_steps=max_steps)
+    _check_scheduler(scheduler, plan)
 
-    resumed_from: int | None = None
     if resume_from is not None:
-        ckpt = load_checkpoint(resume_from)
-        if distributed and ckpt.loader_state is not None and "rank" in ckpt.loader_state:
-            # rank 0 saved its sampler position; all ranks step in lockstep through equally
-            # long shards, so every rank is at that same position of its own shard
-            ckpt = dataclasses.replace(
-                ckpt, loader_state={**ckpt.loader_state, "rank": dist.rank()})
-        per_rank = ckpt.rng.get("ranks") if isinstance(ckpt.rng, dict) else None
-        if distributed and per_rank and len(per_rank) == world:
-            # each rank continues its own random streams (dropout draws differ across ranks)
-            ckpt = dataclasses.replace(ckpt, rng=per_rank[dist.rank()])
-        state = restore(ckpt, core, optimizer, scheduler, train, scaler=scaler,
-                        observers=observers)
-        resumed_from = state.step
-        if checkpointer is not None:
-            checkpointer.discard_after(state.step)
+        state = _resume(resume_from, core, optimizer, scheduler, train, scaler, observers,
+                        checkpointer, retune)
+    resumed_from = state.step if resume_from is not None and state is not None else None
     state = state if state is not None else TrainState()
     state.stop_reason = ""  # a restored state carries the reason its run stopped
-    if run_dir is None and checkpointer is not None:
-        run_dir = checkpointer.run_dir
-    run_dir = Path(run_dir) if run_dir is not None else None
-    best_from_checkpoint = bool(
-        checkpointer is not None and checkpointer.monitor == monitor and checkpointer.mode == mode
-        and checkpointer.keep_best > 0 and checkpointer.save_on_eval
-    )
-    best_weights: dict[str, torch.Tensor] | None = None  # in-memory best when not checkpointed
+    run_dir = Path(run_dir) if run_dir is not None else getattr(checkpointer, "run_dir", None)
+    best_checkpointer = checkpointer if _best_in_checkpoints(checkpointer, monitor, mode) else None
+    best = _BestWeights(core, keep=restore_best and best_checkpointer is None)
     last_checkpoint = checkpointer.last_path() if checkpointer is not None else None
 
-    stop = notify(observers, TrainStart(total_steps, steps_per_epoch, epochs, resumed_from,
-                                        dict(hparams or {})))
-    if distributed:
-        stop = dist.broadcast_object(stop)
+    stop = dist.broadcast_object(notify(observers, TrainStart(
+        plan.total_steps, plan.steps_per_epoch[0], epochs, resumed_from, dict(hparams or {}))))
     reason = stop.reason if stop else None
     model.train()
-    while reason is None and state.epoch < epochs and state.step < total_steps:
-        if state.batches_in_epoch == 0:
-            train.set_epoch(state.epoch)  # a fresh epoch; a resumed one keeps the restored position
-        n_batches = len(train)  # micro-batches in this epoch (asked once: may be costly)
+    while (reason is None and state.step < plan.total_steps
+           and state.epoch < len(plan.batches_per_epoch)):
+        n_batches = _start_epoch(train, state, plan)
         batches = iter(train)
         epoch_end = False
         while not epoch_end and reason is None:
-            # 1. gather the accumulation window (shorter at the end of an epoch)
-            expected = min(grad_accum, n_batches - state.batches_in_epoch)
-            window: list[Batch] = list(itertools.islice(batches, expected))
-            if len(window) < expected:
-                raise TrainingError(
-                    f"the batch source yielded {state.batches_in_epoch + len(window)} batches in "
-                    f"epoch {state.epoch} but len() says {n_batches}; fix its __len__/__iter__"
-                )
+            # 1. gather the accumulation window (shorter at the end of an epoch); its sizes are
+            # global under DDP: every rank's shard of the window counts
+            window = _next_window(batches, state, n_batches, grad_accum)
             t0 = time.perf_counter()  # the step's own time (with its collectives under DDP)
-            n_examples = sum(len(b) for b in window)  # the loss normaliser of the whole window
-            n_tokens = sum(b.n_tokens for b in window)
-            n_padded = sum(b.n_padded for b in window)
-            norm: float = n_examples
-            if distributed:  # the window is global: every rank's shard of it counts
-                n_examples, n_tokens, n_padded = (
-                    int(v) for v in dist.all_reduce_sum([n_examples, n_tokens, n_padded], device))
-                # DDP averages gradients over ranks, so world/n_global per rank gives sum/n_global
-                norm = n_examples / world
-            if n_examples == 0:
-                raise TrainingError(
-                    f"the accumulation window of step {state.step + 1} (epoch {state.epoch}) holds "
-                    "no examples; the batch source yields empty batches; fix the sampler/collate"
-                )
+            n_examples, n_tokens, n_padded = _window_sizes(window, state, device)
 
             # 2. forward and backward per micro-batch; gradients add up over the window
-            loss_sum = torch.zeros((), device=device)
-            for i, batch in enumerate(window):
-                batch = batch.to(device, non_blocking=True)
-                # DDP: all-reduce the gradients once per window, on its last micro-batch
-                sync = nullcontext() if not ddp or i == len(window) - 1 else cast(Any, model).no_sync()
-                with sync:
-                    with torch.autocast(device.type, dtype=amp_dtype, enabled=precision != "fp32"):
-                        logits = model(batch)  # (B, C)
-                    loss = loss_fn(logits.float(), batch.labels)  # summed over the micro-batch
-                    # divide by the WINDOW's examples, so k micro-batches of any sizes give
-                    # exactly the gradient of one batch of their union
-                    scaler.scale(loss / norm).backward()
-                loss_sum += loss.detach()
+            loss_value = _forward_backward(model, window, loss_fn, scaler, amp_dtype,
+                                           n_examples, device)
             state.batches_in_epoch += len(window)
-            if distributed:
-                loss_sum = torch.tensor(dist.all_reduce_sum([float(loss_sum)], device)[0])
 
             # 3. unscale and measure the gradient (always, for logging and the guard)
             scaler.unscale_(optimizer)
-            grads = [p.grad for p in params if p.grad is not None]
-            grad_norm_t = torch.nn.utils.get_total_norm(grads) if grads else torch.zeros(())
-            loss_value, grad_norm = float(loss_sum) / n_examples, float(grad_norm_t)
-            lr = float(optimizer.param_groups[0]["lr"])
+            grad_norm_t = _total_norm(params)
+            grad_norm, lr = float(grad_norm_t), float(optimizer.param_groups[0]["lr"])
 
-            # 4. non-finite guard BEFORE the step: no update, no checkpoint. With fp16 an
-            # inf gradient is an overflow the GradScaler handles (skips the step, lowers scale).
-            bad_grad = not math.isfinite(grad_norm) and not scaler.is_enabled()
-            if not math.isfinite(loss_value) or bad_grad:
-                optimizer.zero_grad(set_to_none=True)
-                _fail_non_finite(state, window, loss_value, grad_norm, lr, precision, run_dir,
-                                 observers)
+            # 4. non-finite guard BEFORE the step: no update, no checkpoint
+            _check_finite(state, window, loss_value, grad_norm, lr, precision, scaler,
+                          optimizer, run_dir, observers)
+            check_divergence(state, loss_value, divergence_factor, lr=lr, run_dir=run_dir,
+                             observers=observers, window=window)
 
             # 5. clip, step, schedule, reset
-            if clip_norm is not None and grads:
-                torch.nn.utils.clip_grads_with_norm_(params, clip_norm, grad_norm_t)
-            scaler.step(optimizer)
-            scaler.update()
-            if scheduler is not None:
-                scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-
-            state.step += 1
-            state.examples_seen += n_examples
-            state.tokens_seen += n_tokens
-            state.record_grad_norm(grad_norm)
-            state.last_good_lr = lr
-            step_event = StepEnd(
+            _update(optimizer, scheduler, scaler, params, clip_norm, grad_norm_t)
+            state.record_step(examples=n_examples, tokens=n_tokens, grad_norm=grad_norm, lr=lr)
+            stop = _shared_stop(notify(observers, StepEnd(
                 step=state.step, epoch=state.epoch, loss=loss_value, lr=lr, grad_norm=grad_norm,
-                examples=n_examples, tokens=n_tokens,
-                padded_tokens=n_padded, seconds=time.perf_counter() - t0,
-            )
-            stop = notify(observers, step_event)
-            if distributed:  # rank 0 decides (it holds the observers)
-                stop = _shared_stop(stop, device)
+                examples=n_examples, tokens=n_tokens, padded_tokens=n_padded,
+                seconds=time.perf_counter() - t0)), device)  # rank 0 decides (its observers)
 
             # 6. evaluate (every N steps and/or at the epoch end), then close the epoch
             epoch_end = state.batches_in_epoch >= n_batches
             metrics: dict[str, float] | None = None
             if evaluate is not None and (
                 (eval_every is not None and state.step % eval_every == 0)
-                or (eval_each_epoch and epoch_end)
-                or (stop is not None and stop.final_eval)
+                or (eval_each_epoch and epoch_end) or (stop is not None and stop.final_eval)
             ):
-                metrics = _evaluate(core, evaluate, monitor, checkpointer)
-                if distributed:  # every rank gathered the same numbers; rank 0's decide
-                    metrics = dist.broadcast_object(metrics)
-                state.last_metrics = metrics
-                if monitor is not None and _improved(metrics[monitor], state.best_metric, mode):
-                    state.best_metric, state.best_step = metrics[monitor], state.step
-                    if restore_best and not best_from_checkpoint:
-                        best_weights = {k: v.detach().to("cpu", copy=True)
-                                        for k, v in core.state_dict().items()}
+                # every rank gathered the same numbers; rank 0's decide
+                metrics = dist.broadcast_object(_evaluate(core, evaluate, monitor, checkpointer))
+                check_evaluation(state, metrics, divergence_factor, lr=lr, run_dir=run_dir,
+                                 observers=observers)
+                _record_metrics(state, metrics, monitor, mode, best)
                 stop = _first(stop, notify(observers, EvalEnd(state.step, state.epoch, metrics)))
             if epoch_end:
                 stop = _first(stop, notify(observers, EpochEnd(state.epoch, state.step)))
-                state.epoch += 1
-                state.batches_in_epoch = 0
+                state.epoch, state.batches_in_epoch = state.epoch + 1, 0
 
             # 7. decide whether to stop, then checkpoint at this step boundary
-            if stop is not None:
-                reason = stop.reason
-            elif max_steps is not None and state.step >= max_steps:
-                reason = f"max_steps reached ({max_steps})"
-            elif state.step >= total_steps:
-                reason = f"completed {epochs} epoch{'s' if epochs != 1 else ''}"
-            save = checkpointer is not None and (
-                reason is not None
-                or checkpointer.should_save(step=state.step, epoch_end=epoch_end,
-                                            evaluated=metrics is not None)
-            )
-            rng = None  # captured by the checkpointer in a single process
-            if distributed:  # rank 0 decides; a checkpoint holds every rank's RNG streams
-                stopping, save = dist.broadcast_flags([reason is not None, save], device)
-                if stopping and reason is None:
-                    reason = RANK0_STOP
-                if save:
-                    ranks = dist.gather_objects(rng_state())
-                    rng = {**ranks[0], "ranks": ranks}
-            if save and checkpointer is not None:
-                state.stop_reason = reason or ""
-                last_checkpoint = checkpointer.save(
-                    step=state.step, model=core, optimizer=optimizer, train_state=state,
-                    loader_state=train.state_dict(), scheduler=scheduler, scaler=scaler,
-                    metrics=metrics, observers=observer_states(observers), rng=rng,
-                )
+            reason = stop.reason if stop is not None else (
+                plan.finished_reason() if state.step >= plan.total_steps else None)
+            reason, save = _shared_decision(reason, checkpointer, state, epoch_end,
+                                            metrics is not None, device)
+            if save:  # every rank joins (the RNG gather is a collective); rank 0 writes
+                last_checkpoint = _save(checkpointer, state, reason, core, optimizer, scheduler,
+                                        scaler, train, metrics, observers) or last_checkpoint
 
-    if reason is None:  # nothing left to do (e.g. resumed from a finished run)
-        reason = (f"completed {epochs} epochs" if state.epoch >= epochs
-                  else f"max_steps reached ({max_steps})")
-    state.stop_reason = reason
-    restored = None
-    if restore_best and state.best_step is not None:
-        if state.best_step == state.step:
-            restored = f"the final weights are the best ({monitor}={state.best_metric:.4g})"
-        else:
-            restored = _restore_best(core, state, checkpointer if best_from_checkpoint else None,
-                                     best_weights, monitor)
-        if dist.is_main():  # only rank 0 logs
-            log.info(restored)
-    notify(observers, TrainEnd(state.step, state.epoch, reason, state.best_metric, state.best_step))
-    return TrainResult(state=state, stop_reason=reason, metrics=dict(state.last_metrics),
-                       best_metric=state.best_metric, best_step=state.best_step,
-                       restored_best=restored, last_checkpoint=last_checkpoint)
+    state.stop_reason = reason or plan.finished_reason()  # None: resumed from a finished run
+    restored = (_restore_best(core, state, best_checkpointer, best.weights, monitor)
+                if restore_best and state.best_step is not None else None)
+    notify(observers, TrainEnd(state.step, state.epoch, state.stop_reason, state.best_metric,
+                               state.best_step))
+    return TrainResult(state=state, stop_reason=state.stop_reason,
+                       metrics=dict(state.last_metrics), best_metric=state.best_metric,
+                       best_step=state.best_step, restored_best=restored,
+                       last_checkpoint=last_checkpoint)
+
+
+def _check_scheduler(scheduler: Any, plan: StepPlan) -> None:
+    """The scheduler must be sized for at least the planned steps (else its decay ends early)."""
+    total = plan.total_steps
+    if total > getattr(scheduler, "total_steps", total):
+        raise ConfigError(
+            f"the scheduler was built for total_steps={scheduler.total_steps} but this run takes "
+            f"{total} optimizer steps; build it with total_steps={total} (ftlab.training."
+            "plan_steps gives the run's plan)"
+        )
+
+
+def _resume(resume_from: str | Path, core: nn.Module, optimizer: torch.optim.Optimizer,
+            scheduler: Any, train: BatchSource, scaler: torch.amp.GradScaler,
+            observers: Sequence[object], checkpointer: Checkpointer | None,
+            retune: Sequence[Mapping[str, Any]] | None) -> TrainState:
+    """Restore a checkpoint into the live objects (under DDP each rank takes its own share),
+    drop later checkpoints, and put retuned hyperparameters over the restored ones."""
+    ckpt = load_checkpoint(resume_from)
+    if ckpt.loader_state is not None and "rank" in ckpt.loader_state:
+        # rank 0 saved its sampler position; all ranks step in lockstep through equally
+        # long shards, so every rank is at that same position of its own shard
+        ckpt = dataclasses.replace(ckpt, loader_state={**ckpt.loader_state, "rank": dist.rank()})
+    per_rank = ckpt.rng.get("ranks") if isinstance(ckpt.rng, dict) else None
+    if per_rank and len(per_rank) == dist.world_size():
+        # each rank continues its own random streams (dropout draws differ across ranks)
+        ckpt = dataclasses.replace(ckpt, rng=per_rank[dist.rank()])
+    state = restore(ckpt, core, optimizer, scheduler, train, scaler=scaler, observers=observers)
+    if checkpointer is not None:
+        checkpointer.discard_after(state.step)
+    if retune is not None:  # new hyperparameters over the restored optimizer's old ones
+        retune_optimizer(optimizer, scheduler, retune)
+    return state
+
+
+def _forward_backward(model: nn.Module, window: list[Batch], loss_fn: LossFn,
+                      scaler: torch.amp.GradScaler, amp_dtype: torch.dtype | None,
+                      n_examples: int, device: torch.device) -> float:
+    """Forward and backward over the window's micro-batches; the mean loss of the window."""
+    loss_sum = torch.zeros((), device=device)
+    for i, batch in enumerate(window):
+        batch = batch.to(device, non_blocking=True)
+        with _grad_sync(model, last=i == len(window) - 1):
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                logits = model(batch)  # (B, C)
+            loss = loss_fn(logits.float(), batch.labels)  # summed over the micro-batch
+            # divide by the WINDOW's examples, so k micro-batches of any sizes give exactly the
+            # gradient of one batch of their union; DDP averages gradients over ranks, so
+            # n_global/world per rank gives sum/n_global
+            scaler.scale(loss / (n_examples / dist.world_size())).backward()
+        loss_sum += loss.detach()
+    return dist.all_reduce_sum([float(loss_sum)], device)[0] / n_examples
+
+
+def _total_norm(params: list[torch.Tensor]) -> torch.Tensor:
+    """The total L2 norm of the gradients (0 when none has one)."""
+    grads = [p.grad for p in params if p.grad is not None]
+    return torch.nn.utils.get_total_norm(grads) if grads else torch.zeros(())
+
+
+def _update(optimizer: torch.optim.Optimizer, scheduler: Any, scaler: torch.amp.GradScaler,
+            params: list[torch.Tensor], clip_norm: float | None,
+            grad_norm: torch.Tensor) -> None:
+    """Clip (by the measured norm), step the optimizer and the schedule, reset the gradients."""
+    if clip_norm is not None and any(p.grad is not None for p in params):
+        torch.nn.utils.clip_grads_with_norm_(params, clip_norm, grad_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    if scheduler is not None:
+        scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
+def _record_metrics(state: TrainState, metrics: dict[str, float], monitor: str | None,
+                    mode: str, best: _BestWeights) -> None:
+    """Keep the latest metrics, and the best value (and weights) of the monitored one."""
+    state.last_metrics = metrics
+    if monitor is not None and _improved(metrics[monitor], state.best_metric, mode):
+        state.best_metric, state.best_step = metrics[monitor], state.step
+        best.keep_current()
+
+
+def _start_epoch(train: BatchSource, state: TrainState, plan: StepPlan) -> int:
+    """Select the epoch (a resumed one keeps its restored position); its micro-batch count."""
+    if state.batches_in_epoch == 0:
+        train.set_epoch(state.epoch)
+    n_batches = len(train)  # asked once per epoch: may be costly
+    if n_batches != plan.batches_in(state.epoch):
+        raise TrainingError(
+            f"the batch source has {n_batches} batches in epoch {state.epoch} but planned "
+            f"{plan.batches_in(state.epoch)} before training; a source whose batch count changes "
+            "per epoch must give it ahead through epoch_length(epoch)"
+        )
+    return n_batches
+
+
+def _next_window(batches: Iterator[Batch], state: TrainState, n_batches: int,
+                 grad_accum: int) -> list[Batch]:
+    """The next accumulation window: ``grad_accum`` micro-batches, fewer at the epoch end."""
+    expected = min(grad_accum, n_batches - state.batches_in_epoch)
+    window = list(itertools.islice(batches, expected))
+    if len(window) < expected:
+        raise TrainingError(
+            f"the batch source yielded {state.batches_in_epoch + len(window)} batches in "
+            f"epoch {state.epoch} but len() says {n_batches}; fix its __len__/__iter__"
+        )
+    return window
+
+
+def _window_sizes(window: list[Batch], state: TrainState,
+                  device: torch.device) -> tuple[int, int, int]:
+    """Examples, real tokens and token slots of the window, summed over ranks."""
+    local = [sum(len(b) for b in window), sum(b.n_tokens for b in window),
+             sum(b.n_padded for b in window)]
+    n_examples, n_tokens, n_padded = (int(v) for v in dist.all_reduce_sum(local, device))
+    if n_examples == 0:
+        raise TrainingError(
+            f"the accumulation window of step {state.step + 1} (epoch {state.epoch}) holds "
+            "no examples; the batch source yields empty batches; fix the sampler/collate"
+        )
+    return n_examples, n_tokens, n_padded
+
+
+def _check_finite(state: TrainState, window: list[Batch], loss: float, grad_norm: float,
+                  lr: float, precision: str, scaler: torch.amp.GradScaler,
+                  optimizer: torch.optim.Optimizer, run_dir: Path | None,
+                  observers: Sequence[object]) -> None:
+    """Stop with a diagnosis on a non-finite loss or gradient norm, before any update. With
+    fp16 an inf gradient is an overflow the GradScaler handles (skips the step, lowers scale)."""
+    bad_grad = not math.isfinite(grad_norm) and not scaler.is_enabled()
+    if not math.isfinite(loss) or bad_grad:
+        optimizer.zero_grad(set_to_none=True)
+        _fail_non_finite(state, window, loss, grad_norm, lr, precision, run_dir, observers)
+
+
+def _save(checkpointer: Checkpointer | None, state: TrainState, reason: str | None,
+          model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any,
+          scaler: torch.amp.GradScaler, train: BatchSource, metrics: dict[str, float] | None,
+          observers: Sequence[object]) -> Path | None:
+    """Checkpoint this step boundary (rank 0, which holds the checkpointer); its path."""
+    rng = _rank_rng_states()  # a collective under DDP: every rank calls _save
+    if checkpointer is None:
+        return None
+    state.stop_reason = reason or ""
+    return checkpointer.save(
+        step=state.step, model=model, optimizer=optimizer, train_state=state,
+        loader_state=train.state_dict(), scheduler=scheduler, scaler=scaler, metrics=metrics,
+        observers=observer_states(observers), rng=rng,
+    )
+
+
+def _grad_sync(model: nn.Module, *, last: bool) -> AbstractContextManager[Any]:
+    """DDP all-reduces the gradients once per window, on its last micro-batch."""
+    if last or not isinstance(model, DistributedDataParallel):
+        return nullcontext()
+    return model.no_sync()
+
+
+def _shared_decision(reason: str | None, checkpointer: Checkpointer | None, state: TrainState,
+                     epoch_end: bool, evaluated: bool,
+                     device: torch.device) -> tuple[str | None, bool]:
+    """Whether to stop and whether to checkpoint now: rank 0's decision on every rank."""
+    save = checkpointer is not None and (
+        reason is not None
+        or checkpointer.should_save(step=state.step, epoch_end=epoch_end, evaluated=evaluated))
+    stopping, save = dist.broadcast_flags([reason is not None, save], device)
+    if stopping and reason is None:
+        reason = RANK0_STOP
+    return reason, save
+
+
+def _rank_rng_states() -> dict[str, Any] | None:
+    """Every rank's RNG streams for a checkpoint (a collective); ``None`` in one process, where
+    the checkpointer captures them itself."""
+    if dist.world_size() == 1:
+        return None
+    ranks = dist.gather_objects(rng_state())
+    return {**ranks[0], "ranks": ranks}
+
+
+def _best_in_checkpoints(checkpointer: Checkpointer | None, monitor: str | None,
+                         mode: str) -> bool:
+    """Whether the checkpointer keeps the best weights by the same metric as ``fit``."""
+    return bool(
+        checkpointer is not None and checkpointer.monitor == monitor and checkpointer.mode == mode
+        and checkpointer.keep_best > 0 and checkpointer.save_on_eval
+    )
+
+
+class _BestWeights:
+    """An in-memory copy of the best weights, kept only when no checkpoint holds them."""
+
+    def __init__(self, model: nn.Module, *, keep: bool) -> None:
+        self.model, self.keep = model, keep
+        self.weights: dict[str, torch.Tensor] | None = None
+
+    def keep_current(self) -> None:
+        if self.keep:
+            self.weights = {k: v.detach().to("cpu", copy=True)
+                            for k, v in self.model.state_dict().items()}
 
 
 def _first(a: StopRequest | None, b: StopRequest | None) -> StopRequest | None:
@@ -370,6 +454,17 @@ def _evaluate(model: nn.Module, evaluate: Callable[[nn.Module], Mapping[str, flo
 
 def _restore_best(model: nn.Module, state: TrainState, checkpointer: Checkpointer | None,
                   best_weights: dict[str, torch.Tensor] | None, monitor: str | None) -> str:
+    text = _restore_best_weights(model, state, checkpointer, best_weights, monitor)
+    if dist.is_main():  # only rank 0 logs
+        log.info(text)
+    return text
+
+
+def _restore_best_weights(model: nn.Module, state: TrainState, checkpointer: Checkpointer | None,
+                          best_weights: dict[str, torch.Tensor] | None,
+                          monitor: str | None) -> str:
+    if state.best_step == state.step:
+        return f"the final weights are the best ({monitor}={state.best_metric:.4g})"
     what = f"best weights ({monitor}={state.best_metric:.4g} at step {state.best_step})"
     path = checkpointer.best_path() if checkpointer is not None else None
     if path is not None:
@@ -420,7 +515,13 @@ def _fail_non_finite(state: TrainState, window: list[Batch], loss: float, grad_n
     raise TrainingError(text)
 
 
-def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype:
+def autocast_dtype(precision: str, device: torch.device | str) -> torch.dtype | None:
+    """The autocast dtype of a training precision: ``None`` for ``"fp32"`` (no autocast).
+
+    Raises:
+        ConfigError: ``fp16`` off CUDA, ``bf16`` on a GPU without bf16 or on another device.
+    """
+    device = torch.device(device)
     if precision == "fp16":
         if device.type != "cuda":
             raise ConfigError(
@@ -434,7 +535,8 @@ def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype:
         if device.type not in ("cpu", "cuda"):
             raise ConfigError(f"precision='bf16' supports cpu/cuda, got device={str(device)!r}")
         return torch.bfloat16
-    return torch.float32  # unused: autocast disabled
+    return None
+
 
 
 def _check_args(train: BatchSource, epochs: int, max_steps: int | None, grad_accum: int,

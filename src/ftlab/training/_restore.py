@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pickle
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,10 +15,14 @@ from torch import nn
 from ftlab.core import BatchSource
 from ftlab.core import read_json as _read_json
 from ftlab.errors import CheckpointError
+from ftlab.training._events import observer_keys
 from ftlab.training._seed import set_rng_state
 from ftlab.training._state import TrainState
 
-__all__ = ["LoadedCheckpoint", "load_checkpoint", "restore", "find_resume_checkpoint", "read_json"]
+__all__ = [
+    "LoadedCheckpoint", "load_checkpoint", "restore", "find_resume_checkpoint", "read_json",
+    "checkpoint_name", "retune_optimizer",
+]
 
 REQUIRED_FILES = ("model.safetensors", "optimizer.pt", "rng.pt", "trainer_state.json")
 
@@ -33,12 +37,64 @@ def read_json(path: Path) -> dict[str, Any]:
                       fix="resume from another checkpoint")
 
 
+REFUSED = "refused: this file would execute code when loaded"
+
+# pickle opcodes that import or call Python objects: a pickle holding them runs code on load
+_CODE_OPS = frozenset({"GLOBAL", "STACK_GLOBAL", "REDUCE", "INST", "OBJ", "NEWOBJ", "NEWOBJ_EX",
+                       "BUILD", "EXT1", "EXT2", "EXT4"})
+
+
+def code_in_pickle(path: Path) -> str | None:
+    """What in ``path`` would run code if unpickled (a global's name, ``"TorchScript code"``),
+    found by reading the opcodes without executing them; ``None`` when nothing is found."""
+    import io
+    import pickletools
+    import zipfile
+
+    try:
+        payloads: list[bytes] = []
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                names = zf.namelist()
+                if any(n.endswith(("/code/", ".py")) or "/code/" in n for n in names):
+                    return "TorchScript code"
+                payloads = [zf.read(n) for n in names if n.endswith(".pkl")][:4]
+        else:
+            payloads = [path.read_bytes()[: 64 * 2**20]]
+        for data in payloads:
+            last_str, found = "", None
+            # the whole stream must parse as a pickle (to STOP): random bytes are corruption
+            for op, arg, _ in pickletools.genops(io.BytesIO(data)):
+                if isinstance(arg, str):
+                    last_str = arg
+                if found is None and op.name in ("GLOBAL", "INST"):
+                    found = str(arg).replace(" ", ".")
+                elif found is None and op.name == "STACK_GLOBAL":
+                    found = f"a global ({last_str or '?'})"
+                elif found is None and op.name in _CODE_OPS and op.name != "BUILD":
+                    found = f"opcode {op.name}"
+            if found is not None:
+                return found
+    except Exception:  # noqa: BLE001 - unreadable as a pickle: the caller reports corruption
+        return None
+    return None
+
+
+def _refused(path: Path, what: str) -> CheckpointError:
+    return CheckpointError(
+        f"{path}: {REFUSED} ({what}); ftlab never loads code from checkpoints. Do not use "
+        "this file; resume from a checkpoint written by ftlab")
+
+
 def _load_pt(path: Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         found = re.search(r"GLOBAL\s+(\S+)", str(exc))
-        if found is None and "global" not in str(exc).lower():  # not a code object: garbage
+        if found is None and "global" not in str(exc).lower():  # not a code object: garbage?
+            code = code_in_pickle(path)  # e.g. protocol 4/5 pickles torch's reader rejects
+            if code is not None:
+                raise _refused(path, f"it references {code}") from exc
             lines = [ln for ln in str(exc).splitlines() if ln.strip()]
             detail = next((ln for ln in lines if "Unsupported" in ln), lines[-1] if lines else "")
             raise CheckpointError(
@@ -46,14 +102,17 @@ def _load_pt(path: Path) -> Any:
                 "from another checkpoint"
             ) from exc
         what = f" ({found.group(1)})" if found else ""
-        raise CheckpointError(
-            f"refusing to unpickle {path}: it references a Python callable{what}, and loading it "
-            "could run code; ftlab never loads code from checkpoints. Do not use this file; "
-            "resume from a checkpoint written by ftlab"
-        ) from exc
+        raise _refused(path, f"it references a Python callable{what}; refusing to unpickle it"
+                       ) from exc
     except FileNotFoundError as exc:
         raise CheckpointError(f"{path} is missing; the checkpoint is incomplete") from exc
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+    except (RuntimeError, EOFError, OSError, ValueError, KeyError, IndexError, TypeError,
+            AttributeError, MemoryError) as exc:
+        if "TorchScript" in str(exc):
+            raise _refused(path, "it is a TorchScript archive, which holds code") from exc
+        code = code_in_pickle(path)
+        if code is not None:
+            raise _refused(path, f"it references {code}") from exc
         raise CheckpointError(
             f"{path} is truncated or corrupted ({type(exc).__name__}: {str(exc)[:200]}); "
             "resume from another checkpoint"
@@ -179,8 +238,10 @@ def restore(
         ckpt: from :func:`load_checkpoint`.
         model: the model, already on its device (weights load onto that device).
         optimizer, scheduler, train_source, scaler: restored when given.
-        observers: observers with ``load_state_dict`` get their saved state (matched by position
-            and class name; an observer without a saved state keeps its own).
+        observers: observers with ``load_state_dict`` get their saved state, matched by the
+            stable name :func:`ftlab.training.observer_states` saves them under (checkpoints of
+            earlier versions, keyed ``"<position>:<ClassName>"``, are matched by position); an
+            observer without a saved state keeps its own.
         restore_rng: also restore Python/NumPy/torch RNG states (needed for exact resume).
 
     Returns:
@@ -215,13 +276,60 @@ def restore(
                 f"{ckpt.path}: {name} does not fit the {type(target).__name__} given "
                 f"({type(exc).__name__}: {exc}); build it with the same settings as the saved run"
             ) from exc
-    for i, obs in enumerate(observers):
-        key = f"{i}:{type(obs).__name__}"
-        if key in ckpt.observer_states and callable(getattr(obs, "load_state_dict", None)):
-            obs.load_state_dict(ckpt.observer_states[key])  # type: ignore[attr-defined]
+    for key, position_key, obs in observer_keys(observers):
+        saved = ckpt.observer_states.get(key, ckpt.observer_states.get(position_key))
+        if saved is not None and callable(getattr(obs, "load_state_dict", None)):
+            obs.load_state_dict(saved)  # type: ignore[attr-defined]
     if restore_rng:
         set_rng_state(ckpt.rng)
     return TrainState.from_dict(ckpt.train_state.to_dict())
+
+
+def retune_optimizer(optimizer: torch.optim.Optimizer, scheduler: Any,
+                     groups: Sequence[Mapping[str, Any]]) -> None:
+    """Set new hyperparameters on a restored optimizer; the scheduler continues from them.
+
+    Restoring an optimizer brings its saved hyperparameters back; a retuned resume (PBT's
+    exploit step) replaces them with ``groups``, one mapping per parameter group (``lr``,
+    ``initial_lr``, ``max_lr``, ``min_lr``, ``weight_decay``, ``momentum``). With a scheduler
+    the learning rate becomes the schedule's value at the restored step from the new peak.
+
+    Raises:
+        ConfigError: the number of parameter groups differs.
+    """
+    import warnings
+
+    from ftlab.errors import ConfigError
+
+    live = optimizer.param_groups
+    if len(live) != len(groups):
+        raise ConfigError(f"the restored optimizer has {len(live)} parameter groups but the "
+                          f"rebuilt one {len(groups)}; only the optimizer's hyperparameters may "
+                          "change when resuming")
+    for group, new in zip(live, groups, strict=True):
+        group.update({k: v for k, v in new.items() if k != "lr"})
+    if scheduler is None:
+        for group, new in zip(live, groups, strict=True):
+            group["lr"] = new["lr"]
+        return
+    if hasattr(scheduler, "base_lrs"):
+        scheduler.base_lrs = [g.get("initial_lr", g["lr"]) for g in live]
+    with warnings.catch_warnings():  # get_lr() outside step() warns; here it is meant
+        warnings.simplefilter("ignore")
+        lrs = scheduler.get_lr()  # the schedule's value at the restored step
+    for group, lr in zip(live, lrs, strict=True):
+        group["lr"] = lr
+    scheduler._last_lr = [float(g["lr"]) for g in live]
+
+
+def checkpoint_name(pointer: Path, name: Any) -> str:
+    """A checkpoint folder name read from a pointer file (last.json, best.json), checked to be a
+    plain ``step-N`` name: pointers never lead outside the run's checkpoints folder."""
+    if not isinstance(name, str) or not re.fullmatch(r"step-\d+", name):
+        raise CheckpointError(
+            f"{pointer}: 'path' must name a checkpoint folder next to it (step-00000123), got "
+            f"{name!r}; the file is damaged or was edited: delete it or restore it")
+    return name
 
 
 def find_resume_checkpoint(run_dir: str | Path) -> Path | None:
@@ -244,7 +352,7 @@ def find_resume_checkpoint(run_dir: str | Path) -> Path | None:
             return None
     data = read_json(pointer)
     try:
-        target = pointer.parent / str(data["path"])
+        target = pointer.parent / checkpoint_name(pointer, data["path"])
     except KeyError as exc:
         raise CheckpointError(f"{pointer}: no 'path' field; the file is damaged") from exc
     if not target.is_dir():

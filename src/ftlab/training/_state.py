@@ -29,6 +29,7 @@ class TrainState:
         last_good_lr: learning rate of the last finite step.
         last_metrics: metrics of the latest evaluation.
         stop_reason: why the run stopped (empty while running).
+        initial_loss: the first step's training loss (the divergence check's reference).
     """
 
     step: int = 0
@@ -42,6 +43,15 @@ class TrainState:
     last_good_lr: float | None = None
     last_metrics: dict[str, float] = field(default_factory=dict)
     stop_reason: str = ""
+    initial_loss: float | None = None
+
+    def record_step(self, *, examples: int, tokens: int, grad_norm: float, lr: float) -> None:
+        """Count one optimizer step taken with ``examples``/``tokens`` at learning rate ``lr``."""
+        self.step += 1
+        self.examples_seen += examples
+        self.tokens_seen += tokens
+        self.record_grad_norm(grad_norm)
+        self.last_good_lr = lr
 
     def record_grad_norm(self, value: float) -> None:
         """Append a gradient norm, keeping only the most recent ``GRAD_NORM_HISTORY``."""

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from ftlab.core import optional_import
+from ftlab.core import atomic_write_text, dumps_json, optional_import
 from ftlab.training._events import EpochEnd, EvalEnd, StepEnd, TrainEnd, TrainStart
 
 __all__ = [
@@ -57,7 +57,7 @@ class JsonlTracker:
             self._fh = self.path.open("a", encoding="utf-8")
         record = {"kind": kind, "step": step, "epoch": epoch, "values": dict(values),
                   "time": time.time()}
-        self._fh.write(json.dumps(record) + "\n")
+        self._fh.write(dumps_json(record) + "\n")  # valid JSON: a NaN loss is written as null
         self._fh.flush()
 
     def on_train_start(self, event: TrainStart) -> None:
@@ -71,7 +71,7 @@ class JsonlTracker:
                     continue
                 if rec.get("step") is None or rec["step"] <= event.resumed_from_step:
                     keep.append(line)
-            self.path.write_text("".join(f"{line}\n" for line in keep), encoding="utf-8")
+            atomic_write_text(self.path, "".join(f"{line}\n" for line in keep))
         self._write("start", event.resumed_from_step or 0, None, {
             "total_steps": event.total_steps, "steps_per_epoch": event.steps_per_epoch,
             "epochs": event.epochs, "resumed_from_step": event.resumed_from_step,

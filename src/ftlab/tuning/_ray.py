@@ -69,10 +69,25 @@ from ftlab.errors import ConfigError
 from ftlab.tuning._ray_summary import _trial_number
 from ftlab.tuning._space import Param, SearchSpace, dump_space
 
-__all__ = ["RayReporter", "ray_session", "run_ray_study", "SCHEDULERS"]
+__all__ = ["RayReporter", "ray_init_kwargs", "ray_session", "run_ray_study", "SCHEDULERS"]
 
 SCHEDULERS = ("pbt", "asha")
 _PURPOSE = "ftlab tune --backend ray"
+
+
+def ray_init_kwargs(*, cpus: int | None = None, address: str | None = None,
+                    temp_dir: str | None = None) -> dict[str, Any]:
+    """The arguments of ``ray.init`` for :func:`ray_session`.
+
+    With ``address`` the driver connects to that cluster and uses its resources (no CPU count,
+    no temp dir of ours); without it a local instance gets ``cpus`` CPUs (default: all), no
+    dashboard, and ``temp_dir`` for its sockets.
+    """
+    common = {"log_to_driver": False, "ignore_reinit_error": True, "configure_logging": False}
+    if address:
+        return {"address": address, **common}
+    return {"num_cpus": cpus or os.cpu_count() or 1, "include_dashboard": False,
+            "_temp_dir": temp_dir, **common}
 
 
 @contextlib.contextmanager
@@ -94,8 +109,7 @@ def ray_session(cpus: int | None = None, address: str | None = None) -> Iterator
         yield
         return
     if address:
-        ray.init(address=address, log_to_driver=False, ignore_reinit_error=True,
-                 configure_logging=False)
+        ray.init(**ray_init_kwargs(address=address))
         try:
             yield
         finally:
@@ -103,8 +117,7 @@ def ray_session(cpus: int | None = None, address: str | None = None) -> Iterator
         return
     # a short path: Ray's Unix sockets live under it (108-character limit)
     tmp = tempfile.mkdtemp(prefix="ftray-", dir="/tmp" if os.path.isdir("/tmp") else None)
-    ray.init(num_cpus=cpus or os.cpu_count() or 1, include_dashboard=False, log_to_driver=False,
-             ignore_reinit_error=True, _temp_dir=tmp, configure_logging=False)
+    ray.init(**ray_init_kwargs(cpus=cpus, temp_dir=tmp))
     try:
         yield
     finally:

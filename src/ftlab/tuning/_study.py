@@ -51,9 +51,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from filelock import FileLock
 
-from ftlab.core import atomic_write_json
-from ftlab.core import optional_import
+from ftlab.core import atomic_write_json, optional_import, pid_alive
 from ftlab.config import RunConfig, dump_config
 from ftlab.errors import ConfigError, TrainingError
 from ftlab.tuning._advice import boundary_warnings, refine_space
@@ -151,13 +151,19 @@ def _mark_stale(study: Any, trial: Any) -> None:
     :func:`_fail_stale`'s and ``study.json`` shows the reason."""
     reason = (f"worker {trial.user_attrs.get('pid')} on {trial.user_attrs.get('host')} sent no "
               f"heartbeat (killed, interrupted or lost its connection); marked FAIL")
-    study._storage.set_study_system_attr(study._study_id, f"ftlab_stale:{trial.number}", reason)
+    study.set_user_attr(f"{_STALE}{trial.number}", reason)
 
 
-def _stale_numbers(study: Any) -> dict[int, str]:
-    """Trials failed for a missing heartbeat -> reason (see :func:`_mark_stale`)."""
-    attrs = study._storage.get_study_system_attrs(study._study_id)
-    return {int(k.split(":", 1)[1]): v for k, v in attrs.items() if k.startswith("ftlab_stale:")}
+_STALE = "ftlab_stale:"  # study attribute prefix: ftlab_stale:<trial number> -> reason
+
+
+def _stale_numbers(study: Any, storage: Any) -> dict[int, str]:
+    """Trials failed because their worker died -> reason (:func:`_mark_stale`,
+    :func:`_fail_stale`). Studies of earlier versions kept them in the study's system
+    attributes, read through the storage's public interface."""
+    old = storage.get_study_system_attrs(storage.get_study_id_from_name(study.study_name))
+    attrs = {**old, **study.user_attrs}
+    return {int(k.split(":", 1)[1]): v for k, v in attrs.items() if k.startswith(_STALE)}
 
 
 def _sampler(kind: Any, space: SearchSpace, seed: int) -> Any:
@@ -196,39 +202,15 @@ def _pruner(kind: Any, epochs: int) -> Any:
     raise ConfigError(f"--pruner must be one of {', '.join(PRUNERS)}, got {kind!r}")
 
 
-class _AskLock:
-    """A file lock held from "count the trials" to "the new trial exists", so K local workers
-    never start more than ``--trials`` trials in total."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        try:
-            import fcntl
-        except ImportError:  # no flock (Windows): totals may overshoot by workers - 1
-            return
-        self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-
-    def release(self) -> None:
-        if self._fd is not None:
-            import fcntl
-
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-
 def _counted(trials: list[Any], stale: Any = ()) -> int:
     # enqueued (WAITING) trials are still to run; trials marked FAIL because their process
-    # died (pid gone, or no heartbeat: ``stale`` numbers) do not use up the budget
+    # died (pid gone, or no heartbeat: ``stale`` numbers; the "stale" user attribute in studies
+    # of earlier versions) do not use up the budget
     return sum(1 for t in trials if t.state.name != "WAITING" and not t.user_attrs.get("stale")
                and t.number not in stale)
 
 
-def _fail_stale(storage: Any, study: Any, say: Any) -> None:
+def _fail_stale(study: Any, say: Any) -> None:
     """Mark trials left RUNNING by a process of this host that is gone as FAIL.
 
     A RUNNING trial without a pid is left alone: a live worker (here or on another machine)
@@ -241,22 +223,13 @@ def _fail_stale(storage: Any, study: Any, say: Any) -> None:
     host = socket.gethostname()
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         pid = t.user_attrs.get("pid")
-        if pid is None or t.user_attrs.get("host", host) != host or _alive(pid):
+        if pid is None or t.user_attrs.get("host", host) != host or pid_alive(pid):
             continue
         reason = (f"left RUNNING by process {pid} on {host}, which is gone (killed or "
                   f"interrupted); marked FAIL when the study resumed")
-        storage.set_trial_system_attr(t._trial_id, "fail_reason", reason)
-        storage.set_trial_user_attr(t._trial_id, "stale", True)
-        storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
+        study.set_user_attr(f"{_STALE}{t.number}", reason)  # before the tell: never counted
+        study.tell(t.number, state=TrialState.FAIL)
         say(f"trial {t.number} of {study.study_name}: {reason}")
-
-
-def _alive(pid: Any) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (OSError, ValueError):
-        return False
-    return True
 
 
 def worker_seed(seed: int, *, group: int = 0, worker_index: int = 0, existing: int = 0,
@@ -308,7 +281,9 @@ def optimize_study(
     rdb = _storage(storage)
     direction = "minimize" if config.eval.monitor == "loss" else "maximize"
     deadline = time.monotonic() + timeout if timeout else None
-    lock = _AskLock(study_dir / ".ask.lock")
+    # held from "count the trials" to "the new trial exists", so K local workers never start
+    # more than --trials trials in total (released again by the objective once it started)
+    lock = FileLock(study_dir / ".ask.lock")
     # a storage of the user's (--storage): other machines may join with the same command
     independent = storage != f"sqlite:///{study_dir.resolve() / 'study.db'}"
     for gi, group in enumerate(_groups(space, name)):
@@ -328,7 +303,7 @@ def optimize_study(
         while deadline is None or time.monotonic() < deadline:
             lock.acquire()
             try:
-                if _counted(study.get_trials(deepcopy=False), _stale_numbers(study)) >= trials:
+                if _counted(study.get_trials(deepcopy=False), _stale_numbers(study, rdb)) >= trials:
                     break
                 if sampler == "grid" and smp.is_exhausted(study):
                     break
@@ -448,7 +423,7 @@ def _prepare(config: RunConfig, space: SearchSpace, name: str, url: str, say: An
         if study.direction.name.lower() != direction:
             raise ConfigError(f"study {group.optuna_name!r} in {url} was created to {study.direction.name.lower()} "
                               f"but eval.monitor {config.eval.monitor!r} needs {direction}; use another --name")
-        _fail_stale(rdb, study, say)
+        _fail_stale(study, say)
         if getattr(rdb, "heartbeat_interval", None):  # a server URL (see _storage)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -511,7 +486,7 @@ def summarize_study(config: RunConfig, space: SearchSpace, *, name: str, storage
     with _quiet_optuna():
         for group in _groups(space, name):
             study = optuna.load_study(study_name=group.optuna_name, storage=rdb)
-            stale = _stale_numbers(study)
+            stale = _stale_numbers(study, rdb)
             g_rows = [_trial_row(group, t, stale.get(t.number))
                       for t in study.get_trials(deepcopy=False)]
             rows += g_rows

@@ -1,0 +1,35 @@
+"""Whether a process still exists (the one check used for stale runs and stale trials)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+__all__ = ["pid_alive"]
+
+
+def pid_alive(pid: Any) -> bool:
+    """Whether process ``pid`` of this machine exists.
+
+    Args:
+        pid: a process id as an int or a string of digits (as stored in run.json or an
+            Optuna attribute); anything else (None, bool, <= 0) counts as not alive.
+
+    Returns:
+        True when the process exists, also when it belongs to another user.
+    """
+    if isinstance(pid, bool):
+        return False
+    try:
+        pid = int(pid)
+    except (TypeError, ValueError):
+        return False
+    if pid <= 0:  # 0 and negative ids address process groups, not one process
+        return False
+    try:
+        os.kill(pid, 0)
+    except PermissionError:  # it exists, under another user
+        return True
+    except OSError:
+        return False
+    return True
