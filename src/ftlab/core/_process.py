@@ -30,6 +30,6 @@ def pid_alive(pid: Any) -> bool:
         os.kill(pid, 0)
     except PermissionError:  # it exists, under another user
         return True
-    except OSError:
+    except (OSError, OverflowError):  # no such process (or an id no process can have)
         return False
     return True

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ftlab.core._errors import RunLockedError
+from ftlab.core._process import pid_alive
 
 __all__ = ["HOLDER_FILE", "LOCK_FILE", "lock_holder", "run_lock", "writes_run"]
 
@@ -36,16 +37,6 @@ log = logging.getLogger("ftlab.runs")
 # final evaluation -> report) is not a second writer
 _HELD: dict[Path, tuple[Any, int]] = {}
 _GUARD = threading.Lock()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        return True  # exists but is not ours (or cannot be asked): treat as alive
-    return True
 
 
 def lock_holder(run_dir: str | Path) -> dict[str, Any] | None:
@@ -135,7 +126,7 @@ def run_lock(run_dir: str | Path, *, command: str | None = None) -> Iterator[Pat
         ) from None
     if previous and previous.get("pid") != os.getpid():
         same_host = previous.get("host") == socket.gethostname()
-        gone = same_host and isinstance(previous.get("pid"), int) and not _pid_alive(previous["pid"])
+        gone = same_host and isinstance(previous.get("pid"), int) and not pid_alive(previous["pid"])
         if gone:
             log.warning("took over the lock of %s left by %s (that process is gone)",
                         run_dir, _describe(previous))
