@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ftlab.cli._app import SetOpt, console
-from ftlab.cli._print import _HEADLINE, _fmt
+from ftlab.cli._print import _HEADLINE, _fmt, echo
 from ftlab.errors import FtlabError
 
 
@@ -141,33 +141,11 @@ def seeds(
     set_: SetOpt = None,
 ) -> None:
     """Seed study: the same config under N seeds; mean, std, range and the EVP curve."""
-    from rich.table import Table
-
-    from ftlab.runs import load_config, seed_study
+    from ftlab.runs import SeedStudyResult, load_config, seed_study
 
     cfg = load_config(config, set_ or [])
     result = seed_study(cfg, n, vary, name, console=console)  # type: ignore[arg-type]
-    monitor = result["monitor"]
-    table = Table(title=f"seed study {result['name']} (vary {result['vary']}, split seed "
-                        f"{result['seeds']['split']})")
-    for col in ("run", "init seed", "order seed", f"best val {monitor}", "test"):
-        table.add_column(col, justify="left" if col == "run" else "right")
-    for r in result["runs"]:
-        table.add_row(str(r["name"]), str(r["init_seed"]), str(r["order_seed"]),
-                      _fmt(r["best_metric"]), _fmt(r["test_metric"]))
-    console.print(table)
-    for label, s in (("validation " + monitor, result["validation"]), ("test", result["test"])):
-        if s:
-            std = "-" if s["std"] is None else f"{s['std']:.4f}"
-            console.print(f"{label}: mean {s['mean']:.4f} ± {std} (min {s['min']:.4f}, max "
-                          f"{s['max']:.4f}, n={s['n']})", markup=False, highlight=False)
-    if result["validation"]:
-        evp = result["validation"]["evp"]
-        console.print("expected best validation score of n runs: " + ", ".join(
-            f"n={k}: {m:.4f}" for k, m in zip(evp["n"], evp["mean"])), markup=False,
-            highlight=False)
-    console.print(f"summary: {result['study_dir']}/seeds.json\nreport: {result['report']}\n"
-                  f"runs: ftlab runs --dir {result['study_dir']}", markup=False, highlight=False)
+    echo(SeedStudyResult.from_dict(result, source="the seed study"))
 
 
 def runs(

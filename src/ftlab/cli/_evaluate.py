@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ftlab.cli._app import console
-from ftlab.cli._print import _print_evaluation
+from ftlab.cli._print import echo_evaluation
 from ftlab.errors import FtlabError
 
 
@@ -54,7 +54,7 @@ def evaluate(
                           distributed=True)
     if not result:  # another rank than 0
         return
-    _print_evaluation(result)
+    echo_evaluation(result)
     if robustness and data is None:
         from ftlab.runs import load_config
 

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ftlab.cli._app import SetOpt, console
-from ftlab.cli._print import _print_summary
+from ftlab.cli._print import echo_run
 from ftlab.errors import FtlabError
 
 
@@ -61,7 +61,7 @@ def train(
             return
         summary = train_run(cfg, name=name, stop_after=stop_after, console=console)
     if summary:  # under torchrun only rank 0 returns a summary
-        _print_summary(summary)
+        echo_run(summary)
 
 
 def quickstart(set_: SetOpt = None) -> None:
@@ -70,7 +70,7 @@ def quickstart(set_: SetOpt = None) -> None:
 
     cfg = load_config(QUICKSTART_CONFIG, set_ or [])
     summary = train_run(cfg, console=console)
-    _print_summary(summary)
+    echo_run(summary)
 
 
 def baseline(
@@ -82,7 +82,7 @@ def baseline(
     from ftlab.runs import diagnose_and_report, load_config, train_baseline
 
     summary = train_baseline(load_config(config, set_ or []), name=name, console=console)
-    _print_summary(summary)
+    echo_run(summary)
     diagnose_and_report(Path(summary["path"]), console=console)
 
 

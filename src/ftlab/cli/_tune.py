@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ftlab.cli._app import SetOpt, console
+from ftlab.cli._print import echo
 
 
 def tune(
@@ -44,7 +45,7 @@ def tune(
     """Search hyperparameters with Optuna (or Ray Tune: --backend ray); every trial is an
     ordinary run."""
     from ftlab.runs import load_config
-    from ftlab.tuning import format_study, load_space, optimize_study, run_study
+    from ftlab.tuning import load_space, optimize_study, run_study
 
     cfg = load_config(config, set_ or [])
     spc = load_space(space, config=cfg)
@@ -68,9 +69,9 @@ def tune(
         result = run_ray_study(cfg, spc, scheduler=scheduler, trials=trials or 4, name=name,  # type: ignore[arg-type]
                                cpus=cpus, config_path=config, console=console,
                                address=address, storage_path=storage_path)
-        console.print(format_study(result), markup=False, highlight=False)
+        echo(result)
         return
     result = run_study(cfg, spc, name=name, sampler=sampler, pruner=pruner, trials=trials,
                        timeout=timeout, storage=storage, workers=workers, refine=refine,
                        config_path=config, console=console)
-    console.print(format_study(result), markup=False, highlight=False)
+    echo(result)

@@ -11,6 +11,8 @@ them (checked by the import-linter contracts in pyproject.toml).
 - :func:`run_lock` / :func:`writes_run`: one writer per run directory.
 - :func:`optional_import` for heavy optional dependencies (the error names the extra).
 - :class:`Registry` and :func:`closest` for every extension point and "did you mean" hint.
+- :class:`Record`: the base of the typed result files (``run.json``, evaluations, checks,
+  studies, seed studies): ``to_dict()``, tolerant ``from_dict()``, ``format()`` for the CLI.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from ftlab.core._atomic import (
     json_safe,
 )
 from ftlab.core._read import parse_yaml, read_json, read_yaml
+from ftlab.core._records import Record, fmt_value
 from ftlab.core._registry import Registry, closest, closest_match
 from ftlab.core._runlock import HOLDER_FILE, LOCK_FILE, lock_holder, run_lock, writes_run
 
@@ -47,6 +50,8 @@ if TYPE_CHECKING:
     from ftlab.core._batch import Batch, BatchSource, Encoded
 
 __all__ = [
+    "Record",
+    "fmt_value",
     "Example",
     "Encoded",
     "Batch",

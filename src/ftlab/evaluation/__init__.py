@@ -32,6 +32,7 @@ from ftlab.evaluation._doctor import (
 )
 from ftlab.evaluation._errors import error_analysis, slice_metrics
 from ftlab.evaluation._evaluate import REPORT_KEYS, check_labels_known, evaluate_predictions
+from ftlab.evaluation._result import EvaluationResult
 from ftlab.evaluation._metrics import (
     MAX_CURVE_POINTS,
     absent_note,
@@ -53,6 +54,7 @@ __all__ = [
     "BootstrapMetric",
     "MAX_CURVE_POINTS",
     "REPORT_KEYS",
+    "EvaluationResult",
     "ThresholdMetric",
     "absent_note",
     "apply_temperature",

@@ -19,6 +19,7 @@ from ftlab.evaluation._calibration import (
 from ftlab.evaluation._errors import error_analysis, slice_metrics
 from ftlab.evaluation._inputs import check_arrays, check_label_names, to_builtin
 from ftlab.evaluation._metrics import classification_metrics, label_metrics, majority_baseline
+from ftlab.evaluation._result import EvaluationResult
 from ftlab.evaluation._threshold import decide, decision_rule, threshold_summary
 
 if TYPE_CHECKING:
@@ -205,4 +206,5 @@ def evaluate_predictions(
         "slices": slices,
         "warnings": warnings,
     }
-    return to_builtin({k: report[k] for k in REPORT_KEYS})
+    # validated against the schema (EvaluationResult); the dict is what evaluation/<split>.json holds
+    return EvaluationResult.model_validate(to_builtin({k: report[k] for k in REPORT_KEYS})).to_dict()

@@ -3,7 +3,7 @@
 from ftlab.report import write_seed_report
 from ftlab.runs._assemble import RunParts, build_run
 from ftlab.runs._baseline import TfidfBaseline, train_baseline
-from ftlab.runs._check import check_run, compare_checks, read_checks
+from ftlab.runs._check import CheckResult, check_run, compare_checks, read_checks
 from ftlab.runs._config import RUN_CHECKS, load_config, parse_config, registered_names
 from ftlab.runs._cv import cross_validate, format_cv
 from ftlab.runs._ensemble import EnsembleMember, EnsembleResult, ensemble_checkpoints, ensemble_runs
@@ -38,10 +38,11 @@ from ftlab.runs._prepare import (
     token_counter,
 )
 from ftlab.runs._retune import RETUNABLE
-from ftlab.runs._rundir import create_run_dir, read_summary, update_summary
+from ftlab.runs._rundir import create_run_dir, load_summary, read_summary, update_summary
+from ftlab.runs._summary import RUN_STATUSES, RunStatus, RunSummary
 from ftlab.runs._table import RUN_COLUMNS, collect_runs
 from ftlab.runs._robustness import evaluate_transforms
-from ftlab.runs._seeds import read_seed_study, seed_study, study_configs
+from ftlab.runs._seeds import SeedStudyResult, read_seed_study, seed_study, study_configs
 from ftlab.runs._transform import output_spans, preview_transform
 from ftlab.runs._train import (
     QUICKSTART_CONFIG,
@@ -84,10 +85,12 @@ __all__ = [
     "TfidfBaseline",
     "calibrate_run",
     "check_run",
+    "CheckResult",
     "compare_checks",
     "cross_validate",
     "format_cv",
     "read_seed_study",
+    "SeedStudyResult",
     "seed_study",
     "study_configs",
     "write_seed_report",
@@ -115,6 +118,10 @@ __all__ = [
     "preview_transform",
     "read_checks",
     "read_summary",
+    "load_summary",
+    "RunSummary",
+    "RunStatus",
+    "RUN_STATUSES",
     "resume_run",
     "train_run",
     "update_summary",

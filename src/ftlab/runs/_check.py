@@ -43,10 +43,30 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ftlab.core import writes_run
+from ftlab.core import Record, writes_run
 from ftlab.errors import CheckpointError, ConfigError
 
-__all__ = ["check_run", "compare_checks", "read_checks"]
+__all__ = ["check_run", "compare_checks", "read_checks", "CheckResult"]
+
+
+class CheckResult(Record):
+    """``checks/<suite>.json``: one behavioral suite run on one run (schema above)."""
+
+    suite: str
+    source: str | None = None
+    run: str | None = None
+    label_names: list[str] = []
+    label_map: dict[str, Any] = {}
+    seed: int | None = None
+    temperature: float | None = None
+    tests: list[dict[str, Any]] = []
+    summary: dict[str, Any] = {}
+
+    def format(self) -> str:
+        """The suite's summary line: cases, failures and the worst test."""
+        s = self.summary
+        return (f"{self.suite}: {s.get('cases')} cases, {s.get('failed_cases')} failed; worst: "
+                f"{s.get('worst_test')} ({s.get('max_failure_rate') or 0:.1%})")
 
 
 def _suites_for(run_dir: Path, suites: Sequence[str] | None) -> list[Any]:
@@ -103,11 +123,11 @@ def check_run(run_dir: Path | str, suites: Sequence[str] | None = None, *,
     from ftlab.data import Example
     from ftlab.robustness.suites import run_suite
     from ftlab.runs._evaluate import load_run_model, predict_examples, read_calibration
-    from ftlab.runs._rundir import read_summary, write_json_atomic
+    from ftlab.runs._rundir import load_summary, write_json_atomic
 
     run_dir = Path(run_dir)
     loaded = _suites_for(run_dir, suites)
-    if read_summary(run_dir).get("text_pairs"):
+    if load_summary(run_dir).text_pairs:
         raise ConfigError(f"{run_dir} was trained on text pairs; behavioral suites hold single "
                           f"texts and cannot be run on it")
     config, encoder, model = loaded_run or load_run_model(run_dir)
@@ -139,6 +159,7 @@ def check_run(run_dir: Path | str, suites: Sequence[str] | None = None, *,
                            label_map=label_map, data=data, max_examples=max_examples).to_dict()
         result["run"] = str(run_dir)
         result["temperature"] = temperature
+        result = CheckResult.model_validate(result).to_dict()  # the schema, checked on write
         write_json_atomic(run_dir / "checks" / f"{suite.name}.json", result)
         out["suites"][suite.name] = result
         if fail_over is not None:

@@ -186,11 +186,11 @@ def ensemble_runs(run_dirs: Sequence[Path | str], *, split: str = "test", name: 
                           f"{[str(d) for d in dirs]}; for one run's checkpoints use "
                           f"--checkpoints (ensemble_checkpoints)")
     from ftlab.data import Example
-    from ftlab.runs import read_summary
+    from ftlab.runs import load_summary
 
     first = read_predictions(dirs[0], split)
     preds = [first] + [align_predictions(first, read_predictions(d, split)) for d in dirs[1:]]
-    names = [str(read_summary(d).get("name") or d.name) for d in dirs]
+    names = [load_summary(d).name or d.name for d in dirs]
     examples = [Example(id=i, text=t, label=y, text_pair=tp) for i, t, y, tp in
                 zip(first.ids, first.texts, first.labels, first.text_pairs)]
     return _write(base=Path(output_dir) if output_dir else dirs[0].parent,
@@ -223,7 +223,7 @@ def ensemble_checkpoints(run_dir: Path | str, *, split: str = "test", name: str 
         CheckpointError: not a run directory, or fewer than 2 kept checkpoints.
         DataError: unknown split, or labels the model never saw.
     """
-    from ftlab.runs import load_run_model, predict_examples, prepare_data, read_summary
+    from ftlab.runs import load_run_model, load_summary, predict_examples, prepare_data
     from ftlab.training import load_checkpoint, restore
 
     run_dir = Path(run_dir)
@@ -249,7 +249,7 @@ def ensemble_checkpoints(run_dir: Path | str, *, split: str = "test", name: str 
         model.eval()
         member_probs.append(predict_examples(model, encoder, config, examples))
         members.append({"name": path.name, "path": str(path), "step": ckpt.step})
-    run_name = str(read_summary(run_dir).get("name") or run_dir.name)
+    run_name = load_summary(run_dir).name or run_dir.name
     return _write(base=Path(output_dir) if output_dir else run_dir.parent,
                   stem=name or f"{run_name}-checkpoint-ensemble", kind="checkpoints",
                   split=split, examples=examples, labels=labels, member_probs=member_probs,

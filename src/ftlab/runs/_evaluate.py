@@ -19,7 +19,7 @@ from ftlab.core import dumps_json, guard_write, writes_run
 from ftlab.config import RunConfig, load_config
 from ftlab.errors import CheckpointError, ConfigError, DataError
 from ftlab.runs._builders import build_eval_loader, resolve_device
-from ftlab.runs._rundir import read_summary, update_summary, write_json_atomic
+from ftlab.runs._rundir import load_summary, update_summary, write_json_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -228,6 +228,9 @@ def evaluate_arrays(
     pred_file = run_dir / "predictions" / f"{split}.jsonl"
     guard_write(lambda: _write_predictions(pred_file, examples, shown, preds, names),
                 pred_file, what=f"the {split} predictions")
+    from ftlab.evaluation import EvaluationResult
+
+    report = EvaluationResult.model_validate(report).to_dict()  # the schema, checked on write
     write_json_atomic(run_dir / "evaluation" / f"{split}.json", report)
     return report
 
@@ -350,15 +353,15 @@ def load_run_model(run_dir: Path, *, device: torch.device | None = None) -> tupl
     config = load_run_config(run_dir)
     ckpt = _best_checkpoint(run_dir) or find_resume_checkpoint(run_dir)
     if ckpt is None:
-        summary = read_summary(run_dir)
-        if summary.get("status") == "failed":
+        summary = load_summary(run_dir)
+        if summary.status == "failed":
             raise CheckpointError(
                 f"{run_dir} has no checkpoint: its training failed before writing one "
-                f"({str(summary.get('stop_reason', ''))[:300]}); fix the cause and train again")
+                f"({str(summary.stop_reason or '')[:300]}); fix the cause and train again")
         raise CheckpointError(f"{run_dir} has no checkpoint; train it first (ftlab train)")
     parts = build_run(config, device or resolve_device(config.train.device),
                       encoder_dir=run_dir / "artifacts" / "encoder", data=False,
-                      text_pairs=bool(read_summary(run_dir).get("text_pairs", False)))
+                      text_pairs=load_summary(run_dir).text_pairs)
     restore(load_checkpoint(ckpt), parts.model, restore_rng=False)
     parts.model.eval()
     return config, parts.encoder, parts.model

@@ -12,9 +12,10 @@ from typing import Any
 from ftlab.core import atomic_write_json, atomic_write_text, guard_write
 from ftlab.config import RunConfig, dump_config
 from ftlab.errors import ConfigError, StorageError
+from ftlab.runs._summary import RunSummary, check_summary_fields
 
-__all__ = ["create_run_dir", "write_json_atomic", "read_summary", "update_summary", "utc_now",
-           "mark_failed"]
+__all__ = ["create_run_dir", "write_json_atomic", "read_summary", "load_summary", "update_summary",
+           "utc_now", "mark_failed"]
 
 SUMMARY = "run.json"
 
@@ -69,21 +70,33 @@ def _check_output_dir(base: Path) -> None:
 
 
 def read_summary(run_dir: Path) -> dict[str, Any]:
-    """The run's ``run.json`` (empty dict when absent or unreadable)."""
+    """The run's ``run.json`` as a dict (empty when absent or unreadable); typed:
+    :func:`load_summary`."""
     try:
-        return json.loads((Path(run_dir) / SUMMARY).read_text(encoding="utf-8"))
+        data = json.loads((Path(run_dir) / SUMMARY).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return data if isinstance(data, dict) else {}
+
+
+def load_summary(run_dir: Path) -> RunSummary:
+    """The run's ``run.json`` as a :class:`RunSummary` (every field unset when absent or
+    unreadable; keys of other ftlab versions kept as extra fields)."""
+    return RunSummary.from_dict(read_summary(run_dir), source=str(Path(run_dir) / SUMMARY))
 
 
 def update_summary(run_dir: Path, **fields: Any) -> dict[str, Any]:
     """Merge ``fields`` into ``run.json`` atomically and return the new summary.
 
+    Every field is checked against :class:`RunSummary` before anything is written.
+
     Raises:
+        ValueError: a field run.json does not have (a misspelled key), or a wrong type.
         StorageError: run.json could not be written (disk full, permissions); the old one stays.
     """
-    summary = read_summary(run_dir)
-    summary.update(fields)
+    new = check_summary_fields(fields)
+    summary = RunSummary.from_dict({**read_summary(run_dir), **new.to_dict()},
+                                   source=str(Path(run_dir) / SUMMARY)).to_dict()
     write_json_atomic(Path(run_dir) / SUMMARY, summary)
     return summary
 

@@ -27,14 +27,58 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from ftlab.config import RunConfig, parse_config
+from ftlab.core import Record, fmt_value
 from ftlab.errors import ConfigError
 from ftlab.report import write_seed_report
 from ftlab.runs._rundir import utc_now, write_json_atomic
 
-__all__ = ["seed_study", "study_configs", "read_seed_study", "Vary", "VARY"]
+__all__ = ["seed_study", "study_configs", "read_seed_study", "SeedStudyResult", "Vary", "VARY"]
 
 Vary = Literal["all", "init", "order"]
 VARY: tuple[str, ...] = get_args(Vary)
+
+
+class SeedStudyResult(Record):
+    """``seeds.json``: a seed study's runs and their summary (schema in :func:`seed_study`)."""
+
+    name: str
+    study_dir: str
+    n: int
+    vary: Vary
+    monitor: str
+    mode: Literal["max", "min"] = "max"
+    seeds: dict[str, int | None] = {}
+    runs: list[dict[str, Any]] = []
+    validation: dict[str, Any] | None = None
+    test: dict[str, Any] | None = None
+    excluded: list[Any] = []
+    report: str | None = None
+    created: str | None = None
+
+    def format(self) -> str:
+        """The runs (seeds, best validation and test score), mean ± std, the EVP figures and
+        where the files are, as ``ftlab seeds`` prints them."""
+        header = ["run", "init seed", "order seed", f"best val {self.monitor}", "test"]
+        rows = [[str(r.get("name")), str(r.get("init_seed")), str(r.get("order_seed")),
+                 fmt_value(r.get("best_metric")), fmt_value(r.get("test_metric"))]
+                for r in self.runs]
+        widths = [max(len(c) for c in col) for col in zip(header, *rows)]
+        lines = [f"seed study {self.name} (vary {self.vary}, split seed {self.seeds.get('split')})"]
+        lines += ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                            for i, (c, w) in enumerate(zip(row, widths)))
+                  for row in [header, *rows]]
+        for label, s in ((f"validation {self.monitor}", self.validation), ("test", self.test)):
+            if s:
+                std = "-" if s["std"] is None else f"{s['std']:.4f}"
+                lines.append(f"{label}: mean {s['mean']:.4f} ± {std} (min {s['min']:.4f}, max "
+                             f"{s['max']:.4f}, n={s['n']})")
+        if self.validation:
+            evp = self.validation["evp"]
+            lines.append("expected best validation score of n runs: " + ", ".join(
+                f"n={k}: {m:.4f}" for k, m in zip(evp["n"], evp["mean"])))
+        lines.append(f"summary: {self.study_dir}/seeds.json\nreport: {self.report}\n"
+                     f"runs: ftlab runs --dir {self.study_dir}")
+        return "\n".join(lines)
 
 
 def study_dir_for(config: RunConfig, name: str | None, kind: str) -> tuple[str, Path]:
@@ -147,7 +191,8 @@ def seed_study(
         summary = train_run(cfg, name=f"seed-{k}", console=console,
                             tags={"study": name, "seed_study": True, "vary": vary, "seed": k})
         runs.append(_run_row(k, cfg, summary))
-    result = _study_result(name, study_dir, config, n, vary, monitor, runs)
+    result = SeedStudyResult.model_validate(
+        _study_result(name, study_dir, config, n, vary, monitor, runs)).to_dict()
     write_json_atomic(study_dir / "seeds.json", result)
     write_seed_report(study_dir)
     return result

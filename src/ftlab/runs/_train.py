@@ -27,6 +27,7 @@ from ftlab.runs._prepare import data_origin, data_warning_lines
 from ftlab.runs._retune import retune_groups
 from ftlab.runs._rundir import (
     create_run_dir,
+    load_summary,
     mark_failed,
     read_summary,
     update_summary,
@@ -398,7 +399,7 @@ def _finish(parts: RunParts, run_dir: Path, result: Any, *, resume: bool, starte
     config, model, prepared = parts.config, parts.model, parts.prepared
     assert prepared is not None
     monitor = config.eval.monitor
-    prior = float(read_summary(run_dir).get("duration_s") or 0.0) if resume else 0.0
+    prior = (load_summary(run_dir).duration_s or 0.0) if resume else 0.0
     duration = prior + (time.time() - started)
     finished = not str(result.stop_reason).startswith("--stop-after")
     summary = update_summary(

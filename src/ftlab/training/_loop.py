@@ -118,32 +118,24 @@ def fit(
     device = torch.device(device)
     amp_dtype = autocast_dtype(precision, device)
     model.to(device)
-    # what checkpoints and evaluate() see: the inner module of a DDP wrapper
-    core = cast(nn.Module, model.module) if isinstance(model, DistributedDataParallel) else model
+    core = _inner(model)  # what checkpoints and evaluate() see
     params = [p for group in optimizer.param_groups for p in group["params"]]
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     plan = plan_steps(train, epochs=epochs, grad_accum=grad_accum, max_steps=max_steps)
     _check_scheduler(scheduler, plan)
 
-    if resume_from is not None:
-        state = _resume(resume_from, core, optimizer, scheduler, train, scaler, observers,
-                        checkpointer, retune)
-    resumed_from = state.step if resume_from is not None and state is not None else None
-    state = state if state is not None else TrainState()
-    state.stop_reason = ""  # a restored state carries the reason its run stopped
+    state, resumed_from = _initial_state(state, resume_from, core, optimizer, scheduler, train,
+                                         scaler, observers, checkpointer, retune)
     run_dir = Path(run_dir) if run_dir is not None else getattr(checkpointer, "run_dir", None)
-    best_checkpointer = checkpointer if _best_in_checkpoints(checkpointer, monitor, mode) else None
-    best = _BestWeights(core, keep=restore_best and best_checkpointer is None)
+    best = _BestWeights(core, checkpointer, monitor=monitor, mode=mode, restore=restore_best)
     last_checkpoint = checkpointer.last_path() if checkpointer is not None else None
 
     stop = dist.broadcast_object(notify(observers, TrainStart(
         plan.total_steps, plan.steps_per_epoch[0], epochs, resumed_from, dict(hparams or {}))))
     reason = stop.reason if stop else None
     model.train()
-    while (reason is None and state.step < plan.total_steps
-           and state.epoch < len(plan.batches_per_epoch)):
-        n_batches = _start_epoch(train, state, plan)
-        batches = iter(train)
+    while reason is None and not plan.done(state.step, state.epoch):
+        n_batches, batches = _start_epoch(train, state, plan)
         epoch_end = False
         while not epoch_end and reason is None:
             # 1. gather the accumulation window (shorter at the end of an epoch); its sizes are
@@ -179,38 +171,28 @@ def fit(
             # 6. evaluate (every N steps and/or at the epoch end), then close the epoch
             epoch_end = state.batches_in_epoch >= n_batches
             metrics: dict[str, float] | None = None
-            if evaluate is not None and (
-                (eval_every is not None and state.step % eval_every == 0)
-                or (eval_each_epoch and epoch_end) or (stop is not None and stop.final_eval)
-            ):
-                # every rank gathered the same numbers; rank 0's decide
-                metrics = dist.broadcast_object(_evaluate(core, evaluate, monitor, checkpointer))
+            if evaluate is not None and _eval_due(state.step, epoch_end, stop, eval_every,
+                                                  eval_each_epoch):
+                metrics = _evaluate(core, evaluate, monitor, checkpointer)
                 check_evaluation(state, metrics, divergence_factor, lr=lr, run_dir=run_dir,
                                  observers=observers)
-                _record_metrics(state, metrics, monitor, mode, best)
+                best.record(state, metrics)
                 stop = _first(stop, notify(observers, EvalEnd(state.step, state.epoch, metrics)))
             if epoch_end:
                 stop = _first(stop, notify(observers, EpochEnd(state.epoch, state.step)))
                 state.epoch, state.batches_in_epoch = state.epoch + 1, 0
 
             # 7. decide whether to stop, then checkpoint at this step boundary
-            reason = stop.reason if stop is not None else (
-                plan.finished_reason() if state.step >= plan.total_steps else None)
-            reason, save = _shared_decision(reason, checkpointer, state, epoch_end,
+            reason, save = _shared_decision(stop, plan, checkpointer, state, epoch_end,
                                             metrics is not None, device)
             if save:  # every rank joins (the RNG gather is a collective); rank 0 writes
                 last_checkpoint = _save(checkpointer, state, reason, core, optimizer, scheduler,
                                         scaler, train, metrics, observers) or last_checkpoint
 
     state.stop_reason = reason or plan.finished_reason()  # None: resumed from a finished run
-    restored = (_restore_best(core, state, best_checkpointer, best.weights, monitor)
-                if restore_best and state.best_step is not None else None)
-    notify(observers, TrainEnd(state.step, state.epoch, state.stop_reason, state.best_metric,
-                               state.best_step))
-    return TrainResult(state=state, stop_reason=state.stop_reason,
-                       metrics=dict(state.last_metrics), best_metric=state.best_metric,
-                       best_step=state.best_step, restored_best=restored,
-                       last_checkpoint=last_checkpoint)
+    restored = best.restore(state)
+    notify(observers, _train_end(state))
+    return _result(state, restored, last_checkpoint)
 
 
 def _check_scheduler(scheduler: Any, plan: StepPlan) -> None:
@@ -222,6 +204,28 @@ def _check_scheduler(scheduler: Any, plan: StepPlan) -> None:
             f"{total} optimizer steps; build it with total_steps={total} (ftlab.training."
             "plan_steps gives the run's plan)"
         )
+
+
+def _inner(model: nn.Module) -> nn.Module:
+    """The inner module of a DDP wrapper (the model itself otherwise)."""
+    return cast(nn.Module, model.module) if isinstance(model, DistributedDataParallel) else model
+
+
+def _initial_state(state: TrainState | None, resume_from: str | Path | None, core: nn.Module,
+                   optimizer: torch.optim.Optimizer, scheduler: Any, train: BatchSource,
+                   scaler: torch.amp.GradScaler, observers: Sequence[object],
+                   checkpointer: Checkpointer | None,
+                   retune: Sequence[Mapping[str, Any]] | None) -> tuple[TrainState, int | None]:
+    """The state the loop starts from (restored from ``resume_from``, the given one, or a fresh
+    one) and the step resumed from (``None`` when not resuming)."""
+    resumed_from = None
+    if resume_from is not None:
+        state = _resume(resume_from, core, optimizer, scheduler, train, scaler, observers,
+                        checkpointer, retune)
+        resumed_from = state.step
+    state = state if state is not None else TrainState()
+    state.stop_reason = ""  # a restored state carries the reason its run stopped
+    return state, resumed_from
 
 
 def _resume(resume_from: str | Path, core: nn.Module, optimizer: torch.optim.Optimizer,
@@ -285,17 +289,28 @@ def _update(optimizer: torch.optim.Optimizer, scheduler: Any, scaler: torch.amp.
     optimizer.zero_grad(set_to_none=True)
 
 
-def _record_metrics(state: TrainState, metrics: dict[str, float], monitor: str | None,
-                    mode: str, best: _BestWeights) -> None:
-    """Keep the latest metrics, and the best value (and weights) of the monitored one."""
-    state.last_metrics = metrics
-    if monitor is not None and _improved(metrics[monitor], state.best_metric, mode):
-        state.best_metric, state.best_step = metrics[monitor], state.step
-        best.keep_current()
+def _eval_due(step: int, epoch_end: bool, stop: StopRequest | None, eval_every: int | None,
+              eval_each_epoch: bool) -> bool:
+    """Evaluate every ``eval_every`` steps, at the epoch end, and before a stop that asks for it."""
+    return ((eval_every is not None and step % eval_every == 0) or (eval_each_epoch and epoch_end)
+            or (stop is not None and stop.final_eval))
 
 
-def _start_epoch(train: BatchSource, state: TrainState, plan: StepPlan) -> int:
-    """Select the epoch (a resumed one keeps its restored position); its micro-batch count."""
+def _train_end(state: TrainState) -> TrainEnd:
+    return TrainEnd(state.step, state.epoch, state.stop_reason, state.best_metric, state.best_step)
+
+
+def _result(state: TrainState, restored: str | None, last_checkpoint: Path | None) -> TrainResult:
+    return TrainResult(state=state, stop_reason=state.stop_reason,
+                       metrics=dict(state.last_metrics), best_metric=state.best_metric,
+                       best_step=state.best_step, restored_best=restored,
+                       last_checkpoint=last_checkpoint)
+
+
+def _start_epoch(train: BatchSource, state: TrainState,
+                 plan: StepPlan) -> tuple[int, Iterator[Batch]]:
+    """Select the epoch (a resumed one keeps its restored position); its micro-batch count and
+    its batches."""
     if state.batches_in_epoch == 0:
         train.set_epoch(state.epoch)
     n_batches = len(train)  # asked once per epoch: may be costly
@@ -305,7 +320,7 @@ def _start_epoch(train: BatchSource, state: TrainState, plan: StepPlan) -> int:
             f"{plan.batches_in(state.epoch)} before training; a source whose batch count changes "
             "per epoch must give it ahead through epoch_length(epoch)"
         )
-    return n_batches
+    return n_batches, iter(train)
 
 
 def _next_window(batches: Iterator[Batch], state: TrainState, n_batches: int,
@@ -370,10 +385,13 @@ def _grad_sync(model: nn.Module, *, last: bool) -> AbstractContextManager[Any]:
     return model.no_sync()
 
 
-def _shared_decision(reason: str | None, checkpointer: Checkpointer | None, state: TrainState,
-                     epoch_end: bool, evaluated: bool,
+def _shared_decision(stop: StopRequest | None, plan: StepPlan, checkpointer: Checkpointer | None,
+                     state: TrainState, epoch_end: bool, evaluated: bool,
                      device: torch.device) -> tuple[str | None, bool]:
-    """Whether to stop and whether to checkpoint now: rank 0's decision on every rank."""
+    """Whether to stop (an observer asked, or the plan is done) and whether to checkpoint now:
+    rank 0's decision on every rank."""
+    reason = stop.reason if stop is not None else (
+        plan.finished_reason() if state.step >= plan.total_steps else None)
     save = checkpointer is not None and (
         reason is not None
         or checkpointer.should_save(step=state.step, epoch_end=epoch_end, evaluated=evaluated))
@@ -402,16 +420,32 @@ def _best_in_checkpoints(checkpointer: Checkpointer | None, monitor: str | None,
 
 
 class _BestWeights:
-    """An in-memory copy of the best weights, kept only when no checkpoint holds them."""
+    """The best value of the monitored metric and where its weights come back from at the end:
+    the best checkpoint when the checkpointer ranks by the same metric, else an in-memory copy
+    (kept only then, and only with ``restore``)."""
 
-    def __init__(self, model: nn.Module, *, keep: bool) -> None:
-        self.model, self.keep = model, keep
+    def __init__(self, model: nn.Module, checkpointer: Checkpointer | None, *,
+                 monitor: str | None, mode: str, restore: bool) -> None:
+        self.model, self.monitor, self.mode, self.restore_best = model, monitor, mode, restore
+        self.checkpointer = checkpointer if _best_in_checkpoints(checkpointer, monitor, mode) else None
+        self.keep = restore and self.checkpointer is None
         self.weights: dict[str, torch.Tensor] | None = None
 
-    def keep_current(self) -> None:
-        if self.keep:
-            self.weights = {k: v.detach().to("cpu", copy=True)
-                            for k, v in self.model.state_dict().items()}
+    def record(self, state: TrainState, metrics: dict[str, float]) -> None:
+        """Keep the latest metrics, and the best value (and weights) of the monitored one."""
+        state.last_metrics = metrics
+        if self.monitor is not None and _improved(metrics[self.monitor], state.best_metric,
+                                                  self.mode):
+            state.best_metric, state.best_step = metrics[self.monitor], state.step
+            if self.keep:
+                self.weights = {k: v.detach().to("cpu", copy=True)
+                                for k, v in self.model.state_dict().items()}
+
+    def restore(self, state: TrainState) -> str | None:
+        """Load the best weights when asked to (what was done, as text); ``None`` otherwise."""
+        if not self.restore_best or state.best_step is None:
+            return None
+        return _restore_best(self.model, state, self.checkpointer, self.weights, self.monitor)
 
 
 def _first(a: StopRequest | None, b: StopRequest | None) -> StopRequest | None:
@@ -438,6 +472,12 @@ def _shared_stop(stop: StopRequest | None, device: torch.device) -> StopRequest 
 
 def _evaluate(model: nn.Module, evaluate: Callable[[nn.Module], Mapping[str, float]],
               monitor: str | None, checkpointer: Checkpointer | None) -> dict[str, float]:
+    """``evaluate(model)`` in eval mode under ``no_grad``; every rank gets rank 0's numbers."""
+    return dist.broadcast_object(_evaluate_here(model, evaluate, monitor, checkpointer))
+
+
+def _evaluate_here(model: nn.Module, evaluate: Callable[[nn.Module], Mapping[str, float]],
+                   monitor: str | None, checkpointer: Checkpointer | None) -> dict[str, float]:
     model.eval()
     with torch.no_grad():
         metrics = {str(k): float(v) for k, v in evaluate(model).items()}
@@ -510,8 +550,7 @@ def _fail_non_finite(state: TrainState, window: list[Batch], loss: float, grad_n
         atomic_write_json(run_dir / "diagnosis.json", diagnosis)
         text += f"; diagnosis written to {run_dir / 'diagnosis.json'}"
     state.stop_reason = f"non-finite {what} at step {step}"
-    notify(observers, TrainEnd(state.step, state.epoch, state.stop_reason, state.best_metric,
-                               state.best_step))
+    notify(observers, _train_end(state))
     raise TrainingError(text)
 
 

@@ -53,6 +53,10 @@ class StepPlan:
         """Micro-batches of ``epoch`` (0-based) in the plan."""
         return self.batches_per_epoch[epoch]
 
+    def done(self, step: int, epoch: int) -> bool:
+        """Whether a run at optimizer ``step`` entering ``epoch`` (0-based) has taken the plan."""
+        return step >= self.total_steps or epoch >= len(self.batches_per_epoch)
+
     def finished_reason(self) -> str:
         """The stop reason of a run that took every planned step."""
         if self.ends_at_max_steps:

@@ -21,6 +21,7 @@ from ftlab.tuning._study import (
     run_study,
     summarize_study,
 )
+from ftlab.tuning._summary import StudySummary
 
 tune = run_study  # alias: ``ftlab.tuning.tune(config, space, ...)``
 
@@ -31,6 +32,7 @@ __all__ = [
     "PruningObserver",
     "SearchSpace",
     "StudyResult",
+    "StudySummary",
     "boundary_warnings",
     "dump_space",
     "format_study",

@@ -14,6 +14,7 @@ from ftlab.core import atomic_write_json
 from ftlab.config import RunConfig
 from ftlab.tuning._advice import boundary_warnings
 from ftlab.tuning._space import SearchSpace
+from ftlab.tuning._summary import StudySummary
 
 __all__ = ["summarize_ray_study"]
 
@@ -73,7 +74,7 @@ def summarize_ray_study(config: RunConfig, space: SearchSpace, grid: Any, *, nam
     Returns:
         The summary written to ``<study_dir>/study.json``.
     """
-    from ftlab.runs import read_summary, update_summary
+    from ftlab.runs import load_summary, update_summary
     from ftlab.tuning._study import _yaml_value
 
     monitor = config.eval.monitor
@@ -89,16 +90,16 @@ def summarize_ray_study(config: RunConfig, space: SearchSpace, grid: Any, *, nam
             v for v in (_finite(x) for x in df[monitor].tolist()) if v is not None]
         ckpts_seen = ([] if df is None or "ftlab_checkpoints_on_disk" not in df
                       else [int(x) for x in df["ftlab_checkpoints_on_disk"].dropna().tolist()])
-        run = read_summary(run_dir) if (run_dir / "run.json").is_file() else {}
+        run = load_summary(run_dir)
         state, reason = "COMPLETE", None
         if result.error is not None:
             state, reason = "FAIL", f"{type(result.error).__name__}: {result.error}"[:2000]
-        elif run.get("status") in ("running", "stopped", "pruned"):
+        elif run.status in ("running", "stopped", "pruned"):
             state = "PRUNED"
-            reason = run.get("stop_reason") if run.get("status") == "pruned" else (
+            reason = run.stop_reason if run.status == "pruned" else (
                 f"stopped by ray {scheduler} after {len(reported)} epochs (validation {monitor} "
                 f"{reported[-1]:.4g})" if reported else f"stopped by ray {scheduler}")
-            if run.get("status") != "pruned" and run:
+            if run.status != "pruned":
                 update_summary(run_dir, status="pruned", stop_reason=reason)
         exploits = _read_jsonl(run_dir / "pbt.jsonl")
         events += exploits
@@ -109,7 +110,7 @@ def summarize_ray_study(config: RunConfig, space: SearchSpace, grid: Any, *, nam
             "number": number, "state": state,
             "params": {**space.fixed, **{k: result.config[k] for k in keys
                                          if k in (result.config or {})}},
-            "initial_params": (run.get("tags") or {}).get("initial_params"),
+            "initial_params": run.tags.get("initial_params"),
             "value": best_value, "last_value": reported[-1] if reported else None,
             "epochs_trained": _epochs_trained(run_dir), "evaluations": len(reported),
             "run_dir": str(run_dir), "max_checkpoints_on_disk": max(ckpts_seen + [on_disk]),
@@ -145,5 +146,6 @@ def summarize_ray_study(config: RunConfig, space: SearchSpace, grid: Any, *, nam
         "pbt_events": events, "warnings": warnings, "retrain_command": command,
         "refined_space": None,
     }
+    summary = StudySummary.model_validate(summary).to_dict()  # the schema, checked on write
     atomic_write_json(study_dir / "study.json", summary)
     return summary

@@ -59,6 +59,7 @@ from ftlab.errors import ConfigError, TrainingError
 from ftlab.tuning._advice import boundary_warnings, refine_space
 from ftlab.tuning._objective import make_objective
 from ftlab.tuning._space import SearchSpace, dump_space
+from ftlab.tuning._summary import StudySummary
 
 __all__ = [
     "StudyResult", "run_study", "optimize_study", "summarize_study", "format_study", "SAMPLERS",
@@ -95,6 +96,13 @@ class StudyResult:
     def to_dict(self) -> dict[str, Any]:
         """The ``study.json`` content."""
         return dict(self.summary)
+
+    def format(self) -> str:
+        """What ``ftlab tune`` prints (:func:`format_study`)."""
+        return format_study(self)
+
+    def __str__(self) -> str:
+        return self.format()
 
 
 @dataclass(frozen=True)
@@ -527,6 +535,7 @@ def summarize_study(config: RunConfig, space: SearchSpace, *, name: str, storage
         "best": best_overall, "groups": groups, "trials": rows, "warnings": warnings,
         "retrain_command": command, "refined_space": str(refined) if refined else None,
     }
+    summary = StudySummary.model_validate(summary).to_dict()  # the schema, checked on write
     atomic_write_json(study_dir / "study.json", summary)
     from ftlab.report import write_study_report
 
