@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ftlab.cli._app import SetOpt, console
-from ftlab.cli._print import _HEADLINE, _fmt, echo
+from ftlab.cli._print import _fmt, echo
 from ftlab.errors import FtlabError
 
 
@@ -36,6 +36,7 @@ def compare(
 ) -> None:
     """Is B better than A? A paired test on the same examples, or groups of seeds (Welch)."""
     from ftlab.analysis import compare_run_groups, compare_runs
+    from ftlab.evaluation import HEADLINE_METRICS
 
     if group_a or group_b:
         if run_pair:
@@ -54,7 +55,7 @@ def compare(
                            n_resamples=resamples, confidence=confidence, seed=seed).to_dict()
         for side, path in zip("AB", pair):
             own = out["details"].get("scores", {}).get(side.lower(), {})
-            scores = ", ".join(f"{k} {own[k]:.4f}" for k in _HEADLINE
+            scores = ", ".join(f"{k} {own[k]:.4f}" for k in HEADLINE_METRICS
                                if isinstance(own.get(k), float))
             console.print(f"{side}: {path}  ({split}, n={out['n']}, decision rule: "
                           f"{own.get('decision_rule', '-')}: {scores})", markup=False,

@@ -8,10 +8,7 @@ from typing import Any
 from ftlab.cli._app import console
 from ftlab.core import fmt_value as _fmt
 
-__all__ = ["_HEADLINE", "_fmt", "echo", "echo_run", "echo_evaluation"]
-
-_HEADLINE = ("accuracy", "macro_f1", "macro_f1_present", "positive_precision", "positive_recall",
-             "positive_f1")
+__all__ = ["_fmt", "echo", "echo_run", "echo_evaluation"]
 
 
 def echo(result: Any) -> None:

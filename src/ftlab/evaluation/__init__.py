@@ -32,7 +32,7 @@ from ftlab.evaluation._doctor import (
 )
 from ftlab.evaluation._errors import error_analysis, slice_metrics
 from ftlab.evaluation._evaluate import REPORT_KEYS, check_labels_known, evaluate_predictions
-from ftlab.evaluation._result import EvaluationResult
+from ftlab.evaluation._result import HEADLINE_METRICS, EvaluationResult
 from ftlab.evaluation._metrics import (
     MAX_CURVE_POINTS,
     absent_note,
@@ -55,6 +55,7 @@ __all__ = [
     "MAX_CURVE_POINTS",
     "REPORT_KEYS",
     "EvaluationResult",
+    "HEADLINE_METRICS",
     "ThresholdMetric",
     "absent_note",
     "apply_temperature",

@@ -6,10 +6,11 @@ from typing import Any
 
 from ftlab.core import Record
 
-__all__ = ["EvaluationResult"]
+__all__ = ["EvaluationResult", "HEADLINE_METRICS"]
 
-_HEADLINE = ("accuracy", "macro_f1", "macro_f1_present", "positive_precision", "positive_recall",
-             "positive_f1")
+# the figures every command prints first (with their bootstrap intervals)
+HEADLINE_METRICS = ("accuracy", "macro_f1", "macro_f1_present", "positive_precision",
+                    "positive_recall", "positive_f1")
 
 
 class EvaluationResult(Record):
@@ -47,7 +48,7 @@ class EvaluationResult(Record):
         if self.classes.get("positive") is not None:
             lines.append(f"  positive class: {self.classes['positive']!r} "
                          f"({self.classes.get('positive_source', '')})")
-        for key in _HEADLINE:
+        for key in HEADLINE_METRICS:
             if m.get(key) is None:
                 continue
             ci = boot.get(key) or {}

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, ValidationError
 
 from ftlab.core import Record, closest
+from ftlab.evaluation import HEADLINE_METRICS
 
 __all__ = ["RunSummary", "RunStatus", "RUN_STATUSES", "check_summary_fields"]
 
@@ -83,14 +84,11 @@ class RunSummary(Record):
         return "\n".join(lines)
 
 
-_HEADLINE = ("accuracy", "macro_f1", "macro_f1_present", "positive_precision", "positive_recall",
-             "positive_f1")
-
 
 def _split_lines(split: str, m: dict[str, Any]) -> list[str]:
     parts = [f"{k} {m[k]:.4f}" + (f" [{m[k + '_ci'][0]:.4f}, {m[k + '_ci'][1]:.4f}]"
                                   if isinstance(m.get(k + "_ci"), list) else "")
-             for k in (*_HEADLINE, "roc_auc", "ece") if isinstance(m.get(k), float)]
+             for k in (*HEADLINE_METRICS, "roc_auc", "ece") if isinstance(m.get(k), float)]
     lines = [f"{split}: " + ", ".join(parts)]
     if m.get("decision_rule") or m.get("positive_label"):
         lines.append(f"{split} decision rule: {m.get('decision_rule') or 'argmax'}"
