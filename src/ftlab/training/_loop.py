@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import logging
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -20,6 +19,7 @@ from ftlab.batching import Batch, BatchSource
 from ftlab.errors import ConfigError, TrainingError
 from ftlab.core import atomic_write_json
 from ftlab.training import _distributed as dist
+from ftlab.training._best import BestWeights
 from ftlab.training._checkpoint import Checkpointer, observer_states
 from ftlab.training._guards import check_divergence, check_evaluation
 from ftlab.training._events import (
@@ -37,8 +37,6 @@ from ftlab.training._state import TrainResult, TrainState
 from ftlab.training._steps import StepPlan, plan_steps
 
 __all__ = ["fit", "Precision", "autocast_dtype"]
-
-log = logging.getLogger("ftlab.training")
 
 Precision = Literal["fp32", "bf16", "fp16"]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -127,7 +125,7 @@ def fit(
     state, resumed_from = _initial_state(state, resume_from, core, optimizer, scheduler, train,
                                          scaler, observers, checkpointer, retune)
     run_dir = Path(run_dir) if run_dir is not None else getattr(checkpointer, "run_dir", None)
-    best = _BestWeights(core, checkpointer, monitor=monitor, mode=mode, restore=restore_best)
+    best = BestWeights(core, checkpointer, monitor=monitor, mode=mode, restore=restore_best)
     last_checkpoint = checkpointer.last_path() if checkpointer is not None else None
 
     stop = dist.broadcast_object(notify(observers, TrainStart(
@@ -410,52 +408,8 @@ def _rank_rng_states() -> dict[str, Any] | None:
     return {**ranks[0], "ranks": ranks}
 
 
-def _best_in_checkpoints(checkpointer: Checkpointer | None, monitor: str | None,
-                         mode: str) -> bool:
-    """Whether the checkpointer keeps the best weights by the same metric as ``fit``."""
-    return bool(
-        checkpointer is not None and checkpointer.monitor == monitor and checkpointer.mode == mode
-        and checkpointer.keep_best > 0 and checkpointer.save_on_eval
-    )
-
-
-class _BestWeights:
-    """The best value of the monitored metric and where its weights come back from at the end:
-    the best checkpoint when the checkpointer ranks by the same metric, else an in-memory copy
-    (kept only then, and only with ``restore``)."""
-
-    def __init__(self, model: nn.Module, checkpointer: Checkpointer | None, *,
-                 monitor: str | None, mode: str, restore: bool) -> None:
-        self.model, self.monitor, self.mode, self.restore_best = model, monitor, mode, restore
-        self.checkpointer = checkpointer if _best_in_checkpoints(checkpointer, monitor, mode) else None
-        self.keep = restore and self.checkpointer is None
-        self.weights: dict[str, torch.Tensor] | None = None
-
-    def record(self, state: TrainState, metrics: dict[str, float]) -> None:
-        """Keep the latest metrics, and the best value (and weights) of the monitored one."""
-        state.last_metrics = metrics
-        if self.monitor is not None and _improved(metrics[self.monitor], state.best_metric,
-                                                  self.mode):
-            state.best_metric, state.best_step = metrics[self.monitor], state.step
-            if self.keep:
-                self.weights = {k: v.detach().to("cpu", copy=True)
-                                for k, v in self.model.state_dict().items()}
-
-    def restore(self, state: TrainState) -> str | None:
-        """Load the best weights when asked to (what was done, as text); ``None`` otherwise."""
-        if not self.restore_best or state.best_step is None:
-            return None
-        return _restore_best(self.model, state, self.checkpointer, self.weights, self.monitor)
-
-
 def _first(a: StopRequest | None, b: StopRequest | None) -> StopRequest | None:
     return a if a is not None else b
-
-
-def _improved(value: float, best: float | None, mode: str) -> bool:
-    if not math.isfinite(value):
-        return False
-    return best is None or (value > best if mode == "max" else value < best)
 
 
 RANK0_STOP = "stopped by rank 0"  # the reason other ranks record (rank 0 has the real one)
@@ -490,34 +444,6 @@ def _evaluate_here(model: nn.Module, evaluate: Callable[[nn.Module], Mapping[str
                 "of those, or pass monitor=None"
             )
     return metrics
-
-
-def _restore_best(model: nn.Module, state: TrainState, checkpointer: Checkpointer | None,
-                  best_weights: dict[str, torch.Tensor] | None, monitor: str | None) -> str:
-    text = _restore_best_weights(model, state, checkpointer, best_weights, monitor)
-    if dist.is_main():  # only rank 0 logs
-        log.info(text)
-    return text
-
-
-def _restore_best_weights(model: nn.Module, state: TrainState, checkpointer: Checkpointer | None,
-                          best_weights: dict[str, torch.Tensor] | None,
-                          monitor: str | None) -> str:
-    if state.best_step == state.step:
-        return f"the final weights are the best ({monitor}={state.best_metric:.4g})"
-    what = f"best weights ({monitor}={state.best_metric:.4g} at step {state.best_step})"
-    path = checkpointer.best_path() if checkpointer is not None else None
-    if path is not None:
-        from safetensors.torch import load_model
-
-        device = next((p.device for p in model.parameters()), torch.device("cpu"))
-        load_model(model, str(path / "model.safetensors"), strict=True, device=str(device))
-        return f"restored {what} from {path}"
-    if best_weights is not None:
-        model.load_state_dict(best_weights)
-        return f"restored {what} from memory"
-    return (f"could not restore {what}: not in memory (best predates the resume); the model "
-            "holds the last weights")
 
 
 def _fail_non_finite(state: TrainState, window: list[Batch], loss: float, grad_norm: float,
