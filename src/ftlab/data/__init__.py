@@ -7,6 +7,7 @@ train/validation/test splits; :func:`check_splits` reports problems before any t
 """
 
 from ftlab.data._builtin import BuiltinInfo, list_builtin, load_builtin, register_builtin
+from ftlab.data._choices import CHOICE_SCHEMAS, ChoiceLabel, ChoiceSchema, ChoiceSpec, choice_spec
 from ftlab.data._checks import (
     DataReport,
     Finding,
@@ -27,6 +28,7 @@ from ftlab.data._readers import (
     detect_format,
     normalize_label,
     read_file,
+    read_rows,
 )
 from ftlab.data._folds import fold_splits, kfold_examples
 from ftlab.data._splits import (
@@ -43,6 +45,12 @@ __all__ = [
     "glove_table",
     "load_glove",
     "read_file",
+    "read_rows",
+    "ChoiceSpec",
+    "ChoiceLabel",
+    "ChoiceSchema",
+    "CHOICE_SCHEMAS",
+    "choice_spec",
     "detect_format",
     "normalize_label",
     "FileFormat",

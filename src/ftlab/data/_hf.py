@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from ftlab.core import optional_import
 from ftlab.core import Example
 from ftlab.data._io import closest
-from ftlab.data._readers import normalize_label
+from ftlab.data._choices import ChoiceLabel, ChoiceSchema
+from ftlab.data._readers import normalize_label, read_rows
 from ftlab.data._splits import canonical_split
 from ftlab.errors import DataError
 
@@ -44,6 +46,9 @@ def load_hf(
     text_pair_column: str | None = None,
     label_column: str = "label",
     revision: str | None = None,
+    choices: str | Sequence[str] | None = None,
+    choice_label: ChoiceLabel = "index",
+    schema: ChoiceSchema | None = None,
 ) -> dict[str, list[Example]]:
     """Load a Hugging Face dataset (``"imdb"``, ``"glue/sst2"``) through ``datasets``.
 
@@ -54,6 +59,9 @@ def load_hf(
         text_pair_column: column holding the second text of a pair.
         label_column: column holding the label (ClassLabel ints become their names).
         revision: hub revision (commit, tag or branch) to pin.
+        choices, choice_label, schema: multiple choice, as in :func:`ftlab.data.read_file`
+            (``schema="winogrande"`` for ``allenai/winogrande``, ``"copa"`` for
+            ``super_glue/copa``).
 
     Returns:
         Split name -> examples; unlabelled splits (labels all -1) are dropped with a warning.
@@ -74,8 +82,25 @@ def load_hf(
             f"or `data.files: {{train: ..., test: ...}}`; with HF_DATASETS_OFFLINE=1 only the "
             f"local cache is used."
         ) from exc
+    if choices is not None or schema is not None:
+        return _choice_splits(loaded, text_column=text_column, label_column=label_column,
+                              choices=choices, choice_label=choice_label, schema=schema,
+                              source=f"hf:{name}")
     return examples_from_hf(loaded, text_column=text_column, text_pair_column=text_pair_column,
                             label_column=label_column, source=f"hf:{name}")
+
+
+def _choice_splits(data: Any, *, source: str, **options: Any) -> dict[str, list[Example]]:
+    """Multiple-choice splits of a DatasetDict, read row by row with the file checks."""
+    out: dict[str, list[Example]] = {}
+    for name, ds in data.items():
+        examples = read_rows(ds.to_list(), source=f"{source}[{name}]", split=name, **options)
+        if examples and all(ex.label is None for ex in examples):
+            logger.warning("%s: split %r has no labels (e.g. a test split); dropped", source,
+                           name)
+            continue
+        out[canonical_split(name)] = examples
+    return out
 
 
 def examples_from_hf(

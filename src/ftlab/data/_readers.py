@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ftlab.core import Example, optional_import
+from ftlab.data._checks import normalize_text
+from ftlab.data._choices import CHOICE_SCHEMAS, ChoiceLabel, ChoiceSchema, ChoiceSpec, choice_spec
 from ftlab.data._io import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_FIELD_CHARS,
@@ -23,7 +25,8 @@ from ftlab.data._io import (
 )
 from ftlab.errors import DataError
 
-__all__ = ["read_file", "detect_format", "normalize_label", "FileFormat", "SUPPORTED_FORMATS"]
+__all__ = ["read_file", "read_rows", "detect_format", "normalize_label", "FileFormat",
+           "SUPPORTED_FORMATS"]
 
 FileFormat = Literal["auto", "csv", "tsv", "jsonl", "parquet"]
 SUPPORTED_FORMATS: tuple[str, ...] = ("csv", "tsv", "jsonl", "parquet")
@@ -78,8 +81,11 @@ def read_file(
     split: str = "data",
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     max_field_chars: int | None = DEFAULT_MAX_FIELD_CHARS,
+    choices: str | Sequence[str] | None = None,
+    choice_label: ChoiceLabel = "index",
+    schema: ChoiceSchema | None = None,
 ) -> list[Example]:
-    """Read one data file into Examples.
+    """Read one data file into Examples (texts, text pairs or multiple-choice items).
 
     Args:
         path: CSV, TSV, JSON Lines (``.jsonl``/``.json``, also a JSON array) or Parquet file;
@@ -96,6 +102,13 @@ def read_file(
             ``None``: no cap.
         max_field_chars: refuse a text field longer than this (``data.max_field_chars``);
             ``None``: no cap.
+        choices: multiple choice: the columns holding the choices (one per choice, in order),
+            or one column holding the list of choices; ``text_column`` is then the context.
+        choice_label: how the label names the correct choice: ``"index"`` (0-based),
+            ``"index_1"`` (1-based) or ``"text"`` (the choice's text). The Example's label is
+            always the 0-based index as a string.
+        schema: ``"winogrande"`` or ``"copa"``: read that dataset's own columns (they replace
+            ``text_column``, ``label_column`` and ``choices``; see :data:`CHOICE_SCHEMAS`).
 
     Returns:
         The examples in file order. Labels are strings (``1 -> "1"``, ``True -> "true"``,
@@ -104,7 +117,9 @@ def read_file(
 
     Raises:
         DataError: missing file or column, malformed row, bad encoding, empty file, missing
-            label; the message names the file, line and field and says how to fix it.
+            label; for multiple choice also a varying choice count, an empty or repeated
+            choice, a label out of range. The message names the file, line and field and says
+            how to fix it.
     """
     p = Path(path)
     fmt = detect_format(p) if format == "auto" else format
@@ -112,8 +127,12 @@ def read_file(
         raise DataError(
             f"unknown format {format!r} for '{p}'; use one of auto, {', '.join(SUPPORTED_FORMATS)}."
         )
+    spec = choice_spec(choices, choice_label=choice_label, schema=schema)
+    if schema is not None:
+        text_column = CHOICE_SCHEMAS[schema].text
+        label_column = None if label_column is None else CHOICE_SCHEMAS[schema].label
     builder = _Builder(p, text_column, text_pair_column, label_column, id_column,
-                       tuple(extra_columns), split, max_field_chars)
+                       tuple(extra_columns), split, max_field_chars, spec)
     if fmt == "parquet":
         if max_bytes is not None and p.is_file() and p.stat().st_size > max_bytes:
             from ftlab.data._io import _too_big
@@ -137,13 +156,54 @@ def read_file(
     return examples
 
 
+def read_rows(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    source: str,
+    text_column: str = "text",
+    label_column: str | None = "label",
+    id_column: str | None = None,
+    split: str = "data",
+    choices: str | Sequence[str] | None = None,
+    choice_label: ChoiceLabel = "index",
+    schema: ChoiceSchema | None = None,
+) -> list[Example]:
+    """Turn in-memory rows (e.g. a Hugging Face split) into Examples with the file checks.
+
+    The options are those of :func:`read_file`; ``source`` names the rows in messages and in
+    ``meta["source"]``. An empty label (WinoGrande's unlabelled test split) reads as a missing
+    label only when every row lacks one: such rows come back with ``label=None``.
+
+    Raises:
+        DataError: the row problems :func:`read_file` reports, naming ``source`` and the row.
+    """
+    spec = choice_spec(choices, choice_label=choice_label, schema=schema)
+    if schema is not None:
+        text_column = CHOICE_SCHEMAS[schema].text
+        label_column = None if label_column is None else CHOICE_SCHEMAS[schema].label
+    if label_column is not None and rows and all(
+            normalize_label(r.get(label_column)) in (None, "-1") for r in rows):
+        label_column = None
+    builder = _Builder(Path(source), text_column, None, label_column, id_column, (), split,
+                       None, spec)
+    if rows:
+        builder.check_columns(list(rows[0]), "schema")
+    examples = [ex for i, row in enumerate(rows, start=1)
+                if (ex := builder.build(row, i, "row")) is not None]
+    builder.raise_problems()
+    return examples
+
+
 class _Builder:
     """Turns raw rows into Examples, collecting row problems so all are reported at once."""
 
     def __init__(self, path: Path, text: str, pair: str | None, label: str | None,
                  id_: str | None, extra: tuple[str, ...], split: str,
-                 max_field_chars: int | None = DEFAULT_MAX_FIELD_CHARS) -> None:
+                 max_field_chars: int | None = DEFAULT_MAX_FIELD_CHARS,
+                 spec: ChoiceSpec | None = None) -> None:
         self.path, self.split = path, split
+        self.spec = spec
+        self.n_choices: tuple[int, int] | None = None  # (count, line of the first row)
         self.max_field_chars = max_field_chars
         self.text, self.pair, self.label, self.id, self.extra = text, pair, label, id_, extra
         self.problems: list[str] = []
@@ -160,6 +220,8 @@ class _Builder:
             if col is not None:
                 out.append((opt, col))
         out.extend(("extra_columns", c) for c in self.extra)
+        if self.spec is not None:
+            out.extend(self.spec.required)
         return out
 
     def check_columns(self, columns: list[str], where: str) -> None:
@@ -180,6 +242,8 @@ class _Builder:
     def raise_problems(self) -> None:
         if not self.n_problems:
             return
+        if self.n_problems == 1:  # one problem: one line
+            raise DataError(f"'{self.path}' {self.problems[0]}")
         more = self.n_problems - len(self.problems)
         tail = f"\n  ... and {more} more" if more else ""
         raise DataError(
@@ -223,7 +287,64 @@ class _Builder:
             return None
         meta: dict[str, Any] = {c: row[c] for c in self.extra}
         meta["source"], meta["line"] = str(self.path), line
-        return Example(id=ex_id, text=text, label=label, text_pair=pair, meta=meta)
+        if self.spec is None:
+            return Example(id=ex_id, text=text, label=label, text_pair=pair, meta=meta)
+        item = self._choices(row, text, label, here, line, where)
+        if item is None:
+            return None
+        context, choices, label = item
+        return Example(id=ex_id, text=context, label=label, text_pair=pair, meta=meta,
+                       choices=choices)
+
+    def _choices(self, row: Mapping[str, Any], text: str, label: str | None, here: str,
+                 line: int, where: str) -> tuple[str, tuple[str, ...], str | None] | None:
+        """Context, checked choices and the 0-based label of a multiple-choice row."""
+        spec = self.spec
+        assert spec is not None
+        raw, problem = spec.raw_choices(row)
+        if problem:
+            self.problem(f"{here}: {problem}")
+            return None
+        choices: list[str] = []
+        for name, value in raw:
+            if value is None or (isinstance(value, str) and not value.strip()):
+                self.problem(f"{here}: choice {name!r} is empty; every choice needs a text: "
+                             f"fill it in or drop the row")
+                return None
+            choice = self._text(value, here, "columns.choices", name)
+            if choice is None:
+                return None
+            choices.append(choice)
+        if len(choices) < 2:
+            self.problem(f"{here}: {len(choices)} choice(s) in {spec.field or spec.columns}; a "
+                         f"multiple-choice item needs at least 2: add the choices or drop the row")
+            return None
+        if self.n_choices is None:
+            self.n_choices = (len(choices), line)
+        elif len(choices) != self.n_choices[0]:
+            n, first = self.n_choices
+            self.problem(f"{here}: {len(choices)} choices, but {where} {first} has {n}; every "
+                         f"item needs the same number of choices: add or remove choices, or "
+                         f"drop the row")
+            return None
+        seen: dict[str, int] = {}
+        for i, c in enumerate(choices):
+            j = seen.setdefault(normalize_text(c), i)
+            if j != i:
+                self.problem(f"{here}: choices {j} and {i} are the same text ({_show(c)}), so "
+                             f"the label cannot tell them apart; fix one of them or drop the row")
+                return None
+        context, choices, problem = spec.rewrite(text, choices, row)
+        if problem:
+            self.problem(f"{here}: {problem}")
+            return None
+        index = None
+        if label is not None:
+            index, problem = spec.label_index(label, choices, str(self.label))
+            if index is None:
+                self.problem(f"{here}: {problem}")
+                return None
+        return context, tuple(choices), None if index is None else str(index)
 
     def _text(self, value: Any, here: str, opt: str, col: str) -> str | None:
         if isinstance(value, str):
