@@ -16,7 +16,7 @@ def transform(
         "--transform", "-t", help="Transformation(s): NAME[:RATE][,NAME...], e.g. typos:0.1,synonyms")],
     show: Annotated[int, typer.Option(help="How many changed examples to show.")] = 10,
     split: Annotated[str, typer.Option(help="Split to draw examples from.")] = "test",
-    sides: Annotated[str, typer.Option(help="text, pair or both (text pairs).")] = "text",
+    sides: Annotated[str, typer.Option(help="text, pair or both (text pairs); text, choices or both (multiple choice).")] = "text",
     seed: Annotated[Optional[int], typer.Option(help="Transformation seed (default: config's).")] = None,
     set_: SetOpt = None,
 ) -> None:

@@ -146,6 +146,8 @@ def _write_predictions(path: Path, examples: Sequence[Any], probs: np.ndarray,
                    "probs": {n: round(float(v), 6) for n, v in zip(names, p)}}
             if ex.text_pair is not None:
                 rec["text_pair"] = ex.text_pair
+            if ex.choices is not None:
+                rec["choices"] = list(ex.choices)
             fh.write(dumps_json(rec) + "\n")
 
 
@@ -294,6 +296,8 @@ def baseline_score(run_dir: Path, config: RunConfig, splits: dict[str, list[Any]
     if split in cache:
         return cache[split]
     train = splits.get("train") or []
+    if train and train[0].choices is not None:
+        return None  # a text classifier cannot score choices: no TF-IDF baseline for them
     y_train = [encoder.labels.encode(e.label) for e in train]
     if len(set(y_train)) < 2 or not splits.get(split):
         return None
