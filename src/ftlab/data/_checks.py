@@ -276,7 +276,9 @@ def check_splits(
                 f"{small[0]!r}={small[1]}) exceeds {imbalance_warn_ratio:g}:1.",
                 "Report macro-F1 rather than accuracy; consider class weights or resampling.")
         if name != "train" and train:
-            unknown = [ex for ex in exs if ex.label is not None and ex.label not in train_labels]
+            # a multiple-choice label is a position, valid whenever it is < the choice count
+            unknown = [ex for ex in exs if ex.label is not None and ex.choices is None
+                       and ex.label not in train_labels]
             if unknown:
                 names = sorted({ex.label for ex in unknown if ex.label is not None})
                 add("error", "unknown_label", name,

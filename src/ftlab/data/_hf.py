@@ -48,7 +48,7 @@ def load_hf(
     revision: str | None = None,
     choices: str | Sequence[str] | None = None,
     choice_label: ChoiceLabel = "index",
-    schema: ChoiceSchema | None = None,
+    preset: ChoiceSchema | None = None,
 ) -> dict[str, list[Example]]:
     """Load a Hugging Face dataset (``"imdb"``, ``"glue/sst2"``) through ``datasets``.
 
@@ -59,8 +59,8 @@ def load_hf(
         text_pair_column: column holding the second text of a pair.
         label_column: column holding the label (ClassLabel ints become their names).
         revision: hub revision (commit, tag or branch) to pin.
-        choices, choice_label, schema: multiple choice, as in :func:`ftlab.data.read_file`
-            (``schema="winogrande"`` for ``allenai/winogrande``, ``"copa"`` for
+        choices, choice_label, preset: multiple choice, as in :func:`ftlab.data.read_file`
+            (``preset="winogrande"`` for ``allenai/winogrande``, ``"copa"`` for
             ``super_glue/copa``).
 
     Returns:
@@ -82,9 +82,9 @@ def load_hf(
             f"or `data.files: {{train: ..., test: ...}}`; with HF_DATASETS_OFFLINE=1 only the "
             f"local cache is used."
         ) from exc
-    if choices is not None or schema is not None:
+    if choices is not None or preset is not None:
         return _choice_splits(loaded, text_column=text_column, label_column=label_column,
-                              choices=choices, choice_label=choice_label, schema=schema,
+                              choices=choices, choice_label=choice_label, preset=preset,
                               source=f"hf:{name}")
     return examples_from_hf(loaded, text_column=text_column, text_pair_column=text_pair_column,
                             label_column=label_column, source=f"hf:{name}")

@@ -41,7 +41,7 @@ def load_dataset(
     max_field_chars: int | None = DEFAULT_MAX_FIELD_CHARS,
     choices: str | Sequence[str] | None = None,
     choice_label: ChoiceLabel = "index",
-    schema: ChoiceSchema | None = None,
+    preset: ChoiceSchema | None = None,
 ) -> dict[str, list[Example]]:
     """Load a data source and return train/validation/test splits.
 
@@ -69,7 +69,7 @@ def load_dataset(
         choices: multiple choice: the columns holding the choices, or one list column
             (files and hf); ``text_column`` is then the context.
         choice_label: how the label names the correct choice (``index``, ``index_1``, ``text``).
-        schema: ``"winogrande"`` or ``"copa"``: that dataset's own columns (files and hf).
+        preset: ``"winogrande"`` or ``"copa"``: that dataset's own columns (files and hf).
 
     Returns:
         ``{"train", "validation", "test", ...}`` -> examples.
@@ -83,7 +83,7 @@ def load_dataset(
                           f"{source!r}. Remove them or use source: builtin:<name>.")
     columns = dict(text_column=text_column, text_pair_column=text_pair_column,
                    label_column=label_column, choices=choices, choice_label=choice_label,
-                   schema=schema)
+                   preset=preset)
     file_opts = dict(format=format, id_column=id_column, extra_columns=tuple(extra_columns),
                      encoding=encoding, max_bytes=max_bytes, max_field_chars=max_field_chars,
                      **columns)

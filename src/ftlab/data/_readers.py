@@ -83,7 +83,7 @@ def read_file(
     max_field_chars: int | None = DEFAULT_MAX_FIELD_CHARS,
     choices: str | Sequence[str] | None = None,
     choice_label: ChoiceLabel = "index",
-    schema: ChoiceSchema | None = None,
+    preset: ChoiceSchema | None = None,
 ) -> list[Example]:
     """Read one data file into Examples (texts, text pairs or multiple-choice items).
 
@@ -107,7 +107,7 @@ def read_file(
         choice_label: how the label names the correct choice: ``"index"`` (0-based),
             ``"index_1"`` (1-based) or ``"text"`` (the choice's text). The Example's label is
             always the 0-based index as a string.
-        schema: ``"winogrande"`` or ``"copa"``: read that dataset's own columns (they replace
+        preset: ``"winogrande"`` or ``"copa"``: read that dataset's own columns (they replace
             ``text_column``, ``label_column`` and ``choices``; see :data:`CHOICE_SCHEMAS`).
 
     Returns:
@@ -127,10 +127,10 @@ def read_file(
         raise DataError(
             f"unknown format {format!r} for '{p}'; use one of auto, {', '.join(SUPPORTED_FORMATS)}."
         )
-    spec = choice_spec(choices, choice_label=choice_label, schema=schema)
-    if schema is not None:
-        text_column = CHOICE_SCHEMAS[schema].text
-        label_column = None if label_column is None else CHOICE_SCHEMAS[schema].label
+    spec = choice_spec(choices, choice_label=choice_label, schema=preset)
+    if preset is not None:
+        text_column = CHOICE_SCHEMAS[preset].text
+        label_column = None if label_column is None else CHOICE_SCHEMAS[preset].label
     builder = _Builder(p, text_column, text_pair_column, label_column, id_column,
                        tuple(extra_columns), split, max_field_chars, spec)
     if fmt == "parquet":
@@ -166,7 +166,7 @@ def read_rows(
     split: str = "data",
     choices: str | Sequence[str] | None = None,
     choice_label: ChoiceLabel = "index",
-    schema: ChoiceSchema | None = None,
+    preset: ChoiceSchema | None = None,
 ) -> list[Example]:
     """Turn in-memory rows (e.g. a Hugging Face split) into Examples with the file checks.
 
@@ -177,10 +177,10 @@ def read_rows(
     Raises:
         DataError: the row problems :func:`read_file` reports, naming ``source`` and the row.
     """
-    spec = choice_spec(choices, choice_label=choice_label, schema=schema)
-    if schema is not None:
-        text_column = CHOICE_SCHEMAS[schema].text
-        label_column = None if label_column is None else CHOICE_SCHEMAS[schema].label
+    spec = choice_spec(choices, choice_label=choice_label, schema=preset)
+    if preset is not None:
+        text_column = CHOICE_SCHEMAS[preset].text
+        label_column = None if label_column is None else CHOICE_SCHEMAS[preset].label
     if label_column is not None and rows and all(
             normalize_label(r.get(label_column)) in (None, "-1") for r in rows):
         label_column = None

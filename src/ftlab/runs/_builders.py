@@ -77,7 +77,7 @@ def build_splits(data: DataConfig, *, seed: int) -> dict[str, list[Any]]:
         max_field_chars=data.max_field_chars,
         choices=cols.choices,
         choice_label=cols.choice_label,
-        schema=data.preset,
+        preset=data.preset,
     )
 
 
