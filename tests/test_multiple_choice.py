@@ -66,13 +66,13 @@ def test_multiple_choice_run_resumes_evaluates_compares_and_ensembles(tmp_path: 
     assert changed and all(c["side"].startswith("choice") for r in changed for c in r["changes"])
     assert all(r["choices"] != r["original_choices"] for r in changed)
 
-    # another model on the same split: compare and ensemble
-    _ok("train", str(cfg), "--name", "other", "--set", "train.init_seed=11")
-    out = _ok("compare", str(full), str(runs / "other"))
+    # compare and ensemble (with the resumed run: same split, here the same weights too)
+    out = _ok("compare", str(full), str(runs / "part"))
     assert "accuracy" in out and "paired bootstrap" in out
-    out = _ok("ensemble", str(full), str(runs / "other"), "--name", "ens")
+    _ok("ensemble", str(full), str(runs / "part"), "--name", "ens")
     ens = json.loads((runs / "ens" / "evaluation" / "test.json").read_text())
     assert ens["n"] == 12 and ens["choices"]["num_choices"] == 4
+    assert ens["metrics"]["accuracy"] == ev["metrics"]["accuracy"]
 
 
 WINO = [("The trophy did not fit in the case because the _ was too big.", "trophy", "case", "1"),
