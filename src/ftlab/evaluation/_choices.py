@@ -36,7 +36,7 @@ def choice_position_bias(labels: Any, preds: Any, num_choices: int) -> dict[str,
     n = max(len(y), 1)
     true_counts = np.bincount(y, minlength=num_choices)[:num_choices]
     pred_counts = np.bincount(p, minlength=num_choices)[:num_choices]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for k in range(num_choices):
         here = y == k
         rows.append({"position": k, "predicted": float(pred_counts[k] / n),
@@ -47,6 +47,6 @@ def choice_position_bias(labels: Any, preds: Any, num_choices: int) -> dict[str,
     if len(y) and (expected > 0).all():
         res = chisquare(pred_counts, f_exp=expected * pred_counts.sum() / expected.sum())
         chi2, p_value = float(res.statistic), float(res.pvalue)
-    gap = max((abs(r["predicted"] - r["correct"]) for r in rows), default=0.0)
+    gap = max((abs(float(r["predicted"]) - float(r["correct"])) for r in rows), default=0.0)
     return {"num_choices": int(num_choices), "chance": 1.0 / num_choices, "positions": rows,
             "max_gap": float(gap), "chi2": chi2, "p_value": p_value}

@@ -222,10 +222,10 @@ class TextEncoder:
             if self.num_choices is not None:
                 ctx, _ = self._single(ids_a[i])
                 seqs = [self._joined(ids_a[i], c) for c in choice_ids[i]]
-                types = [t for _, t in seqs]
+                seg = [t for _, t in seqs]
                 out.append(Encoded(index=i, ids=ctx, label=label, choices=[q for q, _ in seqs],
-                                   choice_token_type_ids=None if types[0] is None
-                                   else [t or [] for t in types]))
+                                   choice_token_type_ids=None if seg[0] is None
+                                   else [t or [] for t in seg]))
             elif b is None:
                 ids, types = self._single(ids_a[i])
                 out.append(Encoded(index=i, ids=ids, label=label, token_type_ids=types))

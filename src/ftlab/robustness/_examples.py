@@ -100,7 +100,8 @@ def transform_examples(
         if sides in ("pair", "both") and ex.text_pair is not None:
             r = transform(ex.text_pair, example_rng(seed, ex.id, "text_pair"))
             pair, pair_changes = r.text, r.changes
-        choices, choice_changes = ex.choices, ()
+        choices = ex.choices
+        choice_changes: tuple[tuple[Change, ...], ...] = ()
         if sides in ("choices", "both") and ex.choices is not None:
             results = [transform(c, example_rng(seed, ex.id, f"choice{k}"))
                        for k, c in enumerate(ex.choices)]
