@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -36,11 +36,12 @@ def transform(
         table.add_column(col)
     for row in rows:
         orig, tr, ch = row["original"], row["transformed"], row["changes"]
-        sides = [("", orig.text, tr.text, ch.text, True),
-                 (" (pair)", orig.text_pair, tr.text_pair, ch.text_pair, False)]
-        sides += [(f" (choice {k})", a, b, c, False) for k, (a, b, c) in
+        shown: list[tuple[str, Any, Any, Any, bool]] = [
+            ("", orig.text, tr.text, ch.text, True),
+            (" (pair)", orig.text_pair, tr.text_pair, ch.text_pair, False)]
+        shown += [(f" (choice {k})", a, b, c, False) for k, (a, b, c) in
                   enumerate(zip(orig.choices or (), tr.choices or (), ch.choices))]
-        for tag, before, after, changes, always in sides:
+        for tag, before, after, changes, always in shown:
             if before is None or (not always and not changes):
                 continue
             old, new = Text(before), Text(after)

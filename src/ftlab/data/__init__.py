@@ -20,7 +20,7 @@ from ftlab.data._checks import (
 from ftlab.core import Example
 from ftlab.data._folders import read_folder
 from ftlab.data._glove import GloveCoverage, glove_table, load_glove
-from ftlab.data._hf import examples_from_hf, load_hf, parse_hf_name
+from ftlab.data._hf import examples_from_hf, load_hf, parse_hf_name, read_rows
 from ftlab.data._load import load_dataset
 from ftlab.data._readers import (
     SUPPORTED_FORMATS,
@@ -28,7 +28,6 @@ from ftlab.data._readers import (
     detect_format,
     normalize_label,
     read_file,
-    read_rows,
 )
 from ftlab.data._folds import fold_splits, kfold_examples
 from ftlab.data._splits import (

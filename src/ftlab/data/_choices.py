@@ -14,7 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["ChoiceLabel", "ChoiceSchema", "ChoiceSpec", "CHOICE_SCHEMAS", "choice_spec"]
+from ftlab.data._checks import normalize_text
+
+__all__ = ["ChoiceLabel", "ChoiceSchema", "ChoiceSpec", "CHOICE_SCHEMAS", "choice_spec",
+           "choice_item"]
 
 ChoiceLabel = Literal["index", "index_1", "text"]
 ChoiceSchema = Literal["winogrande", "copa"]
@@ -154,6 +157,63 @@ def choice_spec(
     if isinstance(choices, str):
         return ChoiceSpec(field=choices, label=choice_label)
     return ChoiceSpec(columns=tuple(choices), label=choice_label)
+
+
+def choice_item(builder: Any, row: Mapping[str, Any], text: str, label: str | None, here: str,
+                line: int, where: str) -> tuple[str, tuple[str, ...], str | None] | None:
+    """Context, checked choices and the 0-based label of a multiple-choice row.
+
+    ``builder`` is the reader's row builder: its ``spec``, ``n_choices`` (count and line of the
+    first row), ``label`` column, ``_text`` check and ``problem`` collector. Returns ``None``
+    after recording a problem (``"<where> <line>: ..."`` naming the field and the fix).
+    """
+    self = builder
+    spec = self.spec
+    assert spec is not None
+    raw, problem = spec.raw_choices(row)
+    if problem:
+        self.problem(f"{here}: {problem}")
+        return None
+    choices: list[str] = []
+    for name, value in raw:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            self.problem(f"{here}: choice {name!r} is empty; every choice needs a text: "
+                         f"fill it in or drop the row")
+            return None
+        choice = self._text(value, here, "columns.choices", name)
+        if choice is None:
+            return None
+        choices.append(choice)
+    if len(choices) < 2:
+        self.problem(f"{here}: {len(choices)} choice(s) in {spec.field or spec.columns}; a "
+                     f"multiple-choice item needs at least 2: add the choices or drop the row")
+        return None
+    if self.n_choices is None:
+        self.n_choices = (len(choices), line)
+    elif len(choices) != self.n_choices[0]:
+        n, first = self.n_choices
+        self.problem(f"{here}: {len(choices)} choices, but {where} {first} has {n}; every "
+                     f"item needs the same number of choices: add or remove choices, or "
+                     f"drop the row")
+        return None
+    seen: dict[str, int] = {}
+    for i, c in enumerate(choices):
+        j = seen.setdefault(normalize_text(c), i)
+        if j != i:
+            self.problem(f"{here}: choices {j} and {i} are the same text ({_show(c)}), so "
+                         f"the label cannot tell them apart; fix one of them or drop the row")
+            return None
+    context, choices, problem = spec.rewrite(text, choices, row)
+    if problem:
+        self.problem(f"{here}: {problem}")
+        return None
+    index = None
+    if label is not None:
+        index, problem = spec.label_index(label, choices, str(self.label))
+        if index is None:
+            self.problem(f"{here}: {problem}")
+            return None
+    return context, tuple(choices), None if index is None else str(index)
 
 
 def _show(value: Any) -> str:

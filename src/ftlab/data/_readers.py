@@ -12,8 +12,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ftlab.core import Example, optional_import
-from ftlab.data._checks import normalize_text
-from ftlab.data._choices import CHOICE_SCHEMAS, ChoiceLabel, ChoiceSchema, ChoiceSpec, choice_spec
+from ftlab.data._choices import (
+    CHOICE_SCHEMAS,
+    ChoiceLabel,
+    ChoiceSchema,
+    ChoiceSpec,
+    choice_item,
+    choice_spec,
+)
 from ftlab.data._io import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_FIELD_CHARS,
@@ -25,8 +31,7 @@ from ftlab.data._io import (
 )
 from ftlab.errors import DataError
 
-__all__ = ["read_file", "read_rows", "detect_format", "normalize_label", "FileFormat",
-           "SUPPORTED_FORMATS"]
+__all__ = ["read_file", "detect_format", "normalize_label", "FileFormat", "SUPPORTED_FORMATS"]
 
 FileFormat = Literal["auto", "csv", "tsv", "jsonl", "parquet"]
 SUPPORTED_FORMATS: tuple[str, ...] = ("csv", "tsv", "jsonl", "parquet")
@@ -156,44 +161,6 @@ def read_file(
     return examples
 
 
-def read_rows(
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    source: str,
-    text_column: str = "text",
-    label_column: str | None = "label",
-    id_column: str | None = None,
-    split: str = "data",
-    choices: str | Sequence[str] | None = None,
-    choice_label: ChoiceLabel = "index",
-    preset: ChoiceSchema | None = None,
-) -> list[Example]:
-    """Turn in-memory rows (e.g. a Hugging Face split) into Examples with the file checks.
-
-    The options are those of :func:`read_file`; ``source`` names the rows in messages and in
-    ``meta["source"]``. An empty label (WinoGrande's unlabelled test split) reads as a missing
-    label only when every row lacks one: such rows come back with ``label=None``.
-
-    Raises:
-        DataError: the row problems :func:`read_file` reports, naming ``source`` and the row.
-    """
-    spec = choice_spec(choices, choice_label=choice_label, schema=preset)
-    if preset is not None:
-        text_column = CHOICE_SCHEMAS[preset].text
-        label_column = None if label_column is None else CHOICE_SCHEMAS[preset].label
-    if label_column is not None and rows and all(
-            normalize_label(r.get(label_column)) in (None, "-1") for r in rows):
-        label_column = None
-    builder = _Builder(Path(source), text_column, None, label_column, id_column, (), split,
-                       None, spec)
-    if rows:
-        builder.check_columns(list(rows[0]), "schema")
-    examples = [ex for i, row in enumerate(rows, start=1)
-                if (ex := builder.build(row, i, "row")) is not None]
-    builder.raise_problems()
-    return examples
-
-
 class _Builder:
     """Turns raw rows into Examples, collecting row problems so all are reported at once."""
 
@@ -289,62 +256,12 @@ class _Builder:
         meta["source"], meta["line"] = str(self.path), line
         if self.spec is None:
             return Example(id=ex_id, text=text, label=label, text_pair=pair, meta=meta)
-        item = self._choices(row, text, label, here, line, where)
+        item = choice_item(self, row, text, label, here, line, where)
         if item is None:
             return None
         context, choices, label = item
         return Example(id=ex_id, text=context, label=label, text_pair=pair, meta=meta,
                        choices=choices)
-
-    def _choices(self, row: Mapping[str, Any], text: str, label: str | None, here: str,
-                 line: int, where: str) -> tuple[str, tuple[str, ...], str | None] | None:
-        """Context, checked choices and the 0-based label of a multiple-choice row."""
-        spec = self.spec
-        assert spec is not None
-        raw, problem = spec.raw_choices(row)
-        if problem:
-            self.problem(f"{here}: {problem}")
-            return None
-        choices: list[str] = []
-        for name, value in raw:
-            if value is None or (isinstance(value, str) and not value.strip()):
-                self.problem(f"{here}: choice {name!r} is empty; every choice needs a text: "
-                             f"fill it in or drop the row")
-                return None
-            choice = self._text(value, here, "columns.choices", name)
-            if choice is None:
-                return None
-            choices.append(choice)
-        if len(choices) < 2:
-            self.problem(f"{here}: {len(choices)} choice(s) in {spec.field or spec.columns}; a "
-                         f"multiple-choice item needs at least 2: add the choices or drop the row")
-            return None
-        if self.n_choices is None:
-            self.n_choices = (len(choices), line)
-        elif len(choices) != self.n_choices[0]:
-            n, first = self.n_choices
-            self.problem(f"{here}: {len(choices)} choices, but {where} {first} has {n}; every "
-                         f"item needs the same number of choices: add or remove choices, or "
-                         f"drop the row")
-            return None
-        seen: dict[str, int] = {}
-        for i, c in enumerate(choices):
-            j = seen.setdefault(normalize_text(c), i)
-            if j != i:
-                self.problem(f"{here}: choices {j} and {i} are the same text ({_show(c)}), so "
-                             f"the label cannot tell them apart; fix one of them or drop the row")
-                return None
-        context, choices, problem = spec.rewrite(text, choices, row)
-        if problem:
-            self.problem(f"{here}: {problem}")
-            return None
-        index = None
-        if label is not None:
-            index, problem = spec.label_index(label, choices, str(self.label))
-            if index is None:
-                self.problem(f"{here}: {problem}")
-                return None
-        return context, tuple(choices), None if index is None else str(index)
 
     def _text(self, value: Any, here: str, opt: str, col: str) -> str | None:
         if isinstance(value, str):
