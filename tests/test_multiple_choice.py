@@ -119,3 +119,9 @@ def test_bad_multiple_choice_input_is_one_line_exit_2(tmp_path: Path) -> None:
     # the message (one line; the console may wrap it) names file, line, field and fix
     assert f"'{data}' line 2: label field 'label' is '5', out of range for 2 choices" in \
         " ".join(out.split())
+
+
+def test_tfidf_baseline_refuses_multiple_choice(tmp_path: Path) -> None:
+    code, out = cli("baseline", str(_config(tmp_path)))
+    assert code == 2 and "cannot score the choices" in " ".join(out.split()), out
+    assert not (tmp_path / "runs").exists()  # refused before any run directory is made
