@@ -59,7 +59,7 @@ def test_multiple_choice_run_resumes_evaluates_compares_and_ensembles(tmp_path: 
         json.loads((full / "eval.json").read_text())
 
     # transformed choices (the context untouched)
-    _ok("evaluate", str(full), "--transform", "char_swap:0.5", "--sides", "choices")
+    _ok("evaluate", str(full), "--transform", "char_swap:0.5", "--sides", "choices", "--no-report")
     rows = [json.loads(x) for x in next((full / "predictions").glob("test@*.jsonl"))
             .read_text().splitlines()]
     changed = [r for r in rows if "changes" in r]
