@@ -151,9 +151,11 @@ def test_reader_keeps_choices_and_labels(tmp_path: Path, rows: list) -> None:
                                min_size=2, max_size=2), min_size=1, max_size=5))
 def test_choice_batches_pad_to_the_longest_pair(items: list) -> None:
     encoded = [Encoded(index=i, ids=[1], label=i % 2, choices=ch) for i, ch in enumerate(items)]
-    assert [e.length for e in encoded] == [max(map(len, ch)) for ch in items]
+    # bucketing key: the longest (context, choice) sequence, times the 2 choices it pads
+    assert [e.length for e in encoded] == [2 * max(map(len, ch)) for ch in items]
     batch = collate(encoded, pad_id=0)
-    width = max(e.length for e in encoded)
+    width = max(e.length for e in encoded) // 2
+    assert batch.n_padded == len(items) * 2 * width
     assert batch.ids.shape == (len(items), 2, width) and batch.num_choices == 2
     assert torch.equal(batch.mask.sum(-1), batch.lengths)
     for i, ch in enumerate(items):
@@ -162,3 +164,26 @@ def test_choice_batches_pad_to_the_longest_pair(items: list) -> None:
             assert not batch.ids[i, k, len(seq):].any()
     with pytest.raises(DataError, match="same number of choices"):
         collate([*encoded, Encoded(index=99, ids=[1], label=0, choices=[[1], [2], [3]])])
+
+
+@settings(max_examples=40, deadline=None)
+@given(longest=st.lists(st.integers(1, 12), min_size=2, max_size=30),
+       n=st.integers(2, 4), budget=st.integers(24, 120), seed=st.integers(0, 9))
+def test_token_budget_counts_every_padded_choice(longest: list, n: int, budget: int,
+                                                 seed: int) -> None:
+    from ftlab.batching import BucketBatchSampler
+
+    # item i: N choices, the last of them the longest (length longest[i])
+    encoded = [Encoded(index=i, ids=[1], label=0,
+                       choices=[[1] * max(1, k - 1)] * (n - 1) + [[1] * k])
+               for i, k in enumerate(longest)]
+    sampler = BucketBatchSampler([e.length for e in encoded], batch_size=None,
+                                 max_tokens=budget, seed=seed, maxi_batch=4)
+    seen = []
+    for idx in sampler.epoch_batches():
+        batch = collate([encoded[i] for i in idx])
+        # what the batch really holds (B x N x T) stays within the budget, unless one item
+        # alone exceeds it
+        assert batch.n_padded <= budget or len(idx) == 1
+        seen += idx
+    assert sorted(seen) == list(range(len(longest)))

@@ -38,10 +38,14 @@ class Encoded:
 
     @property
     def length(self) -> int:
-        """Number of tokens the model will see (both sides for separately encoded pairs; the
-        longest ``(context, choice)`` sequence for multiple choice, which sets the padding)."""
+        """Number of tokens the model will see (both sides for separately encoded pairs).
+
+        Multiple choice: N times the longest ``(context, choice)`` sequence, since every
+        choice is padded to that one: samplers sort by it (the longest pair, N being the same
+        for every item) and a token budget counts what the batch really holds (B x N x T).
+        """
         if self.choices is not None:
-            return max(len(c) for c in self.choices)
+            return len(self.choices) * max(len(c) for c in self.choices)
         return len(self.ids) + (len(self.pair_ids) if self.pair_ids is not None else 0)
 
 
