@@ -55,6 +55,11 @@ def test_winogrande_schema_cuts_the_sentence_at_the_blank(tmp_path: Path) -> Non
     assert exs[0].text == "The trophy did not fit in the case because the"
     assert exs[0].choices == ("trophy was too big.", "case was too big.")
     assert [e.label for e in exs] == ["0", "1"]  # 1-based answers become 0-based indices
+    # a blank at the start leaves an empty context: still an item (the choices hold the text)
+    first = _jsonl(tmp_path / "first.jsonl", [{**rows[1], "sentence": "_ had helped Sam."}])
+    (item,) = read_file(first, preset="winogrande")
+    assert item.text == "" and item.choices == ("Sam had helped Sam.", "Ann had helped Sam.")
+    assert not check_splits({"train": [item, *exs]}).stats["train"].empty
     bad = _jsonl(tmp_path / "nob.jsonl", [{**rows[0], "sentence": "no blank here"}])
     with pytest.raises(DataError, match=r"line 1: the WinoGrande sentence must hold exactly one"):
         read_file(bad, preset="winogrande")

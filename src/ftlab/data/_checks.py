@@ -215,7 +215,9 @@ def _blank(text: str) -> bool:
 
 
 def _empty(examples: Sequence[Example]) -> list[Example]:
-    return [ex for ex in examples if _blank(ex.text)
+    # a multiple-choice context may be empty (a WinoGrande blank at the start): the choices
+    # carry the text, and the reader refuses empty choices
+    return [ex for ex in examples if (ex.choices is None and _blank(ex.text))
             or (ex.text_pair is not None and _blank(ex.text_pair))]
 
 
