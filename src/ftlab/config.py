@@ -103,6 +103,21 @@ class ColumnsConfig(_Section):
     label: str = Field("label", description="column with the label")
     id: str | None = Field(None, description="column with a stable example id (else row number)")
     extra: list[str] = Field(default_factory=list, description="columns kept for slicing")
+    choices: str | list[str] | None = Field(
+        None, description="multiple choice: the columns holding the choices, one per choice "
+        "([option1, option2]), or one column holding a list of choices; `text` is then the "
+        "context")
+    choice_label: Literal["index", "index_1", "text"] = Field(
+        "index", description="multiple choice: the label is the 0-based index of the correct "
+        "choice, its 1-based index (index_1) or its text")
+
+    @field_validator("choices")
+    @classmethod
+    def _two_choices(cls, v: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(v, list) and (len(v) < 2 or len(set(v)) != len(v)):
+            raise ValueError(f"list at least two distinct choice columns (e.g. [option1, "
+                             f"option2]) or name one column holding a list, got {v!r}")
+        return v
 
 
 class SplitConfig(_Section):
@@ -130,6 +145,10 @@ class DataConfig(_Section):
     )
     format: Literal["auto", "csv", "tsv", "jsonl", "parquet"] = "auto"
     columns: ColumnsConfig = Field(default_factory=ColumnsConfig)
+    preset: Literal["winogrande", "copa"] | None = Field(
+        None, description="multiple choice: read a known dataset's own columns (winogrande: "
+        "sentence with '_', option1, option2, answer 1/2; copa: premise, choice1, choice2, "
+        "question, label); replaces columns.text/label/choices")
     encoding: str = "utf-8"
     split: SplitConfig = Field(default_factory=SplitConfig)
     options: dict[str, Any] = Field(
@@ -412,7 +431,9 @@ class AugmentConfig(_Section):
 
     transform: str = Field(description="transformation pipeline, e.g. 'typos:0.05,synonyms'")
     n: int = Field(gt=0, description="transformed examples added (randomly chosen, seeded)")
-    sides: Literal["text", "pair", "both"] = Field("text", description="which text of a pair")
+    sides: Literal["text", "pair", "choices", "both"] = Field(
+        "text", description="which text of a pair (multiple choice: the context 'text', the "
+        "'choices', or 'both')")
 
 
 class TrainConfig(_Section):
@@ -510,7 +531,9 @@ class RobustnessConfig(_Section):
     transforms: list[str] = Field(
         default_factory=list, description="pipelines evaluated on the test split, e.g. 'typos:0.05'"
     )
-    sides: Literal["text", "pair", "both"] = Field("text", description="which text of a pair")
+    sides: Literal["text", "pair", "choices", "both"] = Field(
+        "text", description="which text of a pair (multiple choice: the context 'text', the "
+        "'choices', or 'both')")
     examples: int = Field(10, ge=0, description="example flips kept per transformation")
     suites: list[str] = Field(
         default_factory=list, description="behavioral suites: 'builtin:NAME' or a YAML file"

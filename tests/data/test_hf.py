@@ -85,3 +85,38 @@ def test_load_hf_offline_error_points_to_local_source(monkeypatch):
     assert "'imdb'" in msg and "unreachable" in msg and "data.source" in msg
     assert "Couldn't reach" in msg
     assert len(calls) == 1  # no retry loop
+
+
+def test_load_hf_reads_winogrande_and_copa_schemas(monkeypatch, caplog):
+    wino = {"sentence": ["Ann hugged Sue because _ was sad.", "Ann hugged Sue because _ was kind.",
+                         "Tom met Bob when _ arrived."],
+            "option1": ["Ann", "Ann", "Tom"], "option2": ["Sue", "Sue", "Bob"],
+            "answer": ["2", "1", ""]}
+
+    def fake(path, cfg, revision=None):
+        assert (path, cfg) == ("allenai/winogrande", "winogrande_xl")
+        return datasets.DatasetDict({
+            "train": datasets.Dataset.from_dict({k: v[:2] for k, v in wino.items()}),
+            "test": datasets.Dataset.from_dict({k: v[2:] for k, v in wino.items()})})
+
+    monkeypatch.setattr(datasets, "load_dataset", fake)
+    with caplog.at_level("WARNING", logger="ftlab.data"):
+        out = load_hf("allenai/winogrande/winogrande_xl", preset="winogrande")
+    assert list(out) == ["train"] and "no labels" in caplog.text  # answers "" in test
+    first = out["train"][0]
+    assert (first.text, first.choices, first.label) == (
+        "Ann hugged Sue because", ("Ann was sad.", "Sue was sad."), "1")
+
+    copa = {"premise": ["The man broke his toe.", "It rained."], "choice1": ["He fell.", "a"],
+            "choice2": ["He sang.", "b"], "question": ["cause", "effect"], "idx": [0, 1],
+            "label": [0, -1]}
+
+    def fake_copa(path, cfg, revision=None):
+        return datasets.DatasetDict({
+            "validation": datasets.Dataset.from_dict({k: v[:1] for k, v in copa.items()}),
+            "test": datasets.Dataset.from_dict({k: v[1:] for k, v in copa.items()})})
+
+    monkeypatch.setattr(datasets, "load_dataset", fake_copa)
+    out = load_hf("aps/super_glue/copa", preset="copa")
+    assert list(out) == ["validation"]
+    assert out["validation"][0].text == "The man broke his toe because"

@@ -88,6 +88,7 @@ def _evaluation(split: str = "test") -> dict[str, Any]:
                               {"slice": "> 60 chars", "n": 60, "accuracy": 0.76,
                                "macro_f1": 0.75}],
                    "label": [{"slice": "fresh", "n": 50, "accuracy": 0.8}]},
+        "choices": None,  # multiple-choice tasks only
         "warnings": ["recall of class 'rotten' is low"],
     }
 

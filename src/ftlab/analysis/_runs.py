@@ -43,6 +43,7 @@ class RunPredictions:
         preds: the run's predicted label names (its decisions, with a tuned threshold if any).
         label_names: the probability columns, in the run's label order.
         probs: (N, C) class probabilities (after the run's temperature, if calibrated).
+        choices: multiple choice: each example's choices (``None`` for other tasks).
     """
 
     run_dir: Path
@@ -54,6 +55,7 @@ class RunPredictions:
     preds: tuple[str, ...]
     label_names: tuple[str, ...]
     probs: np.ndarray
+    choices: tuple[tuple[str, ...] | None, ...] = ()
 
     @property
     def path(self) -> Path:
@@ -142,7 +144,13 @@ def read_predictions(run_dir: Path | str, split: str = "test") -> RunPredictions
         preds=tuple(str(r["pred"]) for r in rows),
         label_names=names,
         probs=np.array([[float(r["probs"][n]) for n in names] for r in rows], dtype=np.float64),
+        choices=tuple(_choices(r.get("choices")) for r in rows),
     )
+
+
+def _choices(value: Any) -> tuple[str, ...] | None:
+    """A predictions row's choices (multiple choice), else ``None``."""
+    return tuple(str(c) for c in value) if isinstance(value, list) else None
 
 
 def align_predictions(reference: RunPredictions, other: RunPredictions) -> RunPredictions:
@@ -187,6 +195,7 @@ def align_predictions(reference: RunPredictions, other: RunPredictions) -> RunPr
     cols = [b.label_names.index(n) for n in a.label_names]
     return replace(b, ids=a.ids, texts=tuple(b.texts[i] for i in order),
                    text_pairs=tuple(b.text_pairs[i] for i in order), labels=labels,
+                   choices=tuple(b.choices[i] for i in order) if b.choices else (),
                    preds=tuple(b.preds[i] for i in order), label_names=a.label_names,
                    probs=b.probs[order][:, cols])
 

@@ -35,6 +35,10 @@ def collate(items: Sequence[Encoded], *, pad_id: int = 0) -> Batch:
         items: the examples of one batch (all with or all without ``pair_ids``).
         pad_id: id used for padding ``ids`` and ``pair_ids`` (``token_type_ids`` pad with 0).
 
+    Multiple-choice items (``Encoded.choices``) give ``ids``/``mask``/``token_type_ids`` of
+    shape (B, N, T), padded to the longest ``(context, choice)`` sequence of the batch, and
+    ``lengths`` (B, N).
+
     Returns:
         A :class:`Batch` with ``ids``/``mask`` (B, T), ``lengths``/``labels``/``index`` (B,),
         ``pair_ids``/``pair_mask`` (B, T2) and ``pair_lengths`` (B,) when the items have pairs,
@@ -43,10 +47,13 @@ def collate(items: Sequence[Encoded], *, pad_id: int = 0) -> Batch:
     Raises:
         DataError: for an empty batch, an example without tokens, a mix of examples with and
             without ``pair_ids`` / ``token_type_ids``, or segment ids whose length differs from
-            the ids.
+            the ids; for multiple choice also a mix with plain items, differing choice counts
+            or an empty choice sequence.
     """
     if len(items) == 0:
         raise DataError("collate: got an empty batch; a batch needs at least one example.")
+    if any(item.choices is not None for item in items):
+        return _collate_choices(items, pad_id)
     has_pair = items[0].pair_ids is not None
     has_types = items[0].token_type_ids is not None
     for item in items:
@@ -92,4 +99,39 @@ def collate(items: Sequence[Encoded], *, pad_id: int = 0) -> Batch:
         batch.pair_ids = torch.from_numpy(pair_ids)
         batch.pair_mask = _mask(pair_lengths, pair_ids.shape[1])
         batch.pair_lengths = torch.from_numpy(pair_lengths)
+    return batch
+
+
+def _collate_choices(items: Sequence[Encoded], pad_id: int) -> Batch:
+    """(B, N, T) batch of multiple-choice items: every (context, choice) sequence padded to T."""
+    n = len(items[0].choices or [])
+    has_types = items[0].choice_token_type_ids is not None
+    for item in items:
+        if item.choices is None or len(item.choices) != n:
+            got = "no" if item.choices is None else len(item.choices)
+            raise DataError(
+                f"collate: example index={item.index} has {got} choices while index="
+                f"{items[0].index} has {n}; every item of a multiple-choice split needs the "
+                "same number of choices.")
+        if any(len(c) == 0 for c in item.choices):
+            raise DataError(f"collate: example index={item.index} has a choice without tokens; "
+                            "drop empty choices in the data.")
+        if (item.choice_token_type_ids is not None) != has_types:
+            raise DataError(f"collate: example index={item.index} mixes items with and without "
+                            "segment ids; use one tokenizer per split.")
+    rows = [c for item in items for c in item.choices or []]  # B*N sequences
+    flat = _pad(rows, pad_id)  # (B*N, T)
+    width = flat.shape[1]
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    b = len(items)
+    batch = Batch(
+        ids=torch.from_numpy(flat).view(b, n, width),
+        mask=_mask(lengths, width).view(b, n, width),
+        lengths=torch.from_numpy(lengths).view(b, n),
+        labels=torch.tensor([i.label for i in items], dtype=torch.long),
+        index=torch.tensor([i.index for i in items], dtype=torch.long),
+    )
+    if has_types:
+        types = [t for item in items for t in item.choice_token_type_ids or []]
+        batch.token_type_ids = torch.from_numpy(_pad(types, 0, width)).view(b, n, width)
     return batch

@@ -24,7 +24,8 @@ def evaluate(
         "--transform", "-t", help="Also evaluate on a transformed copy of the split: "
         "NAME[:RATE][,NAME...] (repeatable; default: the config's robustness.transforms).")] = None,
     sides: Annotated[Optional[str], typer.Option(
-        help="Text pairs: transform text, pair or both (default: robustness.sides).")] = None,
+        help="Text pairs: transform text, pair or both; multiple choice: text (the context), "
+             "choices or both (default: robustness.sides).")] = None,
     robustness: Annotated[bool, typer.Option(
         help="Run the robustness evaluation (--transform or robustness.transforms).")] = True,
 ) -> None:
@@ -44,8 +45,8 @@ def evaluate(
         format_robustness,
     )
 
-    if sides not in (None, "text", "pair", "both"):
-        raise FtlabError(f"--sides must be text, pair or both, got {sides!r}")
+    if sides not in (None, "text", "pair", "choices", "both"):
+        raise FtlabError(f"--sides must be text, pair, choices or both, got {sides!r}")
     if transform_specs and data is not None:
         raise FtlabError("--transform applies to the run's splits; it cannot be combined with "
                          "--data (evaluate the file with --data, or a split with --transform)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -16,7 +16,7 @@ def transform(
         "--transform", "-t", help="Transformation(s): NAME[:RATE][,NAME...], e.g. typos:0.1,synonyms")],
     show: Annotated[int, typer.Option(help="How many changed examples to show.")] = 10,
     split: Annotated[str, typer.Option(help="Split to draw examples from.")] = "test",
-    sides: Annotated[str, typer.Option(help="text, pair or both (text pairs).")] = "text",
+    sides: Annotated[str, typer.Option(help="text, pair or both (text pairs); text, choices or both (multiple choice).")] = "text",
     seed: Annotated[Optional[int], typer.Option(help="Transformation seed (default: config's).")] = None,
     set_: SetOpt = None,
 ) -> None:
@@ -35,18 +35,21 @@ def transform(
     for col in ("id", "label", "original", "transformed"):
         table.add_column(col)
     for row in rows:
-        for field in ("text", "text_pair"):
-            changes = getattr(row["changes"], field)
-            before = getattr(row["original"], field)
-            if before is None or (field == "text_pair" and not changes):
+        orig, tr, ch = row["original"], row["transformed"], row["changes"]
+        shown: list[tuple[str, Any, Any, Any, bool]] = [
+            ("", orig.text, tr.text, ch.text, True),
+            (" (pair)", orig.text_pair, tr.text_pair, ch.text_pair, False)]
+        shown += [(f" (choice {k})", a, b, c, False) for k, (a, b, c) in
+                  enumerate(zip(orig.choices or (), tr.choices or (), ch.choices))]
+        for tag, before, after, changes, always in shown:
+            if before is None or (not always and not changes):
                 continue
-            old, new = Text(before), Text(getattr(row["transformed"], field))
+            old, new = Text(before), Text(after)
             for c in changes:
                 old.stylize("bold red", c.start, max(c.end, c.start + 1))
             for start, end in output_spans(changes):
                 new.stylize("bold green", start, max(end, start + 1))
-            table.add_row(row["id"] + ("" if field == "text" else " (pair)"), str(row["label"]),
-                          old, new)
+            table.add_row(row["id"] + tag, str(row["label"]), old, new)
     console.print(table)
     stats = rows[0]["stats"]
     console.print(f"{stats['changed']} of {stats['scanned']} scanned examples changed")

@@ -22,6 +22,10 @@ class Encoded:
         pair_ids: token ids of the second text when pairs are encoded separately
             (``pair_mode="separate"``), else ``None``.
         token_type_ids: segment ids for pretrained tokenizers that use them, else ``None``.
+        choices: multiple choice: one joined ``(context, choice)`` sequence per choice (``ids``
+            then holds the context alone, for inspection), else ``None``.
+        choice_token_type_ids: segment ids of each ``choices`` sequence, when the tokenizer
+            produces them.
     """
 
     index: int
@@ -29,10 +33,19 @@ class Encoded:
     label: int
     pair_ids: list[int] | None = None
     token_type_ids: list[int] | None = None
+    choices: list[list[int]] | None = None
+    choice_token_type_ids: list[list[int]] | None = None
 
     @property
     def length(self) -> int:
-        """Number of tokens the model will see (both sides for separately encoded pairs)."""
+        """Number of tokens the model will see (both sides for separately encoded pairs).
+
+        Multiple choice: N times the longest ``(context, choice)`` sequence, since every
+        choice is padded to that one: samplers sort by it (the longest pair, N being the same
+        for every item) and a token budget counts what the batch really holds (B x N x T).
+        """
+        if self.choices is not None:
+            return len(self.choices) * max(len(c) for c in self.choices)
         return len(self.ids) + (len(self.pair_ids) if self.pair_ids is not None else 0)
 
 
@@ -48,6 +61,10 @@ class Batch:
         index: (B,) long, positions of the examples in their split.
         pair_ids / pair_mask / pair_lengths: the second text of separately encoded pairs.
         token_type_ids: (B, T) long segment ids, when the tokenizer produces them.
+
+    Multiple choice (N choices per example): ``ids``, ``mask`` and ``token_type_ids`` are
+    (B, N, T), one joined ``(context, choice)`` sequence per choice, and ``lengths`` is (B, N);
+    :attr:`num_choices` is N (``None`` for every other batch).
     """
 
     ids: torch.Tensor
@@ -71,6 +88,11 @@ class Batch:
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
+
+    @property
+    def num_choices(self) -> int | None:
+        """N for a multiple-choice batch (``ids`` is (B, N, T)), else ``None``."""
+        return int(self.ids.shape[1]) if self.ids.dim() == 3 else None
 
     @property
     def n_tokens(self) -> int:

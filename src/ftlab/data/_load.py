@@ -11,6 +11,7 @@ from ftlab.core import Example
 from ftlab.data._folders import read_folder
 from ftlab.data._io import DEFAULT_MAX_BYTES, DEFAULT_MAX_FIELD_CHARS
 from ftlab.data._hf import load_hf
+from ftlab.data._choices import ChoiceLabel, ChoiceSchema
 from ftlab.data._readers import FileFormat, read_file
 from ftlab.data._splits import canonical_split, complete_splits, subsample_examples
 from ftlab.errors import ConfigError
@@ -38,6 +39,9 @@ def load_dataset(
     group_duplicates: bool = True,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     max_field_chars: int | None = DEFAULT_MAX_FIELD_CHARS,
+    choices: str | Sequence[str] | None = None,
+    choice_label: ChoiceLabel = "index",
+    preset: ChoiceSchema | None = None,
 ) -> dict[str, list[Example]]:
     """Load a data source and return train/validation/test splits.
 
@@ -62,6 +66,10 @@ def load_dataset(
             splits are never re-split.
         max_bytes: refuse a data file whose (decompressed) content is larger.
         max_field_chars: refuse a text field longer than this.
+        choices: multiple choice: the columns holding the choices, or one list column
+            (files and hf); ``text_column`` is then the context.
+        choice_label: how the label names the correct choice (``index``, ``index_1``, ``text``).
+        preset: ``"winogrande"`` or ``"copa"``: that dataset's own columns (files and hf).
 
     Returns:
         ``{"train", "validation", "test", ...}`` -> examples.
@@ -74,7 +82,8 @@ def load_dataset(
         raise ConfigError(f"`builtin_options` only apply to builtin: sources, got source "
                           f"{source!r}. Remove them or use source: builtin:<name>.")
     columns = dict(text_column=text_column, text_pair_column=text_pair_column,
-                   label_column=label_column)
+                   label_column=label_column, choices=choices, choice_label=choice_label,
+                   preset=preset)
     file_opts = dict(format=format, id_column=id_column, extra_columns=tuple(extra_columns),
                      encoding=encoding, max_bytes=max_bytes, max_field_chars=max_field_chars,
                      **columns)

@@ -12,6 +12,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ftlab.core import Example, optional_import
+from ftlab.data._choices import (
+    CHOICE_SCHEMAS,
+    ChoiceLabel,
+    ChoiceSchema,
+    ChoiceSpec,
+    choice_item,
+    choice_spec,
+)
 from ftlab.data._io import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_FIELD_CHARS,
@@ -78,8 +86,11 @@ def read_file(
     split: str = "data",
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     max_field_chars: int | None = DEFAULT_MAX_FIELD_CHARS,
+    choices: str | Sequence[str] | None = None,
+    choice_label: ChoiceLabel = "index",
+    preset: ChoiceSchema | None = None,
 ) -> list[Example]:
-    """Read one data file into Examples.
+    """Read one data file into Examples (texts, text pairs or multiple-choice items).
 
     Args:
         path: CSV, TSV, JSON Lines (``.jsonl``/``.json``, also a JSON array) or Parquet file;
@@ -96,6 +107,13 @@ def read_file(
             ``None``: no cap.
         max_field_chars: refuse a text field longer than this (``data.max_field_chars``);
             ``None``: no cap.
+        choices: multiple choice: the columns holding the choices (one per choice, in order),
+            or one column holding the list of choices; ``text_column`` is then the context.
+        choice_label: how the label names the correct choice: ``"index"`` (0-based),
+            ``"index_1"`` (1-based) or ``"text"`` (the choice's text). The Example's label is
+            always the 0-based index as a string.
+        preset: ``"winogrande"`` or ``"copa"``: read that dataset's own columns (they replace
+            ``text_column``, ``label_column`` and ``choices``; see :data:`CHOICE_SCHEMAS`).
 
     Returns:
         The examples in file order. Labels are strings (``1 -> "1"``, ``True -> "true"``,
@@ -104,7 +122,9 @@ def read_file(
 
     Raises:
         DataError: missing file or column, malformed row, bad encoding, empty file, missing
-            label; the message names the file, line and field and says how to fix it.
+            label; for multiple choice also a varying choice count, an empty or repeated
+            choice, a label out of range. The message names the file, line and field and says
+            how to fix it.
     """
     p = Path(path)
     fmt = detect_format(p) if format == "auto" else format
@@ -112,8 +132,12 @@ def read_file(
         raise DataError(
             f"unknown format {format!r} for '{p}'; use one of auto, {', '.join(SUPPORTED_FORMATS)}."
         )
+    spec = choice_spec(choices, choice_label=choice_label, schema=preset)
+    if preset is not None:
+        text_column = CHOICE_SCHEMAS[preset].text
+        label_column = None if label_column is None else CHOICE_SCHEMAS[preset].label
     builder = _Builder(p, text_column, text_pair_column, label_column, id_column,
-                       tuple(extra_columns), split, max_field_chars)
+                       tuple(extra_columns), split, max_field_chars, spec)
     if fmt == "parquet":
         if max_bytes is not None and p.is_file() and p.stat().st_size > max_bytes:
             from ftlab.data._io import _too_big
@@ -142,8 +166,11 @@ class _Builder:
 
     def __init__(self, path: Path, text: str, pair: str | None, label: str | None,
                  id_: str | None, extra: tuple[str, ...], split: str,
-                 max_field_chars: int | None = DEFAULT_MAX_FIELD_CHARS) -> None:
+                 max_field_chars: int | None = DEFAULT_MAX_FIELD_CHARS,
+                 spec: ChoiceSpec | None = None) -> None:
         self.path, self.split = path, split
+        self.spec = spec
+        self.n_choices: tuple[int, int] | None = None  # (count, line of the first row)
         self.max_field_chars = max_field_chars
         self.text, self.pair, self.label, self.id, self.extra = text, pair, label, id_, extra
         self.problems: list[str] = []
@@ -160,6 +187,8 @@ class _Builder:
             if col is not None:
                 out.append((opt, col))
         out.extend(("extra_columns", c) for c in self.extra)
+        if self.spec is not None:
+            out.extend(self.spec.required)
         return out
 
     def check_columns(self, columns: list[str], where: str) -> None:
@@ -180,6 +209,8 @@ class _Builder:
     def raise_problems(self) -> None:
         if not self.n_problems:
             return
+        if self.n_problems == 1:  # one problem: one line
+            raise DataError(f"'{self.path}' {self.problems[0]}")
         more = self.n_problems - len(self.problems)
         tail = f"\n  ... and {more} more" if more else ""
         raise DataError(
@@ -223,7 +254,14 @@ class _Builder:
             return None
         meta: dict[str, Any] = {c: row[c] for c in self.extra}
         meta["source"], meta["line"] = str(self.path), line
-        return Example(id=ex_id, text=text, label=label, text_pair=pair, meta=meta)
+        if self.spec is None:
+            return Example(id=ex_id, text=text, label=label, text_pair=pair, meta=meta)
+        item = choice_item(self, row, text, label, here, line, where)
+        if item is None:
+            return None
+        context, choices, label = item
+        return Example(id=ex_id, text=context, label=label, text_pair=pair, meta=meta,
+                       choices=choices)
 
     def _text(self, value: Any, here: str, opt: str, col: str) -> str | None:
         if isinstance(value, str):

@@ -111,12 +111,13 @@ def _partition_indices(examples: Sequence[Example], sizes: list[int], seed: int,
 
 
 def duplicate_groups(examples: Sequence[Example]) -> list[list[int]]:
-    """Indices of examples whose texts are identical after normalization (pairs: the pair),
-    one list per text in first-occurrence order; singletons included."""
+    """Indices of examples whose texts are identical after normalization (pairs: the pair;
+    multiple choice: the context with its choices), one list per text in first-occurrence
+    order; singletons included."""
     groups: dict[tuple[str, str | None], list[int]] = {}
     for i, ex in enumerate(examples):
-        key = (normalize_text(ex.text),
-               None if ex.text_pair is None else normalize_text(ex.text_pair))
+        second = ex.text_pair if ex.choices is None else "\x1f".join(ex.choices)
+        key = (normalize_text(ex.text), None if second is None else normalize_text(second))
         groups.setdefault(key, []).append(i)
     return list(groups.values())
 

@@ -31,6 +31,7 @@ from ftlab.evaluation._doctor import (
     write_doctor,
 )
 from ftlab.evaluation._errors import error_analysis, slice_metrics
+from ftlab.evaluation._choices import choice_position_bias
 from ftlab.evaluation._evaluate import REPORT_KEYS, check_labels_known, evaluate_predictions
 from ftlab.evaluation._result import HEADLINE_METRICS, EvaluationResult
 from ftlab.evaluation._metrics import (
@@ -56,6 +57,7 @@ __all__ = [
     "REPORT_KEYS",
     "EvaluationResult",
     "HEADLINE_METRICS",
+    "choice_position_bias",
     "ThresholdMetric",
     "absent_note",
     "apply_temperature",

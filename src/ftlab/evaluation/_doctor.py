@@ -201,8 +201,21 @@ def write_doctor(run_dir: str | Path) -> list[Finding]:
         epochs, monitor = _config_values(run_dir)
         findings = diagnose(history, epochs=epochs, per_class_recall=recall,
                             majority_accuracy=majority, monitor=monitor)
+        choices = split is not None and bool(
+            (_read_json(run_dir / "evaluation" / f"{split}.json") or {}).get("choices"))
         for i, f in enumerate(findings):
-            if f.rule == "zero_recall_class" and split is not None:
+            if f.rule == "zero_recall_class" and split is not None and choices:
+                # multiple choice: the classes are answer positions, not rare labels
+                names = ", ".join(repr(c) for c in f.evidence.get("classes", []))
+                findings[i] = Finding(
+                    f.rule, f.severity, f"Answer position(s) never predicted correctly: {names}",
+                    f"On {split}: the model never picks the right answer when it sits at "
+                    f"position(s) {names}: it leans on where an answer is (see the "
+                    "choice-position bias in the report), or has not learned the task yet.",
+                    "Train longer or on more items; check that the data's answers are spread "
+                    "over the positions (shuffle the choices of the training items if not).",
+                    {**f.evidence, "split": split})
+            elif f.rule == "zero_recall_class" and split is not None:
                 findings[i] = Finding(f.rule, f.severity, f.title, f"On {split}: {f.message}",
                                       f.fix, {**f.evidence, "split": split})
         findings = _respect_config(findings, _early_stopping_on(run_dir))

@@ -36,6 +36,8 @@ def _row(ex: Example, y: int, pred: int, prob: float, names: list[str]) -> dict[
     row: dict[str, Any] = {"id": ex.id, "text": _clip(ex.text)}
     if ex.text_pair is not None:
         row["text_pair"] = _clip(ex.text_pair)
+    if ex.choices is not None:  # multiple choice: the context and every choice
+        row["choices"] = [_clip(c) for c in ex.choices]
     row.update(label=names[y], pred=names[pred], prob=float(prob))
     return row
 
@@ -56,7 +58,7 @@ def error_analysis(
 
     Returns:
         ``{"most_confident_wrong": [...], "least_confident": [...]}``. Each row holds ``id``,
-        ``text`` (``text_pair`` for pairs), ``label`` (true), ``pred`` and ``prob`` (the
+        ``text`` (``text_pair`` for pairs, ``choices`` for multiple choice), ``label`` (true), ``pred`` and ``prob`` (the
         predicted class's probability); ``least_confident`` rows add ``margin``, the gap between
         the two highest probabilities, and cover right and wrong predictions alike. Ties keep
         the input order.
@@ -185,7 +187,8 @@ def slice_metrics(
     pred = p.argmax(axis=1) if preds is None else np.asarray(preds, dtype=np.int64)
     out: dict[str, list[dict[str, Any]]] = {}
 
-    lengths = np.array([len(e.text) + len(e.text_pair or "") for e in examples], dtype=np.float64)
+    lengths = np.array([len(e.text) + len(e.text_pair or "") + sum(map(len, e.choices or ()))
+                        for e in examples], dtype=np.float64)
     idx, bucket_names = _quantile_groups(lengths, length_buckets, "chars")
     out["length"] = [_slice_row(bucket_names[b], idx == b, y, pred)
                      for b in range(len(bucket_names)) if np.any(idx == b)]

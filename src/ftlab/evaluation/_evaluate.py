@@ -9,6 +9,7 @@ import numpy as np
 
 from ftlab.errors import ConfigError, DataError
 from ftlab.evaluation._bootstrap import bootstrap_ci
+from ftlab.evaluation._choices import choice_position_bias
 from ftlab.evaluation._calibration import (
     apply_temperature,
     expected_calibration_error,
@@ -31,7 +32,7 @@ N_BINS = 15  # calibration bins (Guo et al. 2017 use 15)
 REPORT_KEYS = ("split", "n", "label_names", "decision_rule", "classes", "metrics", "argmax",
                "per_class", "averages", "roc_auc", "pr_auc", "curves", "confusion",
                "calibration", "threshold", "bootstrap", "baselines", "errors", "slices",
-               "warnings")
+               "choices", "warnings")
 
 
 def check_labels_known(labels_seen: Iterable[str], label_names: Sequence[str], *, source: str) -> None:
@@ -92,6 +93,7 @@ def evaluate_predictions(
     confidence: float = 0.95,
     positive: int | None = None,
     positive_source: str | None = None,
+    multiple_choice: bool | None = None,
 ) -> dict[str, Any]:
     """Evaluate predicted probabilities against true labels: the full evaluation report.
 
@@ -123,6 +125,9 @@ def evaluate_predictions(
         positive: binary tasks: index of the positive class (default 1); its precision,
             recall and F1 are reported with intervals.
         positive_source: how the positive class was chosen (stated in ``"classes"``).
+        multiple_choice: the classes are choice positions of a multiple-choice task (default:
+            whether ``examples`` carry choices); ``"choices"`` then reports the position bias
+            (:func:`choice_position_bias`), else it is ``None``.
 
     Returns:
         A dict with the keys of :data:`REPORT_KEYS` (see the schema in the evaluation docs).
@@ -194,6 +199,16 @@ def evaluate_predictions(
         slices = slice_metrics(examples, y, p, label_names=names, columns=tuple(slice_columns),
                                preds=pred)
 
+    if multiple_choice is None:
+        multiple_choice = bool(examples) and examples[0].choices is not None  # type: ignore[index]
+    choices = choice_position_bias(y, pred, len(names)) if multiple_choice else None
+    if choices is not None and choices["p_value"] is not None and choices["p_value"] < 0.01:
+        worst = max(choices["positions"], key=lambda r: r["predicted"] - r["correct"])
+        warnings.append(f"choice-position bias: position {worst['position']} is predicted for "
+                        f"{worst['predicted']:.1%} of the items but correct for "
+                        f"{worst['correct']:.1%} (chi-square p={choices['p_value']:.2g}); the "
+                        f"model leans on where an answer sits, not only on what it says")
+
     report = {
         "split": split, "n": int(len(y)), "label_names": names, "decision_rule": rule,
         "argmax": argmax,
@@ -204,6 +219,7 @@ def evaluate_predictions(
         "baselines": {"majority": majority, "tfidf_lr": None},
         "errors": errors,
         "slices": slices,
+        "choices": choices,
         "warnings": warnings,
     }
     # validated against the schema (EvaluationResult); the dict is what evaluation/<split>.json holds

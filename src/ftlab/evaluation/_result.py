@@ -37,6 +37,7 @@ class EvaluationResult(Record):
     baselines: dict[str, Any] | None = None
     errors: Any = None
     slices: Any = None
+    choices: dict[str, Any] | None = None  # multiple choice: the answer-position bias
     warnings: list[str] = []
 
     def format(self) -> str:

@@ -8,12 +8,15 @@ import torch
 from torch import nn
 
 from ftlab.core import Batch
+from ftlab.errors import ConfigError
 from ftlab.models._head import Activation, MLPHead, Norm
 from ftlab.models._layers import (
     PairCombine,
     Pooling,
     check_pair_combine,
     check_pairs,
+    choice_inputs,
+    choice_outputs,
     combine_pair,
     make_embedding,
     masked_pool,
@@ -43,6 +46,9 @@ class BagOfEmbeddings(nn.Module):
         embeddings: pretrained vectors (vocab_size, embed_dim) to start from.
         freeze_embeddings: keep the embedding table fixed during training.
         text_pairs: the model reads separately encoded text pairs.
+        multiple_choice: the model scores each joined ``(context, choice)`` sequence of a
+            (B, N, T) batch with the shared encoder and a one-output head, and returns the N
+            scores as logits (B, N): a softmax over the choices (``num_classes`` = N).
         pair_combine: how to combine the two sentence vectors of a pair.
 
     Raises:
@@ -67,12 +73,18 @@ class BagOfEmbeddings(nn.Module):
         freeze_embeddings: bool = False,
         text_pairs: bool = False,
         pair_combine: PairCombine = "concat",
+        multiple_choice: bool = False,
     ) -> None:
         super().__init__()
         self.num_classes = num_classes
         self.num_outputs = num_outputs(num_classes, binary_mode)
         self.pooling = check_choice("pooling", pooling, ("mean", "sum", "max"))
         self.text_pairs = bool(text_pairs)
+        self.multiple_choice = bool(multiple_choice)
+        score_width = choice_outputs(num_classes, binary_mode, self.multiple_choice)
+        if self.multiple_choice and self.text_pairs:
+            raise ConfigError(f"{type(self).__name__}: multiple choice reads each (context, "
+                              "choice) as one joined sequence; build it with text_pairs=False.")
         self.pair_combine = check_pair_combine(pair_combine)
         self.embedding = make_embedding(
             vocab_size, embed_dim, pad_id, embeddings, freeze_embeddings
@@ -81,7 +93,7 @@ class BagOfEmbeddings(nn.Module):
         in_dim = pair_width(dim, self.pair_combine) if self.text_pairs else dim
         self.head = MLPHead(
             in_dim,
-            self.num_outputs,
+            score_width or self.num_outputs,
             hidden_dims=hidden_dims,
             activation=activation,
             dropout=dropout,
@@ -95,6 +107,10 @@ class BagOfEmbeddings(nn.Module):
 
     def forward(self, batch: Batch) -> torch.Tensor:
         """Logits (B, num_outputs) for ``batch``."""
+        mc = choice_inputs("BagOfEmbeddings", batch, self.multiple_choice)
+        if mc is not None:
+            ids, mask, n = mc  # (B*N, T)
+            return self.head(self.encode(ids, mask)).view(-1, n)  # (B*N, 1) -> (B, N)
         pair = check_pairs("BagOfEmbeddings", batch, self.text_pairs)
         u = self.encode(batch.ids, batch.mask)  # (B, D)
         if pair is not None:

@@ -69,6 +69,7 @@ def _from_pretrained(
 
 def load_sequence_classifier(
     name: str, *, num_labels: int, attn_implementation: AttnImplementation = "sdpa",
+    multiple_choice: bool = False,
 ) -> tuple[Any, set[str]]:
     """Load ``AutoModelForSequenceClassification`` from a hub name, local directory or alias.
 
@@ -81,6 +82,8 @@ def load_sequence_classifier(
         name: hub name (``"distilbert-base-uncased"``), local directory, or ``"minilm"``.
         num_labels: logits of the classification head.
         attn_implementation: ``"sdpa"`` (falls back to eager where unsupported) or ``"eager"``.
+        multiple_choice: load ``AutoModelForMultipleChoice`` instead (one score per
+            ``(context, choice)`` sequence; ``num_labels`` is then ignored).
 
     Returns:
         ``(model, new_keys)``: the model and the state-dict keys that were newly initialised
@@ -98,11 +101,13 @@ def load_sequence_classifier(
     )
 
     transformers = optional_import("transformers", purpose="the 'transformer' model family")
-    auto = transformers.AutoModelForSequenceClassification
+    auto = (transformers.AutoModelForMultipleChoice if multiple_choice
+            else transformers.AutoModelForSequenceClassification)
     source = resolve_pretrained_name(name)
     path = Path(source).expanduser()
-    kw: dict[str, Any] = {"num_labels": num_labels, "attn": attn_implementation,
-                          "ignore_mismatched_sizes": True}
+    kw: dict[str, Any] = {"attn": attn_implementation, "ignore_mismatched_sizes": True}
+    if not multiple_choice:
+        kw["num_labels"] = num_labels
     with _quiet(transformers):
         if path.is_dir():
             try:
@@ -116,7 +121,7 @@ def load_sequence_classifier(
                 ) from exc
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 raise ConfigError(
-                    f"model.name: cannot load a sequence classifier from directory {name!r} "
+                    f"model.name: cannot load a {'multiple-choice model' if multiple_choice else 'sequence classifier'} from directory {name!r} "
                     f"({path}): {_first_line(exc)}; {OFFLINE_HINT}"
                 ) from exc
         elif looks_like_path(source) or path.exists():

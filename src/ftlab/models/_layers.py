@@ -13,7 +13,7 @@ from ftlab.models._validate import check_choice, check_positive_int
 
 __all__ = [
     "Pooling", "PairCombine", "make_embedding", "masked_pool", "combine_pair", "pair_width",
-    "check_pairs", "check_pair_combine",
+    "check_pairs", "check_pair_combine", "choice_inputs", "choice_outputs",
 ]
 
 Pooling = Literal["mean", "sum", "max"]
@@ -117,3 +117,38 @@ def check_pairs(
 def check_pair_combine(combine: str) -> str:
     """Validate ``pair_combine``."""
     return check_choice("pair_combine", combine, PAIR_COMBINES)
+
+
+def choice_outputs(num_classes: int, binary_mode: str, multiple_choice: bool) -> int:
+    """Width of the scorer of a multiple-choice model (one score per choice), else 0.
+
+    Raises:
+        ConfigError: ``binary_mode="sigmoid"`` with multiple choice (choices compete in a softmax).
+    """
+    if not multiple_choice:
+        return 0
+    if binary_mode != "softmax":
+        raise ConfigError("multiple choice scores every choice and takes a softmax over them; "
+                          "set model.binary_mode: softmax.")
+    return 1
+
+
+def choice_inputs(
+    model: str, batch: Batch, multiple_choice: bool
+) -> tuple[torch.Tensor, torch.Tensor, int] | None:
+    """``(ids, mask, N)`` flattened to (B*N, T) for a multiple-choice model, else ``None``.
+
+    Raises:
+        ConfigError: the batch and the model disagree on being multiple choice.
+    """
+    n = batch.num_choices
+    if n is not None and not multiple_choice:
+        raise ConfigError(f"{model}: the batch holds multiple-choice items (B, N, T) but the "
+                          "model was built without multiple_choice=True.")
+    if n is None and multiple_choice:
+        raise ConfigError(f"{model}: the model was built with multiple_choice=True but the "
+                          "batch holds plain texts; encode the data with its choices.")
+    if n is None:
+        return None
+    width = batch.ids.shape[-1]
+    return batch.ids.reshape(-1, width), batch.mask.reshape(-1, width), n

@@ -10,12 +10,14 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ftlab.core import Batch
-from ftlab.errors import DataError
+from ftlab.errors import ConfigError, DataError
 from ftlab.models._head import Activation, MLPHead, Norm
 from ftlab.models._layers import (
     PairCombine,
     check_pair_combine,
     check_pairs,
+    choice_inputs,
+    choice_outputs,
     combine_pair,
     make_embedding,
     masked_pool,
@@ -57,6 +59,9 @@ class RNNClassifier(nn.Module):
         embeddings: pretrained vectors (vocab_size, embed_dim) to start from.
         freeze_embeddings: keep the embedding table fixed during training.
         text_pairs: the model reads separately encoded text pairs.
+        multiple_choice: the model scores each joined ``(context, choice)`` sequence of a
+            (B, N, T) batch with the shared encoder and a one-output head, and returns the N
+            scores as logits (B, N): a softmax over the choices (``num_classes`` = N).
         pair_combine: ``"concat"`` or ``"concat_diff_prod"``.
 
     Raises:
@@ -86,6 +91,7 @@ class RNNClassifier(nn.Module):
         freeze_embeddings: bool = False,
         text_pairs: bool = False,
         pair_combine: PairCombine = "concat",
+        multiple_choice: bool = False,
     ) -> None:
         super().__init__()
         self.num_classes = num_classes
@@ -93,6 +99,11 @@ class RNNClassifier(nn.Module):
         self.pooling = check_choice("pooling", pooling, ("last", "mean", "max"))
         self.cell = check_choice("cell", cell, ("lstm", "gru"))
         self.text_pairs = bool(text_pairs)
+        self.multiple_choice = bool(multiple_choice)
+        score_width = choice_outputs(num_classes, binary_mode, self.multiple_choice)
+        if self.multiple_choice and self.text_pairs:
+            raise ConfigError(f"{type(self).__name__}: multiple choice reads each (context, "
+                              "choice) as one joined sequence; build it with text_pairs=False.")
         self.pair_combine = check_pair_combine(pair_combine)
         check_positive_int("hidden_size", hidden_size)
         check_positive_int("num_layers", num_layers)
@@ -115,7 +126,7 @@ class RNNClassifier(nn.Module):
         in_dim = pair_width(dim, self.pair_combine) if self.text_pairs else dim
         self.head = MLPHead(
             in_dim,
-            self.num_outputs,
+            score_width or self.num_outputs,
             hidden_dims=hidden_dims,
             activation=activation,
             dropout=head_dropout,
@@ -146,6 +157,10 @@ class RNNClassifier(nn.Module):
 
     def forward(self, batch: Batch) -> torch.Tensor:
         """Logits (B, num_outputs) for ``batch``."""
+        mc = choice_inputs("RNNClassifier", batch, self.multiple_choice)
+        if mc is not None:
+            ids, mask, n = mc  # (B*N, T)
+            return self.head(self.drop(self.encode(ids, mask))).view(-1, n)  # (B, N)
         pair = check_pairs("RNNClassifier", batch, self.text_pairs)
         u = self.encode(batch.ids, batch.mask)  # (B, D)
         if pair is not None:

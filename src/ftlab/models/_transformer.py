@@ -56,6 +56,8 @@ class TransformerClassifier(nn.Module):
         name: the model source, for display.
         layer_decay: layer-wise lr decay factor in (0, 1] used by :meth:`optimizer_groups`.
         head_lr: learning rate of the head used by :meth:`optimizer_groups`.
+        multiple_choice: ``hf_model`` is an ``AutoModelForMultipleChoice`` model: batches are
+            (B, N, T) and the logits (B, N) are the N choices' scores.
 
     Raises:
         ConfigError: the head's width is not ``num_outputs``.
@@ -70,8 +72,10 @@ class TransformerClassifier(nn.Module):
         name: str = "",
         layer_decay: float | None = None,
         head_lr: float | None = None,
+        multiple_choice: bool = False,
     ) -> None:
         super().__init__()
+        self.multiple_choice = bool(multiple_choice)
         self.hf_model = hf_model
         self.num_classes = num_classes
         self.num_outputs = num_outputs
@@ -79,7 +83,7 @@ class TransformerClassifier(nn.Module):
         self.layer_decay = layer_decay
         self.head_lr = head_lr
         config = self.core.config
-        if int(getattr(config, "num_labels", num_outputs)) != num_outputs:
+        if not self.multiple_choice and int(getattr(config, "num_labels", num_outputs)) != num_outputs:
             raise ConfigError(
                 f"TransformerClassifier: the model's head has {config.num_labels} outputs, "
                 f"expected num_outputs={num_outputs}; load it with num_labels={num_outputs}."
@@ -155,10 +159,17 @@ class TransformerClassifier(nn.Module):
                 "the transformer family reads a pair as one sequence ([CLS] a [SEP] b [SEP]); "
                 "set preprocess.pair_mode: joined."
             )
+        if (batch.num_choices is not None) != self.multiple_choice:
+            raise ConfigError(
+                "the transformer was built "
+                + ("for multiple choice but the batch holds plain texts" if self.multiple_choice
+                   else "for classification but the batch holds multiple-choice items")
+                + "; build it with multiple_choice matching the data.")
+        # multiple choice: (B, N, T) inputs, which AutoModelForMultipleChoice flattens itself
         inputs = {"input_ids": batch.ids, "attention_mask": batch.mask}
         if self.uses_token_type_ids and batch.token_type_ids is not None:
             inputs["token_type_ids"] = batch.token_type_ids
-        return self.hf_model(**inputs).logits  # (B, num_outputs)
+        return self.hf_model(**inputs).logits  # (B, num_outputs); multiple choice (B, N)
 
     # -- optimization --------------------------------------------------------------------------
     def optimizer_groups(self, lr: float) -> list[dict[str, Any]] | None:
@@ -249,6 +260,7 @@ def build_transformer(
     classifier_dropout: float | None = None,
     lora: LoraSettings | Mapping[str, Any] | None = None,
     attn_implementation: AttnImplementation = "sdpa",
+    multiple_choice: bool = False,
 ) -> TransformerClassifier:
     """Build the ``transformer`` family (the builder :func:`ftlab.models.build_model` calls).
 
@@ -269,6 +281,8 @@ def build_transformer(
         classifier_dropout: dropout before the head (None: the checkpoint's own setting).
         lora: LoRA/DoRA options ``{r, alpha, dropout, target_modules, use_dora}`` or None.
         attn_implementation: ``"sdpa"`` (falls back to eager where unsupported) or ``"eager"``.
+        multiple_choice: load ``AutoModelForMultipleChoice`` (``num_classes`` = the number of
+            choices; each joined ``(context, choice)`` sequence gets one score).
 
     Returns:
         The :class:`TransformerClassifier`.
@@ -299,9 +313,13 @@ def build_transformer(
     check_choice("attn_implementation", attn_implementation, ("sdpa", "eager"))
     settings = lora_settings(lora)
     n_out = num_outputs(num_classes, binary_mode)
+    if multiple_choice and binary_mode != "softmax":
+        raise ConfigError("multiple choice scores every choice and takes a softmax over them; "
+                          "set model.binary_mode: softmax.")
 
     hf, new_keys = load_sequence_classifier(
-        name, num_labels=n_out, attn_implementation=attn_implementation
+        name, num_labels=n_out, attn_implementation=attn_implementation,
+        multiple_choice=multiple_choice,
     )
     rows = int(hf.get_input_embeddings().num_embeddings)
     if vocab_size > rows or not 0 <= pad_id < rows:
@@ -323,6 +341,7 @@ def build_transformer(
         hf, num_classes=num_classes, num_outputs=n_out, name=name,
         layer_decay=None if layer_decay is None else float(layer_decay),
         head_lr=None if head_lr is None else float(head_lr),
+        multiple_choice=multiple_choice,
     )
     model.freeze(embeddings=freeze_embeddings, layers=freeze_layers)
     if layer_decay is not None and model.encoder_layers() is None:

@@ -121,20 +121,36 @@ class TextEncoder:
         self.pair_truncation: PairTruncationStrategy = pair_truncation
         self.pair_mode: PairMode = pair_mode
         self.label_map = LabelMap()  # set by fit
+        self.num_choices: int | None = None  # set by fit on multiple-choice data
 
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, train_examples: Iterable[Example]) -> Self:
         """Fit the tokenizer vocabulary and the label map on the training split only.
 
         Both texts of a pair feed the vocabulary. Never pass validation or test data here.
+        Multiple-choice examples (``Example.choices``) feed their context and every choice;
+        their label map is the choice positions ``"0"``..``"N-1"``, whichever of them train
+        happens to hold.
 
         Raises:
-            DataError: a text that is not a string, or no labels at all.
+            DataError: a text that is not a string, no labels at all, or a mix of examples
+                with and without choices (or with different numbers of them).
         """
         examples = list(train_examples)
         texts = self._texts(examples)
-        self.tokenizer.fit([t for pair in texts for t in pair if t is not None])
-        self.label_map = LabelMap().fit(ex.label for ex in examples)
+        counts = {None if ex.choices is None else len(ex.choices) for ex in examples}
+        if len(counts) > 1:
+            raise DataError(
+                f"TextEncoder.fit: the training examples mix {sorted(counts, key=str)} choices "
+                "(None: not multiple choice); every example of a multiple-choice run needs the "
+                "same number of choices")
+        self.num_choices = next(iter(counts)) if counts else None
+        choice_texts = [self._norm(c) for ex in examples for c in ex.choices or ()]
+        self.tokenizer.fit([t for pair in texts for t in pair if t is not None] + choice_texts)
+        if self.num_choices is not None:
+            self.label_map = LabelMap([str(i) for i in range(self.num_choices)])
+        else:
+            self.label_map = LabelMap().fit(ex.label for ex in examples)
         return self
 
     @property
@@ -198,11 +214,19 @@ class TextEncoder:
         ids_b: dict[int, list[int]] = dict(
             zip(pair_pos, tok.encode_batch([texts[i][1] or "" for i in pair_pos]), strict=True)
         )
+        choice_ids = self._choice_ids(examples)
         out = []
         for i, ex in enumerate(examples):
             label = -1 if ex.label is None else self.label_map.encode(ex.label, where=_where(ex, i))
             b = ids_b.get(i)
-            if b is None:
+            if self.num_choices is not None:
+                ctx, _ = self._single(ids_a[i])
+                seqs = [self._joined(ids_a[i], c) for c in choice_ids[i]]
+                seg = [t for _, t in seqs]
+                out.append(Encoded(index=i, ids=ctx, label=label, choices=[q for q, _ in seqs],
+                                   choice_token_type_ids=None if seg[0] is None
+                                   else [t or [] for t in seg]))
+            elif b is None:
                 ids, types = self._single(ids_a[i])
                 out.append(Encoded(index=i, ids=ids, label=label, token_type_ids=types))
             elif self.pair_mode == "separate":
@@ -213,6 +237,27 @@ class TextEncoder:
                 ids, types = self._joined(ids_a[i], b)
                 out.append(Encoded(index=i, ids=ids, label=label, token_type_ids=types))
         return out
+
+    def _choice_ids(self, examples: Sequence[Example]) -> list[list[list[int]]]:
+        """Token ids of every choice, per example (``[]`` per example when not multiple choice).
+
+        Raises:
+            DataError: an example whose choices do not match the fitted choice count.
+        """
+        n = self.num_choices
+        for i, ex in enumerate(examples):
+            got = None if ex.choices is None else len(ex.choices)
+            if got != n:
+                want = "no choices" if n is None else f"{n} choices"
+                raise DataError(
+                    f"{_where(ex, i)}: {'no' if got is None else got} choices, but this encoder "
+                    f"was fitted on items with {want}; give every example the same kind of "
+                    f"input as the training data (set data.columns.choices the same way)")
+        if n is None:
+            return [[] for _ in examples]
+        flat = [self._norm(c) for ex in examples for c in ex.choices or ()]
+        ids = self.tokenizer.encode_batch(flat) if flat else []
+        return [ids[i * n:(i + 1) * n] for i in range(len(examples))]
 
     def _single(self, a: list[int]) -> tuple[list[int], list[int] | None]:
         if self.max_length is not None:
@@ -277,6 +322,7 @@ class TextEncoder:
                 "tokenizer_kind": kind,
                 "settings": self.settings(),
                 "label_map": self.label_map.to_dict(),
+                "num_choices": self.num_choices,
             },
         )
 
@@ -309,6 +355,11 @@ class TextEncoder:
                 **settings,
             )
             encoder.label_map = LabelMap.from_dict(data.get("label_map") or {})
+            n_choices = data.get("num_choices")
+            if n_choices is not None and (isinstance(n_choices, bool)
+                                          or not isinstance(n_choices, int) or n_choices < 2):
+                raise DataError(f"num_choices must be null or an int >= 2, got {n_choices!r}")
+            encoder.num_choices = n_choices
         except (ConfigError, DataError, TypeError) as exc:
             raise CheckpointError(
                 f"{directory / _FILE}: saved settings cannot be used ({exc}); save it again"
@@ -319,5 +370,6 @@ class TextEncoder:
         return (
             f"TextEncoder(tokenizer={self.tokenizer!r}, normalizer={self.normalizer!r}, "
             f"max_length={self.max_length}, truncation={self.truncation!r}, "
-            f"pair_mode={self.pair_mode!r}, num_classes={self.num_classes})"
+            f"pair_mode={self.pair_mode!r}, num_classes={self.num_classes}"
+            + (f", num_choices={self.num_choices})" if self.num_choices is not None else ")")
         )

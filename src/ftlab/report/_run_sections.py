@@ -247,6 +247,15 @@ def _confusion(ev: dict[str, Any]) -> list[Block]:
     if rows:
         blocks.append(table(["class", "precision", "recall", "f1", "f1 interval", "support"],
                             rows, caption="per-class metrics" + _rule_caption(ev)))
+    bias = as_dict(ev.get("choices"))
+    if bias:  # multiple choice: the classes are answer positions
+        blocks.append(table(
+            ["choice position", "predicted (share)", "correct (share)",
+             "accuracy when the answer is here"],
+            [[r.get("position"), r.get("predicted"), r.get("correct"), r.get("accuracy")]
+             for r in (as_dict(x) for x in as_list(bias.get("positions")))],
+            caption=f"choice-position bias (chance {fmt(bias.get('chance'))}; largest gap "
+                    f"{fmt(bias.get('max_gap'))}; chi-square p = {fmt(bias.get('p_value'))})"))
     return blocks
 
 
@@ -300,6 +309,9 @@ def _error_rows(items: list[Any], margin: bool) -> list[list[Any]]:
         text = _truncate(item.get("text"))
         if item.get("text_pair") is not None:
             text += " \u2016 " + _truncate(item.get("text_pair"))
+        if item.get("choices") is not None:  # multiple choice: every choice, numbered
+            text += " \u2016 " + " | ".join(f"[{k}] {_truncate(c)}"
+                                            for k, c in enumerate(as_list(item.get("choices"))))
         row = [item.get("id"), text, item.get("label"), item.get("pred"), item.get("prob")]
         rows.append([*row, item.get("margin")] if margin else row)
     return rows

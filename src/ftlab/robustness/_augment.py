@@ -41,6 +41,8 @@ class AugmentRecord:
                                   "changes": side(self.changes.text)}
         if self.changes.text_pair:
             out["pair_changes"] = side(self.changes.text_pair)
+        if any(self.changes.choices):  # multiple choice: the edits of each choice
+            out["choice_changes"] = [side(c) for c in self.changes.choices]
         return out
 
 
@@ -67,7 +69,8 @@ def augment_examples(
         transform: the transformation (e.g. from :func:`build_pipeline`).
         n: how many examples to add.
         seed: the run's seed; the choice and the edits depend on it and on ``tag`` only.
-        sides: which text of a pair to transform.
+        sides: which text of a pair to transform (multiple choice: ``"text"`` the context,
+            ``"choices"`` every choice, ``"both"`` the two).
         tag: distinguishes several augment entries of one run (ids ``<id>~<tag>``).
         spec: recorded as the transformation in the records (default: the transform's name).
 

@@ -18,6 +18,20 @@ from ftlab.runs._tfidf import TfidfBaseline, _joined
 __all__ = ["TfidfBaseline", "train_baseline"]
 
 
+def _multiple_choice(config: RunConfig) -> bool:
+    """Whether the config's data is a multiple-choice task (choice columns, a preset or a
+    built-in multiple-choice dataset)."""
+    data = config.data
+    if data.preset is not None or data.columns.choices is not None:
+        return True
+    if data.source.startswith("builtin:"):
+        from ftlab.data import list_builtin
+
+        name = data.source.removeprefix("builtin:")
+        return any(b.name == name and b.task == "multiple_choice" for b in list_builtin())
+    return False
+
+
 def train_baseline(config: RunConfig, *, name: str | None = None, console: Any = None) -> dict[str, Any]:
     """Fit the TF-IDF baseline on a config's splits and write it as a run.
 
@@ -28,6 +42,13 @@ def train_baseline(config: RunConfig, *, name: str | None = None, console: Any =
     from ftlab.runs._prepare import data_origin, prepare_data
     from ftlab.runs._rundir import create_run_dir, update_summary, utc_now, write_json_atomic
 
+    if _multiple_choice(config):
+        from ftlab.errors import ConfigError
+
+        raise ConfigError("ftlab baseline fits a TF-IDF text classifier, which cannot score the "
+                          "choices of a multiple-choice task; compare against the majority "
+                          "position every evaluation reports, or train a bow model as the "
+                          "baseline (configs/choice-category-bow.yaml)")
     say = console.print if console is not None else (lambda *a, **k: None)
     cfg = config.model_copy(update={"name": name or f"{config.name or 'run'}-tfidf"})
     run_dir = create_run_dir(cfg, name=cfg.name)

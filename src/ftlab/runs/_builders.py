@@ -75,6 +75,9 @@ def build_splits(data: DataConfig, *, seed: int) -> dict[str, list[Any]]:
         group_duplicates=data.split.group_duplicates,
         max_bytes=None if data.max_input_mb is None else int(data.max_input_mb * 2**20),
         max_field_chars=data.max_field_chars,
+        choices=cols.choices,
+        choice_label=cols.choice_label,
+        preset=data.preset,
     )
 
 
@@ -166,12 +169,15 @@ def build_model_for(
     """Build the model family of ``config.model``; returns (model, glove coverage or None).
 
     ``text_pairs`` is true when the data has pairs encoded separately (``pair_mode: separate``):
-    the model then encodes both sides and combines them.
+    the model then encodes both sides and combines them. An encoder fitted on multiple-choice
+    data (``encoder.num_choices``) gives a multiple-choice model (a registered family receives
+    ``multiple_choice=True`` then).
     """
     from ftlab.models import build_model, load_glove
     from ftlab.preprocessing import tokenizer_kind
 
     m = config.model
+    choice = getattr(encoder, "num_choices", None) is not None
     if m.family == "transformer":
         # Pretrained weights: no GloVe, and `init` reaches the new head only.
         options = m.model_dump(exclude={"family", "init", "binary_mode"})
@@ -183,6 +189,7 @@ def build_model_for(
             binary_mode=m.binary_mode,
             init=m.init,
             text_pairs=text_pairs and config.preprocess.pair_mode == "separate",
+            multiple_choice=choice,
             **options,
         )
         return model, None
@@ -201,6 +208,8 @@ def build_model_for(
     pairs = text_pairs and config.preprocess.pair_mode == "separate"
     if m.family in ("bow", "rnn") or pairs:  # a registered family gets text_pairs when needed
         common["text_pairs"] = pairs
+    if m.family in ("bow", "rnn") or choice:
+        common["multiple_choice"] = choice
     model = build_model(
         m.family,
         vocab_size=encoder.tokenizer.vocab_size,

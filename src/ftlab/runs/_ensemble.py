@@ -191,8 +191,9 @@ def ensemble_runs(run_dirs: Sequence[Path | str], *, split: str = "test", name: 
     first = read_predictions(dirs[0], split)
     preds = [first] + [align_predictions(first, read_predictions(d, split)) for d in dirs[1:]]
     names = [load_summary(d).name or d.name for d in dirs]
-    examples = [Example(id=i, text=t, label=y, text_pair=tp) for i, t, y, tp in
-                zip(first.ids, first.texts, first.labels, first.text_pairs)]
+    choices = first.choices or (None,) * len(first.ids)
+    examples = [Example(id=i, text=t, label=y, text_pair=tp, choices=c) for i, t, y, tp, c in
+                zip(first.ids, first.texts, first.labels, first.text_pairs, choices)]
     return _write(base=Path(output_dir) if output_dir else dirs[0].parent,
                   stem=name or _default_name(names), kind="runs", split=split, examples=examples,
                   labels=first.label_indices(), member_probs=[p.probs for p in preds],

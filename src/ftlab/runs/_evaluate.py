@@ -107,6 +107,21 @@ def input_caps(config: RunConfig) -> tuple[int | None, int | None]:
     return None if mb is None else int(mb * 2**20), config.data.max_field_chars
 
 
+def choice_read_options(config: RunConfig, encoder: Any) -> dict[str, Any]:
+    """``read_file`` options for a multiple-choice run's extra input files (``--data``,
+    ``ftlab predict``): the run's own choice columns or preset, else (a built-in task) the
+    layout of ftlab's predictions files, a ``choices`` list and the 0-based position as label.
+    Empty for other runs."""
+    if getattr(encoder, "num_choices", None) is None:
+        return {}
+    cols = config.data.columns
+    if config.data.preset is not None:
+        return {"preset": config.data.preset}
+    if cols.choices is not None:
+        return {"choices": cols.choices, "choice_label": cols.choice_label}
+    return {"choices": "choices", "choice_label": "index"}
+
+
 def refuse_non_finite(probs: np.ndarray, run_dir: Path, *, what: str,
                       checkpoint: Path | None = None) -> None:
     """Stop when a model gives NaN/inf probabilities: metrics and predictions from it would
@@ -146,6 +161,8 @@ def _write_predictions(path: Path, examples: Sequence[Any], probs: np.ndarray,
                    "probs": {n: round(float(v), 6) for n, v in zip(names, p)}}
             if ex.text_pair is not None:
                 rec["text_pair"] = ex.text_pair
+            if ex.choices is not None:
+                rec["choices"] = list(ex.choices)
             fh.write(dumps_json(rec) + "\n")
 
 
@@ -297,6 +314,8 @@ def baseline_score(run_dir: Path, config: RunConfig, splits: dict[str, list[Any]
     if split in cache:
         return cache[split]
     train = splits.get("train") or []
+    if train and train[0].choices is not None:
+        return None  # a text classifier cannot score choices: no TF-IDF baseline for them
     y_train = [encoder.labels.encode(e.label) for e in train]
     if len(set(y_train)) < 2 or not splits.get(split):
         return None
@@ -423,7 +442,8 @@ def evaluate_run(run_dir: Path, *, split: str = "test", data: Path | None = None
                              label_column=cols.label, id_column=cols.id,
                              extra_columns=tuple(cols.extra), encoding=config.data.encoding,
                              split=Path(data).stem, max_bytes=input_caps(config)[0],
-                             max_field_chars=input_caps(config)[1])
+                             max_field_chars=input_caps(config)[1],
+                             **choice_read_options(config, encoder))
         unknown = sorted({e.label for e in examples} - set(encoder.labels.names), key=str)
         if unknown:
             raise DataError(f"{data}: labels {unknown} were never seen in training (known: "

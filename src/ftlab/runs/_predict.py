@@ -13,7 +13,7 @@ from ftlab.core import dumps_json, guard_write, writes_run
 from ftlab.errors import DataError
 from ftlab.runs._evaluate import (
     join_torchrun, leave_torchrun, load_run_model, predict_encoded, read_calibration,
-    input_caps, refuse_non_finite,
+    choice_read_options, input_caps, refuse_non_finite,
 )
 from ftlab.runs._rundir import write_json_atomic
 
@@ -59,7 +59,7 @@ def predict_file(
     read: dict[str, Any] = dict(
         text_column=text_column or cols.text, encoding=config.data.encoding,
         text_pair_column=text_pair_column if text_pair_column is not None else cols.text_pair,
-        split="predict")
+        split="predict", **choice_read_options(config, encoder))
     max_bytes, max_field_chars = input_caps(config)
     try:  # gold labels are optional: kept in the output when the file has them
         examples = read_file(input, label_column=cols.label, max_bytes=max_bytes,
@@ -96,6 +96,8 @@ def predict_file(
                                        "probs": {n: round(float(v), 6) for n, v in zip(names, p)}}
                 if ex.label is not None:
                     rec["label"] = ex.label
+                if ex.choices is not None:  # multiple choice: the pred is a position
+                    rec["choices"] = list(ex.choices)
                 fh.write(dumps_json(rec) + "\n")
 
     guard_write(write, output, what="the predictions", intact="the run itself is untouched")

@@ -65,7 +65,9 @@ def paired_bootstrap_drop(correct_clean: np.ndarray, correct_new: np.ndarray, *,
 
 def _changes_json(changes: Any) -> list[dict[str, Any]]:
     out = []
-    for side, items in (("text", changes.text), ("text_pair", changes.text_pair)):
+    sides = [("text", changes.text), ("text_pair", changes.text_pair)]
+    sides += [(f"choice{k}", items) for k, items in enumerate(changes.choices)]
+    for side, items in sides:
         for c in items:
             out.append({"side": side, "start": c.start, "end": c.end, "before": c.before,
                         "after": c.after})
@@ -85,11 +87,15 @@ def transformed_rows(originals: Sequence[Any], transformed: Sequence[Any], chang
                                "probs": {n: round(float(v), 6) for n, v in zip(names, p)}}
         if new.text_pair is not None:
             row["text_pair"] = new.text_pair
+        if new.choices is not None:
+            row["choices"] = list(new.choices)
         if ch.changed:
             if ch.text:
                 row["original_text"] = ex.text
             if ch.text_pair:
                 row["original_text_pair"] = ex.text_pair
+            if any(ch.choices):
+                row["original_choices"] = list(ex.choices)
             row["changes"] = _changes_json(ch)
         rows.append(row)
     return rows
@@ -111,6 +117,8 @@ def _flips(originals: Sequence[Any], transformed: Sequence[Any], changes: Sequen
         out.append({
             "id": ex.id, "label": ex.label, "text": ex.text, "transformed": tr.text,
             "text_pair": ex.text_pair, "transformed_pair": tr.text_pair,
+            **({"choices": list(ex.choices), "transformed_choices": list(tr.choices)}
+               if ex.choices is not None else {}),
             "changes": _changes_json(changes[i]),
             "clean_pred": names[int(pred_c[i])], "clean_conf": round(float(clean[i, pred_c[i]]), 4),
             "pred": names[int(pred_n[i])], "conf": round(float(new[i, pred_n[i]]), 4),
@@ -162,7 +170,7 @@ def evaluate_transforms(
         transforms: pipeline specs such as ``"typos:0.05"`` or ``"synonyms,contractions"``
             (default: the run config's ``robustness.transforms``).
         split: the split of the run's data.
-        sides: ``text``, ``pair`` or ``both`` (default: ``robustness.sides``).
+        sides: ``text``, ``pair``, ``choices`` or ``both`` (default: ``robustness.sides``).
         k_examples: example flips kept per transformation (default: ``robustness.examples``).
         loaded: ``(config, encoder, model)`` already in memory (after training); else loaded
             from the run's best checkpoint.

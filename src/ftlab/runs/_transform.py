@@ -38,7 +38,7 @@ def preview_transform(
         split: which split to draw from.
         n: how many changed examples to return.
         seed: the transformation seed (default: the config's).
-        sides: ``"text"``, ``"pair"`` or ``"both"``.
+        sides: ``"text"``, ``"pair"``, ``"choices"`` or ``"both"``.
 
     Returns:
         One dict per example: ``id``, ``label``, ``original``, ``transformed`` (the
