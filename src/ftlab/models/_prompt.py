@@ -297,8 +297,8 @@ def build_prompt_model(
     words = [verbalizers.get(n, n) for n in names]
     template_ = PromptTemplate(template, words, instruction=instruction,
                                answer_separator=answer_separator, demo_separator=demo_separator)
+    lm = load_causal_lm(name, dtype=dtype)  # first: its errors name model.name
     tokenizer = PretrainedTokenizer(name).hf_tokenizer
-    lm = load_causal_lm(name, dtype=dtype)
     return PromptClassifier(lm, tokenizer, template=template_, demonstrations=demonstrations,
                             label_names=names, mode=mode, max_prompt_tokens=max_prompt_tokens,
                             max_new_tokens=max_new_tokens, length_norm=length_norm,
