@@ -12,7 +12,6 @@ import shlex
 import shutil
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from ftlab.cli import app

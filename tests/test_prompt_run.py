@@ -6,7 +6,6 @@ fine-tuned (bow) run on the same split."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml

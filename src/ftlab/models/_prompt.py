@@ -53,7 +53,7 @@ class PromptClassifier(nn.Module):
         chat_template: wrap the prompt as one user message in the tokenizer's chat template.
     """
 
-    def __init__(self, lm: nn.Module, tokenizer: Any, *, template: PromptTemplate,
+    def __init__(self, lm: Any, tokenizer: Any, *, template: PromptTemplate,
                  demonstrations: Sequence[Demonstration], label_names: Sequence[str],
                  mode: Literal["scoring", "generate"] = "scoring", max_prompt_tokens: int = 1024,
                  max_new_tokens: int = 8, length_norm: bool = False,
@@ -61,7 +61,7 @@ class PromptClassifier(nn.Module):
         super().__init__()
         if mode not in ("scoring", "generate"):
             raise ConfigError(f"model.mode must be 'scoring' or 'generate', got {mode!r}")
-        self.lm = lm
+        self.lm: Any = lm  # a transformers PreTrainedModel (registered as a submodule)
         self.tokenizer = tokenizer
         self.template = template
         self.label_names = list(label_names)
@@ -215,7 +215,7 @@ class PromptClassifier(nn.Module):
                       logits_to_keep=keep)
         logp = torch.log_softmax(out.logits[:, -keep:-1].float(), dim=-1)  # (N, reserve, V)
         scores = torch.empty(len(rows), dtype=torch.float32, device=device)
-        for n, row in enumerate(rows):
+        for n in range(len(rows)):
             answer = self._answers[n % self.num_classes]
             k = len(answer)
             target = torch.tensor(answer, device=device)

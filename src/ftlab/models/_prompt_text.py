@@ -90,7 +90,7 @@ def draw_demonstrations(examples: Sequence[Any], k: int, *, seed: int) -> list[D
     rng.shuffle(drawn)
     return [Demonstration(text=ex.text, label=str(ex.label),
                           text_pair=getattr(ex, "text_pair", None),
-                          choices=tuple(c) if getattr(ex, "choices", None) else None,
+                          choices=tuple(ex.choices) if getattr(ex, "choices", None) else None,
                           id=getattr(ex, "id", None)) for ex in drawn]
 
 
