@@ -83,7 +83,7 @@ for split, st in data_report.stats.items():
     print(f"{split:<11}{st.rows:>6}  {labels:<26}{ch['p50']:.0f} / {ch['p95']:.0f} / {ch['max']:.0f}")
 print()
 for finding in data_report.findings:
-    print(f"{finding.level:>7} [{finding.code}] {finding.message}")"""),
+    print(f"{finding.level:>7} [{finding.code}] {finding.split or 'all'}: {finding.message}")"""),
     ("md", """## Preprocessing
 
 The quickstart config lower-cases, splits into words (clitics and punctuation apart, as GloVe
@@ -216,7 +216,7 @@ space = parse_space({"params": {"train.lr": {"low": 1e-3, "high": 3e-2},
                                 "model.dropout": {"low": 0.0, "high": 0.5}}})
 tune_config = load_config(QUICKSTART_CONFIG, BASE + ["train.epochs=2", "eval.splits=[]",
                                                     "data.max_examples=2000"])
-study = run_study(tune_config, space, name="study", trials=4, sampler="random", pruner="median")
+study = run_study(tune_config, space, name="study", trials=3, sampler="random", pruner="median")
 best = study.summary["best"]
 params = ", ".join(f"{k}={v:.3g}" for k, v in best["params"].items())
 print(f"best validation accuracy {best['value']:.4f} with {params}; "
@@ -224,14 +224,17 @@ print(f"best validation accuracy {best['value']:.4f} with {params}; "
     ("md", """## Interpretation
 
 Written by code from the numbers above (re-running the notebook rewrites it)."""),
-    ("code", """def pts(x):
+    ("code", """from ftlab.analysis import format_p
+
+
+def pts(x):
     return f"{100 * abs(x):.1f} points"
 
 
 def said(cmp):
     m = cmp.metrics["accuracy"]
     how = "significant" if m.p_value < cmp.alpha else "not significant"
-    return f"{pts(m.difference)} [{100 * m.low:+.1f}, {100 * m.high:+.1f}], p = {m.p_value:.3f}, {how}"
+    return f"{pts(m.difference)} [{100 * m.low:+.1f}, {100 * m.high:+.1f}], {format_p(m.p_value)}, {how}"
 
 
 model_acc, tfidf_acc = evaluation["metrics"]["accuracy"], tfidf_eval["metrics"]["accuracy"]
@@ -242,9 +245,10 @@ lines = [
     f"TF-IDF baseline ({tfidf_acc:.3f}) by {said(versus_tfidf)}; both beat the majority class "
     f"({majority:.3f})." if min(model_acc, tfidf_acc) > majority else
     f"- The model reaches {model_acc:.3f}; TF-IDF {tfidf_acc:.3f}; majority {majority:.3f}.",
-    f"- {foreign_wrong} of its {len(wrong)} most confident errors look non-English: GloVe "
-    f"has no vectors for those words, so such snippets are decided on stray tokens; "
-    f"{foreign_train} training texts ({foreign_train / len(splits['train']):.1%}) are like them.",
+    f"- {foreign_wrong} of its {len(wrong)} most confident errors look non-English, and "
+    f"{foreign_train} training texts ({foreign_train / len(splits['train']):.1%}) are like "
+    f"them: too few for the model to learn another language's sentiment words, so these are "
+    f"label noise for an English classifier.",
     f"- Typos at 5% of the letters cost {pts(typo['drop'])} of accuracy "
     f"(95% interval {100 * typo['drop_ci'][0]:.1f} to {100 * typo['drop_ci'][1]:.1f}); "
     f"{typo['flip_rate']:.1%} of the predictions flip.",
