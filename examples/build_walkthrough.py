@@ -138,7 +138,7 @@ test of model vs. TF-IDF on the same test examples, calibration, and the report'
     ("code", """from IPython.display import Image, display
 
 from ftlab.analysis import compare_runs
-from ftlab.evaluation import report_figures
+from ftlab.report import report_figures
 
 
 def test_eval(run):
