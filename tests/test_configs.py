@@ -90,7 +90,7 @@ def _needs_hub(cfg: RunConfig) -> str | None:
     if cfg.data.source.startswith("hf:") and not cfg.data.files:
         return f"data.source {cfg.data.source!r} is downloaded from the Hugging Face hub"
     name = getattr(cfg.model, "name", None)
-    if cfg.model.family == "transformer" and name is not None:
+    if cfg.model.family in ("transformer", "prompt") and name is not None:
         if name.lower() not in ("minilm", "all-minilm-l6-v2") and not Path(name).exists():
             return f"model.name {name!r} is downloaded from the Hugging Face hub"
     return None

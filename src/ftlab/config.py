@@ -58,6 +58,7 @@ __all__ = [
     "apply_overrides",
     "dump_config",
     "RegisteredModelConfig",
+    "PromptConfig",
 ]
 
 
@@ -388,7 +389,87 @@ class RegisteredModelConfig(_Section):
         return "random"
 
 
-_BUILT_IN_FAMILIES = ("bow", "rnn", "transformer")
+_PROMPT_FIELDS = ("text", "text_pair", "labels", "choices")
+
+
+class PromptConfig(_Section):
+    """A causal language model prompted zero- or k-shot: a baseline, no training.
+
+    The run's tokenizer is the LM's own (an unset ``preprocess.tokenizer`` becomes
+    ``{kind: pretrained, name: <model.name>}``, ``lowercase`` false, pairs kept ``separate`` so
+    the template can place both texts). ``ftlab train`` draws the demonstrations, predicts and
+    evaluates: it writes an ordinary run directory without checkpoints.
+    """
+
+    family: Literal["prompt"] = "prompt"
+    name: str = Field(description="causal LM: hub name (Qwen/Qwen2.5-0.5B-Instruct) or local "
+                      "directory")
+    mode: Literal["scoring", "generate"] = Field(
+        "scoring", description="scoring: log-likelihood of each verbalized label (probabilities); "
+        "generate: greedy decoding parsed into a label (unparseable outputs count as wrong)")
+    template: str = Field(
+        "Text: {text}\nLabel:", description="one example's prompt; fields {text}, {text_pair}, "
+        "{labels} (the verbalizers, comma-separated), {choices} (lettered lines)")
+    instruction: str = Field("", description="text before the demonstrations (may use {labels})")
+    verbalizers: dict[str, str] = Field(
+        default_factory=dict, description="label -> the word the LM should answer (default: "
+        "the label itself)")
+    answer_separator: str = Field(" ", description="between a prompt and its answer")
+    demo_separator: str = Field("\n\n", description="between demonstrations and the query")
+    shots: int = Field(0, ge=0, description="demonstrations drawn (seeded, class-balanced) "
+                       "from train; 0 = zero-shot")
+    max_prompt_tokens: int = Field(
+        1024, gt=0, description="longest prompt: whole demonstrations are dropped first, then "
+        "the query text is truncated (both counted in run.json and the report)")
+    max_new_tokens: int = Field(8, gt=0, description="generate: tokens decoded per example")
+    length_norm: bool = Field(False, description="scoring: mean instead of summed token "
+                              "log-likelihood (labels of different token lengths)")
+    chat_template: bool = Field(False, description="wrap the prompt in the tokenizer's chat "
+                                "template as one user message (instruct models)")
+    dtype: Literal["float32", "bfloat16", "float16"] = Field(
+        "float32", description="weights' dtype (bfloat16 halves memory on a GPU)")
+    init: _Init = Field("default", description="unused: nothing is initialised")
+    binary_mode: Literal["softmax"] = Field(
+        "softmax", description="one score per label (sigmoid mode does not apply)")
+
+    @field_validator("template", "instruction")
+    @classmethod
+    def _known_fields(cls, v: str) -> str:
+        import string
+
+        try:
+            names = [f for _, f, _, _ in string.Formatter().parse(v) if f is not None]
+        except ValueError as exc:
+            raise ValueError(f"bad braces in {v!r} ({exc}); write literal braces as {{{{ }}}}") \
+                from None
+        bad = [n for n in names if n not in _PROMPT_FIELDS]
+        if bad:
+            raise ValueError(f"unknown field(s) {bad} in {v!r}; the fields are "
+                             f"{list(_PROMPT_FIELDS)} (literal braces: {{{{ }}}})")
+        return v
+
+    @field_validator("verbalizers")
+    @classmethod
+    def _distinct_words(cls, v: dict[str, str]) -> dict[str, str]:
+        words = [w.strip().lower() for w in v.values()]
+        if any(not w for w in words):
+            raise ValueError("a verbalizer is empty; give every label a word")
+        if len(set(words)) != len(words):
+            raise ValueError(f"verbalizers must differ (ignoring case): {v}")
+        return v
+
+    @property
+    def dropout(self) -> float:
+        """Always 0.0: nothing is trained."""
+        return 0.0
+
+    @property
+    def embeddings(self) -> str:
+        """Always ``"pretrained"``: the LM brings its own embeddings."""
+        return "pretrained"
+
+
+_BUILT_IN_FAMILIES = ("bow", "rnn", "transformer", "prompt")
 
 
 def _family_tag(value: Any) -> str:
@@ -402,6 +483,7 @@ ModelConfig = Annotated[
         Annotated[BowConfig, Tag("bow")],
         Annotated[RnnConfig, Tag("rnn")],
         Annotated[TransformerConfig, Tag("transformer")],
+        Annotated[PromptConfig, Tag("prompt")],
         Annotated[RegisteredModelConfig, Tag("registered")],
     ],
     Discriminator(_family_tag),
@@ -597,6 +679,14 @@ class RunConfig(_Section):
             if self.preprocess.pair_mode != "joined":
                 raise ValueError("model.family 'transformer' reads a pair as one sequence; set "
                                  "preprocess.pair_mode: joined")
+        if isinstance(self.model, PromptConfig):
+            if self.preprocess.tokenizer.kind != "pretrained":
+                raise ValueError(
+                    "model.family 'prompt' reads the LM's own tokens; remove preprocess.tokenizer "
+                    "(it defaults to the model's) or set kind: pretrained")
+            if self.preprocess.pair_mode != "separate":
+                raise ValueError("model.family 'prompt' places both texts of a pair in its "
+                                 "template; set preprocess.pair_mode: separate")
         return self
 
     def seed_for(self, purpose: Literal["split", "init", "order"]) -> int:
@@ -627,9 +717,12 @@ def _imply_transformer_tokenizer(data: Any) -> Any:
     ``lowercase``) from ``model.name``; the resolved config then shows what ran."""
     if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
         return data
-    if data["model"].get("family") != "transformer":
+    family = data["model"].get("family")
+    if family not in ("transformer", "prompt"):
         return data
     name = data["model"].get("name", TransformerConfig.model_fields["name"].default)
+    if family == "prompt" and not isinstance(name, str):
+        return data  # missing name: field validation reports it
     pre = data.get("preprocess", {})
     if not isinstance(pre, dict) or not isinstance(pre.get("tokenizer", {}), dict):
         return data  # malformed: let field validation report it
@@ -641,13 +734,15 @@ def _imply_transformer_tokenizer(data: Any) -> Any:
             tok["name"] = name
     pre["tokenizer"] = tok
     pre.setdefault("lowercase", False)
+    if family == "prompt":  # the template places each side of a pair itself
+        pre.setdefault("pair_mode", "separate")
     return {**data, "preprocess": pre}
 
 
 # ----------------------------------------------------------------------------- loading
 _FAMILIES: dict[str, type[BaseModel]] = {
     "bow": BowConfig, "rnn": RnnConfig, "transformer": TransformerConfig,
-    "registered": RegisteredModelConfig,
+    "prompt": PromptConfig, "registered": RegisteredModelConfig,
 }
 
 

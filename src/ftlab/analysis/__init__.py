@@ -44,6 +44,7 @@ from ftlab.analysis._runs import (
     align_predictions,
     compare_run_groups,
     compare_runs,
+    config_differences,
     read_metric,
     read_predictions,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "compare_predictions",
     "compare_run_groups",
     "compare_runs",
+    "config_differences",
     "format_p",
     "mcnemar_test",
     # run files (_runs)

@@ -20,7 +20,7 @@ from ftlab.analysis._significance import PairedComparison, TestName, compare_pre
 from ftlab.errors import ConfigError, DataError
 
 __all__ = ["RunPredictions", "align_predictions", "compare_run_groups", "compare_runs",
-           "read_metric", "read_predictions"]
+           "config_differences", "read_metric", "read_predictions"]
 
 _SHOWN = 3  # example ids named in an error message
 
@@ -235,8 +235,45 @@ def compare_runs(
                                  seed=seed, n_classes=len(a.label_names))
     scores = {side: _scores(run, preds, split) for side, run, preds in
               (("a", run_a, a), ("b", run_b, b))}
+    differs = config_differences(run_a, run_b)
     return replace(result, runs={"a": str(run_a), "b": str(run_b)}, split=split,
-                   details={**result.details, "scores": scores})
+                   details={**result.details, "scores": scores, "differs": differs})
+
+
+# Keys that name a run rather than change it.
+_NOT_A_DIFFERENCE = ("name", "output_dir")
+
+
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flat(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: value}
+
+
+def config_differences(run_a: Path | str, run_b: Path | str) -> dict[str, list[Any]]:
+    """The resolved-config keys whose values differ between two runs (``config.yaml``).
+
+    Lists are compared whole (``train.augment``); run names and output folders are ignored.
+
+    Returns:
+        ``{"section.key": [value in A, value in B]}`` (``None`` where a run lacks the key), in
+        key order; empty when a run has no readable ``config.yaml``.
+    """
+    import yaml
+
+    flat = []
+    for run in (run_a, run_b):
+        try:
+            raw = yaml.safe_load((Path(run) / "config.yaml").read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            return {}
+        flat.append(_flat(raw if isinstance(raw, dict) else {}))
+    keys = sorted(set(flat[0]) | set(flat[1]))
+    return {k: [flat[0].get(k), flat[1].get(k)] for k in keys
+            if k not in _NOT_A_DIFFERENCE and flat[0].get(k) != flat[1].get(k)}
 
 
 def _scores(run_dir: Path | str, preds: RunPredictions, split: str) -> dict[str, Any]:

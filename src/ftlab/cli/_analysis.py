@@ -62,12 +62,35 @@ def compare(
                           highlight=False, soft_wrap=True)
         for line in out["verdicts"].values():
             console.print(line, markup=False, highlight=False)
+        console.print(_differs_line(out["details"].get("differs") or {}), markup=False,
+                      highlight=False, soft_wrap=True)
     if json_out is not None:
         from ftlab.core import dumps_json
 
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(dumps_json(out, indent=2), encoding="utf-8")
         console.print(f"saved {json_out}", markup=False, highlight=False)
+
+
+def _differs_line(differs: dict, shown: int = 6) -> str:
+    """``differs: train.augment=[] -> [{...}]`` (A -> B): what changed between the runs."""
+    if not differs:
+        return "differs: nothing in config.yaml besides the run name (or no config.yaml)"
+
+    def fmt(v: object) -> str:
+        import json
+
+        return "(unset)" if v is None else json.dumps(v, ensure_ascii=False,
+                                                     separators=(", ", ": "))
+
+    if "model.family" in differs:  # the families' own options differ with them: one line
+        differs = {"model.family": differs["model.family"],
+                   **{k: v for k, v in differs.items() if not k.startswith("model.")}}
+    items = [f"{k}={fmt(a)} -> {fmt(b)}" + (" (and each family's own options)"
+                                             if k == "model.family" else "")
+             for k, (a, b) in differs.items()]
+    more = f"; and {len(items) - shown} more keys (--json lists all)" if len(items) > shown else ""
+    return "differs (A -> B): " + "; ".join(items[:shown]) + more
 
 
 def _print_groups(out: dict) -> None:

@@ -28,6 +28,9 @@ def evaluate(
              "choices or both (default: robustness.sides).")] = None,
     robustness: Annotated[bool, typer.Option(
         help="Run the robustness evaluation (--transform or robustness.transforms).")] = True,
+    expect_drop: Annotated[Optional[float], typer.Option(
+        help="Check that every transformation lowers accuracy by more than this many points "
+             "(the course assignment asks for > 4); exit status 1 when one does not.")] = None,
 ) -> None:
     """Metrics, calibration, error analysis and slices; writes evaluation/<split>.json.
 
@@ -50,6 +53,7 @@ def evaluate(
     if transform_specs and data is not None:
         raise FtlabError("--transform applies to the run's splits; it cannot be combined with "
                          "--data (evaluate the file with --data, or a split with --transform)")
+    failed: bool | None = None
     # under torchrun the ranks share the prediction work; rank 0 goes on alone
     result = evaluate_run(run_dir, split=split, data=data, baseline=baseline, console=console,
                           distributed=True)
@@ -62,8 +66,30 @@ def evaluate(
         if transform_specs or load_config(run_dir / "config.yaml").robustness.transforms:
             rob = evaluate_transforms(run_dir, transform_specs, split=split, sides=sides)
             console.print(format_robustness(rob), markup=False, highlight=False)
+            if expect_drop is not None:
+                failed = _check_drops(rob, expect_drop)
     if report:
         diagnose_and_report(run_dir, console=console)
+    if expect_drop is not None and failed is None:
+        raise FtlabError("--expect-drop needs transformed test sets: pass --transform SPEC "
+                         "(or set robustness.transforms in the run's config)")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _check_drops(rob: dict, points: float) -> bool:
+    """Print one verdict per transformation; True when one lowers accuracy by <= ``points``."""
+    failed = False
+    for spec, e in rob["transforms"].items():
+        drop, (lo, hi) = 100 * e["drop"], e["drop_ci"]
+        ok = drop > points
+        failed |= not ok
+        console.print(f"check: {spec} lowers accuracy by {drop:.1f} points "
+                      f"[{100 * lo:.1f}, {100 * hi:.1f}]: "
+                      + (f"more than {points:g}, as expected" if ok else
+                         f"NOT more than {points:g}; raise the transformation's rates"),
+                      markup=False, highlight=False)
+    return failed
 
 
 def calibrate(

@@ -2,7 +2,8 @@
 
 Built-in families: ``"bow"`` (:class:`BagOfEmbeddings`), ``"rnn"`` (:class:`RNNClassifier`) and
 ``"transformer"`` (:class:`TransformerClassifier`: any Hugging Face sequence classifier, LoRA/DoRA
-through PEFT); more are added with :func:`register_model`. Importing this package imports no
+through PEFT) and ``"prompt"`` (:class:`PromptClassifier`: a causal LM prompted zero- or k-shot,
+no training); more are added with :func:`register_model`. Importing this package imports no
 optional dependency (GloVe files are read only when :func:`load_glove` is called; transformers and
 peft only when a transformer is built or exported).
 """
@@ -23,11 +24,24 @@ from ftlab.models._registry import (
     count_parameters,
     register_model,
 )
+from ftlab.models._prompt import PromptClassifier, build_prompt_model
+from ftlab.models._prompt_text import (
+    Demonstration,
+    PromptTemplate,
+    draw_demonstrations,
+    parse_generation,
+)
 from ftlab.models._rnn import RNNClassifier
 from ftlab.models._transformer import TransformerClassifier, build_transformer
 
 __all__ = [
     "BagOfEmbeddings",
+    "Demonstration",
+    "PromptClassifier",
+    "PromptTemplate",
+    "build_prompt_model",
+    "draw_demonstrations",
+    "parse_generation",
     "GloveCoverage",
     "INIT_SCHEMES",
     "LoraSettings",

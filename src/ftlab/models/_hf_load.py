@@ -11,7 +11,7 @@ from typing import Any, Literal
 from ftlab.core import optional_import
 from ftlab.errors import ConfigError
 
-__all__ = ["AttnImplementation", "load_sequence_classifier", "OFFLINE_HINT"]
+__all__ = ["AttnImplementation", "load_causal_lm", "load_sequence_classifier", "OFFLINE_HINT"]
 
 AttnImplementation = Literal["sdpa", "eager"]
 
@@ -94,20 +94,30 @@ def load_sequence_classifier(
             at a local directory or use ``minilm``).
         MissingDependencyError: transformers is not installed.
     """
+    transformers = optional_import("transformers", purpose="the 'transformer' model family")
+    kw: dict[str, Any] = {"attn": attn_implementation, "ignore_mismatched_sizes": True}
+    if multiple_choice:
+        auto, what = transformers.AutoModelForMultipleChoice, "a multiple-choice model"
+    else:
+        auto, what = transformers.AutoModelForSequenceClassification, "a sequence classifier"
+        kw["num_labels"] = num_labels
+    model, info = _load_auto(transformers, auto, name, what, **kw)
+    new_keys = {str(k) for k in info.get("missing_keys", ())}
+    new_keys |= {str(k[0] if isinstance(k, tuple) else k) for k in info.get("mismatched_keys", ())}
+    return model, new_keys
+
+
+def _load_auto(transformers: Any, auto: Any, name: str, what: str,
+               **kw: Any) -> tuple[Any, dict[str, Any]]:
+    """``auto.from_pretrained`` offline-first (see :func:`load_sequence_classifier`)."""
     from ftlab.preprocessing import (  # the tokenizer's alias and reachability check
         hub_reachable,
         looks_like_path,
         resolve_pretrained_name,
     )
 
-    transformers = optional_import("transformers", purpose="the 'transformer' model family")
-    auto = (transformers.AutoModelForMultipleChoice if multiple_choice
-            else transformers.AutoModelForSequenceClassification)
     source = resolve_pretrained_name(name)
     path = Path(source).expanduser()
-    kw: dict[str, Any] = {"attn": attn_implementation, "ignore_mismatched_sizes": True}
-    if not multiple_choice:
-        kw["num_labels"] = num_labels
     with _quiet(transformers):
         if path.is_dir():
             try:
@@ -121,7 +131,7 @@ def load_sequence_classifier(
                 ) from exc
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 raise ConfigError(
-                    f"model.name: cannot load a {'multiple-choice model' if multiple_choice else 'sequence classifier'} from directory {name!r} "
+                    f"model.name: cannot load {what} from directory {name!r} "
                     f"({path}): {_first_line(exc)}; {OFFLINE_HINT}"
                 ) from exc
         elif looks_like_path(source) or path.exists():
@@ -146,6 +156,22 @@ def load_sequence_classifier(
                     f"model.name: cannot load pretrained model {name!r}: {why}"
                     f"{_first_line(exc)}; {OFFLINE_HINT}"
                 ) from exc
-    new_keys = {str(k) for k in info.get("missing_keys", ())}
-    new_keys |= {str(k[0] if isinstance(k, tuple) else k) for k in info.get("mismatched_keys", ())}
-    return model, new_keys
+    return model, info
+
+
+def load_causal_lm(name: str, *, dtype: str = "float32") -> Any:
+    """Load ``AutoModelForCausalLM`` (hub name or local directory), offline-first like
+    :func:`load_sequence_classifier`, in eval mode with every weight frozen.
+
+    Raises:
+        ConfigError: the model cannot be found, reached or read.
+        MissingDependencyError: transformers is not installed.
+    """
+    import torch
+
+    transformers = optional_import("transformers", purpose="the 'prompt' model family")
+    model, _ = _load_auto(transformers, transformers.AutoModelForCausalLM, name,
+                          "a causal language model", attn="sdpa", dtype=getattr(torch, dtype))
+    model.eval()
+    model.requires_grad_(False)
+    return model

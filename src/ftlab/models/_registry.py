@@ -13,6 +13,7 @@ from ftlab.errors import ConfigError
 from ftlab.models._bow import BagOfEmbeddings
 from ftlab.models._init import INIT_SCHEMES, init_weights
 from ftlab.models._output import BinaryMode, num_outputs
+from ftlab.models._prompt import build_prompt_model
 from ftlab.models._rnn import RNNClassifier
 from ftlab.models._transformer import build_transformer
 
@@ -65,10 +66,11 @@ def _build_rnn(*, init: str, **kwargs: Any) -> nn.Module:
 # is checked against the class it builds).
 _SIGNATURE_OF: dict[str, Any] = {"bow": BagOfEmbeddings, "rnn": RNNClassifier}
 
-# "transformer" loads transformers/peft lazily, inside its builder.
+# "transformer" and "prompt" load transformers/peft lazily, inside their builders.
 MODELS: Registry[ModelBuilder] = Registry("model family", {
     # build_transformer names its family keywords instead of taking **family_kwargs
     "bow": _build_bow, "rnn": _build_rnn, "transformer": cast(ModelBuilder, build_transformer),
+    "prompt": cast(ModelBuilder, build_prompt_model),
 })
 
 

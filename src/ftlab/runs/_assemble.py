@@ -27,7 +27,11 @@ from ftlab.runs._builders import (
 )
 from ftlab.runs._prepare import PreparedData, prepare_data
 
-__all__ = ["RunParts", "build_run"]
+__all__ = ["RunParts", "build_run", "PROMPT_FILE"]
+
+# A prompt run's demonstrations, next to the saved encoder: what the model showed, reloadable
+# without the data (``load_run_model``).
+PROMPT_FILE = "prompt.json"
 
 
 @dataclass
@@ -119,6 +123,8 @@ def build_run(
     from ftlab.training import plan_steps, seed_everything
 
     check_model_family(config.model.family)  # before any data is loaded
+    prompting = config.model.family == "prompt"  # a frozen LM: nothing to optimize
+    optimization = optimization and not prompting
     det = config.train.deterministic
     prepared: PreparedData | None = None
     train_loader = val_loader = None
@@ -149,8 +155,9 @@ def build_run(
                             or config.train.order_seed is not None)
     if own_streams:
         seed_everything(config.seed_for("init"), deterministic=det)
+    demos = _demonstrations(config, prepared, encoder_dir) if prompting else []
     model, coverage = build_model_for(model_config, encoder, encoder.labels.num_classes,
-                                      text_pairs=text_pairs)
+                                      text_pairs=text_pairs, demonstrations=demos)
     if own_streams:
         seed_everything(config.seed_for("order"), deterministic=det)
     model.to(device)
@@ -173,6 +180,33 @@ def build_run(
         parts.optimizer, parts.scheduler = build_optimization(
             model, t, total_steps=parts.plan.total_steps)
     return parts
+
+
+def _demonstrations(config: RunConfig, prepared: PreparedData | None,
+                    encoder_dir: Path | None) -> list[Any]:
+    """A prompt run's demonstrations: drawn from train (seeded by the split seed,
+    class-balanced), or read back from the run's ``artifacts/prompt.json``."""
+    import json
+
+    from ftlab.errors import CheckpointError
+    from ftlab.models import Demonstration, draw_demonstrations
+
+    shots = int(getattr(config.model, "shots", 0))
+    saved = encoder_dir.parent / PROMPT_FILE if encoder_dir is not None else None
+    if saved is not None and saved.is_file():  # reloading or resuming: what the run showed
+        try:
+            data = json.loads(saved.read_text(encoding="utf-8"))
+            return [Demonstration.from_dict(d) for d in data["demonstrations"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CheckpointError(f"{saved} is damaged ({exc}); train the prompt run again") \
+                from exc
+    if prepared is None:
+        if shots:
+            raise CheckpointError(f"{saved} is missing: the run's {shots} demonstrations "
+                                  f"cannot be recovered; train the prompt run again")
+        return []
+    return draw_demonstrations(prepared.splits.get("train", []), shots,
+                               seed=config.seed_for("split"))
 
 
 def _wrap_ddp(model: torch.nn.Module, config: RunConfig, device: torch.device,

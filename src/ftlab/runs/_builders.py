@@ -164,19 +164,29 @@ def build_eval_loader(encoded: Sequence[Encoded], cfg: BatchingConfig, *, pad_id
 
 
 def build_model_for(
-    config: RunConfig, encoder: Any, num_classes: int, *, text_pairs: bool = False
+    config: RunConfig, encoder: Any, num_classes: int, *, text_pairs: bool = False,
+    demonstrations: Sequence[Any] = (),
 ) -> tuple[torch.nn.Module, Any]:
     """Build the model family of ``config.model``; returns (model, glove coverage or None).
 
     ``text_pairs`` is true when the data has pairs encoded separately (``pair_mode: separate``):
     the model then encodes both sides and combines them. An encoder fitted on multiple-choice
     data (``encoder.num_choices``) gives a multiple-choice model (a registered family receives
-    ``multiple_choice=True`` then).
+    ``multiple_choice=True`` then). ``demonstrations`` are the solved examples a ``prompt``
+    model shows before each query (drawn by :func:`build_run`).
     """
     from ftlab.models import build_model, load_glove
     from ftlab.preprocessing import tokenizer_kind
 
     m = config.model
+    if m.family == "prompt":
+        options = m.model_dump(exclude={"family", "init", "binary_mode"})
+        model = build_model(
+            "prompt", vocab_size=encoder.tokenizer.vocab_size, pad_id=encoder.tokenizer.pad_id,
+            num_classes=num_classes, binary_mode=m.binary_mode, init=m.init,
+            label_names=list(encoder.labels.names), demonstrations=list(demonstrations),
+            **options)
+        return model, None
     choice = getattr(encoder, "num_choices", None) is not None
     if m.family == "transformer":
         # Pretrained weights: no GloVe, and `init` reaches the new head only.

@@ -31,6 +31,7 @@ __all__ = [
     "join_torchrun",
     "leave_torchrun",
     "load_run_model",
+    "model_notes",
     "read_calibration",
     "predict_encoded",
     "predict_examples",
@@ -205,12 +206,14 @@ def evaluate_arrays(
     run_dir: Path, *, split: str, examples: Sequence[Any], labels: np.ndarray, probs: np.ndarray,
     encoder: Any, train_labels: Sequence[int] | None, calibration: dict[str, Any] | None = None,
     baseline: dict[str, float] | None = None, slice_columns: Sequence[str] = (), seed: int = 0,
-    positive_label: str | None = None,
+    positive_label: str | None = None, model_notes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Full evaluation of given probabilities; writes predictions and evaluation JSON.
 
     The run's decision rule (``calibration``: temperature, binary threshold) is applied once
     and the same decisions go into ``predictions/<split>.jsonl`` and the report.
+    ``model_notes`` (:func:`model_notes`) adds what the model reported about its predictions
+    (a prompted LM: unparseable generations, dropped demonstrations) to the warnings.
     """
     from ftlab.evaluation import evaluate_predictions
 
@@ -230,6 +233,9 @@ def evaluate_arrays(
     )
     if calibration.get("temperature_skipped"):
         report["warnings"].append(calibration["temperature_skipped"])
+    if model_notes:
+        report["warnings"].extend(model_notes["notes"])
+        report["prompt"] = model_notes["counts"]
     if baseline is not None:
         report.setdefault("baselines", {})["tfidf_lr"] = baseline
     shown = probs
@@ -250,6 +256,42 @@ def evaluate_arrays(
     report = EvaluationResult.model_validate(report).to_dict()  # the schema, checked on write
     write_json_atomic(run_dir / "evaluation" / f"{split}.json", report)
     return report
+
+
+def _reset_model_log(model: Any) -> None:
+    reset = getattr(model, "reset_log", None)
+    if callable(reset):
+        reset()
+
+
+def model_notes(run_dir: Path, model: Any, split: str,
+                examples: Sequence[Any]) -> dict[str, Any] | None:
+    """What a model that keeps a log (a prompted LM) reported while predicting ``split``.
+
+    Writes ``predictions/<split>.generations.jsonl`` (id, raw output, parsed label, parser
+    rule) when it generated text.
+
+    Returns:
+        ``{"notes": [lines], "counts": {...}}``, or ``None`` for models without a log.
+    """
+    notes = getattr(model, "notes", None)
+    if not callable(notes):
+        return None
+    log = list(getattr(model, "log", []))
+    if log:
+        path = Path(run_dir) / "predictions" / f"{split}.generations.jsonl"
+        lines = [dumps_json({"id": examples[r["index"]].id, **{k: v for k, v in r.items()
+                                                                if k != "index"}})
+                 for r in sorted(log, key=lambda r: r["index"])]
+        guard_write(lambda: _write_lines(path, lines), path, what=f"the {split} generations")
+    return {"notes": list(notes()), "counts": dict(getattr(model, "counts", {}))}
+
+
+def _write_lines(path: Path, lines: Sequence[str]) -> None:
+    from ftlab.core import atomic_write_text
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, "".join(line + "\n" for line in lines))
 
 
 def _summary_metrics(report: dict[str, Any]) -> dict[str, Any]:
@@ -282,6 +324,7 @@ def evaluate_splits(
     for split in which or config.eval.splits:
         if not encoded.get(split):
             continue
+        _reset_model_log(model)
         probs, labels = predict_encoded(model, encoded[split], config,
                                         pad_id=encoder.tokenizer.pad_id, device=device)
         refuse_non_finite(probs, run_dir, what=f"{split} examples")
@@ -290,7 +333,8 @@ def evaluate_splits(
                                  probs=probs, encoder=encoder, train_labels=train_labels,
                                  calibration=calibration, baseline=base,
                                  slice_columns=config.data.columns.extra, seed=config.seed,
-                                 positive_label=config.eval.positive_label)
+                                 positive_label=config.eval.positive_label,
+                                 model_notes=model_notes(run_dir, model, split, splits[split]))
         out[split] = _summary_metrics(report)
     if out:
         write_json_atomic(run_dir / "eval.json", out)
@@ -370,6 +414,12 @@ def load_run_model(run_dir: Path, *, device: torch.device | None = None) -> tupl
     if not (run_dir / "config.yaml").is_file():
         raise CheckpointError(f"{run_dir} is not a run directory (no config.yaml)")
     config = load_run_config(run_dir)
+    if config.model.family == "prompt":  # a frozen LM: its weights come from model.name
+        parts = build_run(config, device or resolve_device(config.train.device),
+                          encoder_dir=run_dir / "artifacts" / "encoder", data=False,
+                          text_pairs=bool(load_summary(run_dir).text_pairs))
+        parts.model.eval()
+        return config, parts.encoder, parts.model
     ckpt = _best_checkpoint(run_dir) or find_resume_checkpoint(run_dir)
     if ckpt is None:
         summary = load_summary(run_dir)
@@ -454,6 +504,7 @@ def evaluate_run(run_dir: Path, *, split: str = "test", data: Path | None = None
     elif split not in splits:
         raise DataError(f"split {split!r} not in the run's data; choose one of {sorted(splits)}")
     encoded = encoder.encode(splits[split])
+    _reset_model_log(model)
     probs, labels = predict_encoded(model, encoded, config, pad_id=encoder.tokenizer.pad_id,
                                     device=device)
     if distributed and not leave_torchrun():
@@ -465,7 +516,8 @@ def evaluate_run(run_dir: Path, *, split: str = "test", data: Path | None = None
                              probs=probs, encoder=encoder, train_labels=train_labels,
                              calibration=read_calibration(run_dir), baseline=base,
                              slice_columns=config.data.columns.extra, seed=config.seed,
-                             positive_label=config.eval.positive_label)
+                             positive_label=config.eval.positive_label,
+                             model_notes=model_notes(run_dir, model, split, splits[split]))
     if data is None:
         update_summary(run_dir, **{f"eval_{split}": _summary_metrics(report)})
     return report

@@ -256,8 +256,11 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     say = console.print if console is not None and dist.is_main() else (lambda *a, **k: None)
     started = time.time()
     parts, ckpt_path = _setup(config, run_dir, device, resume=resume, say=say)
-    result = _fit(parts, run_dir, ckpt_path, stop_after=stop_after,
-                  extra_observers=extra_observers, retune=retune)
+    if config.model.family == "prompt":  # a prompted LM is evaluated as it is
+        result = _no_training(parts)
+    else:
+        result = _fit(parts, run_dir, ckpt_path, stop_after=stop_after,
+                      extra_observers=extra_observers, retune=retune)
     if parts.world > 1:
         # Training is over on every rank: leave the group together, then rank 0 evaluates,
         # predicts and reports alone, as a single process (other ranks write nothing).
@@ -266,6 +269,18 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
             return {}
     return _finish(parts, run_dir, result, resume=resume, started=started, console=console,
                    say=say)
+
+
+def _no_training(parts: RunParts) -> Any:
+    """What ``fit`` would return, for a prompted LM (no optimizer step is taken)."""
+    from types import SimpleNamespace
+
+    shots = len(getattr(parts.model, "demonstrations", []))
+    return SimpleNamespace(
+        stop_reason=f"prompting baseline: no training ({shots}-shot, "
+                    f"{getattr(parts.model, 'mode', 'scoring')} mode)",
+        state=SimpleNamespace(step=0, epoch=0), best_metric=None, best_step=None,
+        restored_best=False)
 
 
 def _setup(config: RunConfig, run_dir: Path, device: Any, *, resume: bool,
@@ -287,6 +302,7 @@ def _setup(config: RunConfig, run_dir: Path, device: Any, *, resume: bool,
     if main:
         if not resume:
             parts.encoder.save(encoder_dir)
+            _save_demonstrations(parts, encoder_dir.parent, say)
         if prepared.augmented:
             _record_augmentation(run_dir, prepared, say)
         write_json_atomic(run_dir / "data_report.json", prepared.report.to_dict())
@@ -320,6 +336,25 @@ def _setup(config: RunConfig, run_dir: Path, device: Any, *, resume: bool,
     say(f"run directory: {run_dir}  ({n_trainable_fmt(n_train)} trainable parameters, "
         f"{len(prepared.encoded['train'])} train examples, device {device})")
     return parts, ckpt_path
+
+
+def _save_demonstrations(parts: RunParts, artifacts: Path, say: Any) -> None:
+    """A prompt run's demonstrations in ``artifacts/prompt.json`` (reloaded by evaluate)."""
+    import json
+
+    from ftlab.runs._assemble import PROMPT_FILE
+
+    demos = getattr(parts.model, "demonstrations", None)
+    if parts.config.model.family != "prompt" or demos is None:
+        return
+    atomic_write_text(artifacts / PROMPT_FILE, json.dumps(
+        {"demonstrations": [d.to_dict() for d in demos]}, ensure_ascii=False, indent=1) + "\n")
+    counts: dict[str, int] = {}
+    for d in demos:
+        counts[d.label] = counts.get(d.label, 0) + 1
+    say(f"prompting: {len(demos)} demonstrations from train "
+        f"({', '.join(f'{k}: {v}' for k, v in sorted(counts.items())) or 'zero-shot'}); "
+        f"no training", highlight=False, markup=False)
 
 
 def _observers(parts: RunParts, run_dir: Path, *, stop_after: int | None,
@@ -498,20 +533,25 @@ def dry_run(config: RunConfig, *, console: Any = None) -> dict[str, Any]:
 
     say = console.print if console is not None else (lambda *a, **k: None)
     parts = build_run(config, resolve_device("cpu"))
-    assert parts.prepared is not None and parts.plan is not None
+    prompting = config.model.family == "prompt"
+    assert parts.prepared is not None and (parts.plan is not None or prompting)
     prepared, loader, model = parts.prepared, parts.train_loader, parts.model
     batch = next(iter(loader))
-    model.train()
-    loss = classification_loss(model(batch), batch.labels, reduction="mean")
-    loss.backward()
-    parts.optimizer.step()
+    if prompting:  # a frozen LM: one forward pass, nothing to step
+        model.eval()
+        loss = classification_loss(model(batch), batch.labels, reduction="mean")
+    else:
+        model.train()
+        loss = classification_loss(model(batch), batch.labels, reduction="mean")
+        loss.backward()
+        parts.optimizer.step()
     info = {
         "splits": {k: len(v) for k, v in prepared.encoded.items()},
         "classes": parts.encoder.labels.names,
         "vocab_size": parts.encoder.tokenizer.vocab_size,
         "parameters": count_parameters(model)[0],
         "batches_per_epoch": len(loader),
-        "optimizer_steps": parts.plan.total_steps,
+        "optimizer_steps": parts.plan.total_steps if parts.plan is not None else 0,
         "first_batch": list(batch.ids.shape),
         "first_loss": loss.item(),
         "data_errors": len(prepared.report.errors),
