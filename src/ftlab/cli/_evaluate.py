@@ -27,6 +27,9 @@ def evaluate(
         help="Text pairs: transform text, pair or both (default: robustness.sides).")] = None,
     robustness: Annotated[bool, typer.Option(
         help="Run the robustness evaluation (--transform or robustness.transforms).")] = True,
+    threads: Annotated[Optional[int], typer.Option(
+        min=1, help="torch CPU threads (default: the run's train.threads, else "
+                    "OMP_NUM_THREADS, else one per core).")] = None,
 ) -> None:
     """Metrics, calibration, error analysis and slices; writes evaluation/<split>.json.
 
@@ -51,7 +54,7 @@ def evaluate(
                          "--data (evaluate the file with --data, or a split with --transform)")
     # under torchrun the ranks share the prediction work; rank 0 goes on alone
     result = evaluate_run(run_dir, split=split, data=data, baseline=baseline, console=console,
-                          distributed=True)
+                          distributed=True, threads=threads)
     if not result:  # another rank than 0
         return
     _print_evaluation(result)
@@ -95,6 +98,9 @@ def predict(
     output: Annotated[Path, typer.Option("--output", "-o", help="JSONL predictions file.")],
     quantize: Annotated[str, typer.Option(help="none or int8 (dynamic quantization, CPU).")] = "none",
     text_column: Annotated[Optional[str], typer.Option(help="Text column (default: the run's).")] = None,
+    threads: Annotated[Optional[int], typer.Option(
+        min=1, help="torch CPU threads (default: the run's train.threads, else "
+                    "OMP_NUM_THREADS, else one per core).")] = None,
 ) -> None:
     """Batched, length-sorted inference over a file; output in input order with probabilities.
 
@@ -105,11 +111,12 @@ def predict(
     if quantize not in ("none", "int8"):
         raise FtlabError(f"--quantize must be none or int8, got {quantize!r}")
     info = predict_file(run_dir, input=input, output=output, quantize=quantize,  # type: ignore[arg-type]
-                        text_column=text_column, distributed=True)
+                        text_column=text_column, distributed=True, threads=threads)
     if not info:  # under torchrun, another rank than 0 (rank 0 wrote the file)
         return
     console.print(f"{info['rows']} predictions -> {info['output']} "
-                  f"({info['examples_per_s']:.0f} examples/s, quantize={quantize})")
+                  f"({info['examples_per_s']:.0f} examples/s, quantize={quantize}, "
+                  f"{info['threads']} CPU thread{'s' if info['threads'] != 1 else ''})")
 
 
 def report(

@@ -34,7 +34,7 @@ def quantize_dynamic_int8(model: torch.nn.Module) -> torch.nn.Module:
 def predict_file(
     run_dir: Path, *, input: Path, output: Path, quantize: Literal["none", "int8"] = "none",
     text_column: str | None = None, text_pair_column: str | None = None,
-    distributed: bool = False,
+    distributed: bool = False, threads: int | None = None,
 ) -> dict[str, Any]:
     """Predict every row of ``input`` (any reader format; labels optional) into JSONL.
 
@@ -44,14 +44,17 @@ def predict_file(
     its share of the batches, the results are gathered in input order and rank 0 alone writes
     ``output`` (other ranks return ``{}``).
 
+    ``threads`` sets torch's intra-op CPU threads (default: the run's ``train.threads``, else
+    ``OMP_NUM_THREADS``, else torch's default).
+
     Returns:
-        Counts and timing: rows, seconds, examples_per_s, quantized, world_size.
+        Counts and timing: rows, seconds, examples_per_s, quantized, world_size, threads.
     """
     from ftlab.data import read_file
     from ftlab.training import world_size
 
     config, encoder, model = load_run_model(
-        run_dir, device=join_torchrun(run_dir) if distributed else None)
+        run_dir, device=join_torchrun(run_dir) if distributed else None, threads=threads)
     if quantize == "int8":
         model = quantize_dynamic_int8(model)
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
@@ -101,7 +104,8 @@ def predict_file(
     guard_write(write, output, what="the predictions", intact="the run itself is untouched")
     return {"rows": len(examples), "seconds": round(seconds, 3),
             "examples_per_s": round(len(examples) / max(seconds, 1e-9), 1),
-            "quantized": quantize, "output": str(output), "world_size": world}
+            "quantized": quantize, "output": str(output), "world_size": world,
+            "threads": torch.get_num_threads()}
 
 
 def _unlabelled(example: Any) -> Any:
