@@ -335,6 +335,26 @@ def _best_checkpoint(run_dir: Path) -> Path | None:
     return target if target.is_dir() else None
 
 
+def run_checkpoint(run_dir: Path) -> Path:
+    """The checkpoint :func:`load_run_model` loads: the best, else the last.
+
+    Raises:
+        CheckpointError: no checkpoint (the message says why and what to do).
+    """
+    run_dir = Path(run_dir)
+    from ftlab.training import find_resume_checkpoint
+
+    ckpt = _best_checkpoint(run_dir) or find_resume_checkpoint(run_dir)
+    if ckpt is None:
+        summary = read_summary(run_dir)
+        if summary.get("status") == "failed":
+            raise CheckpointError(
+                f"{run_dir} has no checkpoint: its training failed before writing one "
+                f"({str(summary.get('stop_reason', ''))[:300]}); fix the cause and train again")
+        raise CheckpointError(f"{run_dir} has no checkpoint; train it first (ftlab train)")
+    return ckpt
+
+
 def load_run_model(run_dir: Path, *, device: torch.device | None = None,
                    threads: int | None = None) -> tuple[RunConfig, Any, torch.nn.Module]:
     """Rebuild a run's model from its config, saved encoder and best (else last) checkpoint.
@@ -349,7 +369,7 @@ def load_run_model(run_dir: Path, *, device: torch.device | None = None,
         CheckpointError: not a run directory, or no checkpoint.
     """
     from ftlab.runs._assemble import build_run
-    from ftlab.training import find_resume_checkpoint, load_checkpoint, restore
+    from ftlab.training import load_checkpoint, restore
 
     run_dir = Path(run_dir)
     if not (run_dir / "config.yaml").is_file():
@@ -358,14 +378,7 @@ def load_run_model(run_dir: Path, *, device: torch.device | None = None,
     if threads is not None:
         config = config.model_copy(update={"train": config.train.model_copy(
             update={"threads": threads})})
-    ckpt = _best_checkpoint(run_dir) or find_resume_checkpoint(run_dir)
-    if ckpt is None:
-        summary = read_summary(run_dir)
-        if summary.get("status") == "failed":
-            raise CheckpointError(
-                f"{run_dir} has no checkpoint: its training failed before writing one "
-                f"({str(summary.get('stop_reason', ''))[:300]}); fix the cause and train again")
-        raise CheckpointError(f"{run_dir} has no checkpoint; train it first (ftlab train)")
+    ckpt = run_checkpoint(run_dir)
     parts = build_run(config, device or resolve_device(config.train.device),
                       encoder_dir=run_dir / "artifacts" / "encoder", data=False,
                       text_pairs=bool(read_summary(run_dir).get("text_pairs", False)))
