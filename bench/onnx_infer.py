@@ -126,7 +126,7 @@ def render(store: dict[str, Any]) -> str:
         vs = "1.00x" if v == "torch-fp32" else fmt_ratio(ratio_of(rates[v], rates["torch-fp32"]))
         lines.append(f"| {v} | {fmt_range(summarize(rates[v]))} | {vs} | {a['accuracy']:.2%} | "
                      f"{a['changed']} of {a['n']} ({a['changed'] / a['n']:.1%}) | "
-                     f"{a['max_dp']:.4f} |")
+                     f"{a['max_dp']:.1e} |")
     r = ratio_of(rates["ort-int8"], rates["torch-fp32"])
     acc = (agree["ort-int8"]["accuracy"] - agree["torch-fp32"]["accuracy"]) * 100
     met = r["ratio"] >= 2.5 and abs(acc) <= 0.5

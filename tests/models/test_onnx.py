@@ -14,7 +14,7 @@ from ftlab.cli import app
 from ftlab.config import load_config
 from ftlab.errors import ConfigError
 from ftlab.models import OnnxRuntimeModel, build_model, export_onnx, quantize_onnx_int8
-from ftlab.runs import export_onnx_run, load_run_model, predict_file, train_run
+from ftlab.runs import load_run_model, predict_file, train_run
 
 from _tiny_data import write_sentiment_jsonl
 
@@ -79,8 +79,13 @@ def test_rnn_export_is_refused_with_the_reason(tmp_path: Path):
     assert not list(tmp_path.iterdir())
 
 
-def test_export_run_and_predict_with_onnxruntime(bow_run: Path, texts: Path, tmp_path: Path):
-    out = export_onnx_run(bow_run, tmp_path / "export", quantize="int8")
+def test_cli_export_and_predict_with_onnxruntime(bow_run: Path, texts: Path, tmp_path: Path):
+    """One export (CLI, int8 too) and the ONNX Runtime predictions, against torch."""
+    res = CliRunner().invoke(app, ["export", str(bow_run), "--format", "onnx", "--quantize",
+                                   "int8", "--out", str(tmp_path / "export")])
+    assert res.exit_code == 0, res.output
+    assert "model.int8.onnx, model.onnx" in res.output
+    out = tmp_path / "export"
     info = json.loads((out / "ftlab_export.json").read_text())
     assert info["format"] == "onnx" and info["inputs"] == ["ids", "mask"]
     assert info["files"] == ["model.int8.onnx", "model.onnx"]
@@ -111,23 +116,15 @@ def test_export_run_and_predict_with_onnxruntime(bow_run: Path, texts: Path, tmp
     cached = sorted(p.name for p in (bow_run / "onnx").iterdir())
     assert cached == ["model.onnx", "source.json"]
 
-    q = predict_file(bow_run, input=texts, output=tmp_path / "int8.jsonl", backend="onnxruntime",
-                     quantize="int8")
-    assert q["quantized"] == "int8" and (bow_run / "onnx" / "model.int8.onnx").is_file()
+    # int8 from the cached fp32 file (no new export); the CLI prints the backend
+    res = CliRunner().invoke(app, ["predict", str(bow_run), "-i", str(texts), "-o",
+                                   str(tmp_path / "int8.jsonl"), "--backend", "onnxruntime",
+                                   "--quantize", "int8"])
+    assert res.exit_code == 0, res.output
+    assert "backend=onnxruntime, quantize=int8" in res.output
+    assert (bow_run / "onnx" / "model.int8.onnx").is_file()
     for ra, rq in zip(a, _read(tmp_path / "int8.jsonl")):
         assert abs(ra["probs"]["pos"] - rq["probs"]["pos"]) < 0.1
-
-
-def test_cli_export_onnx_and_predict(bow_run: Path, texts: Path, tmp_path: Path):
-    runner = CliRunner()
-    res = runner.invoke(app, ["export", str(bow_run), "--format", "onnx", "--out",
-                              str(tmp_path / "e")])
-    assert res.exit_code == 0, res.output
-    assert "model.onnx" in res.output and (tmp_path / "e" / "model.onnx").is_file()
-    res = runner.invoke(app, ["predict", str(bow_run), "-i", str(texts), "-o",
-                              str(tmp_path / "p.jsonl"), "--backend", "onnxruntime"])
-    assert res.exit_code == 0, res.output
-    assert "backend=onnxruntime" in res.output and len(_read(tmp_path / "p.jsonl")) == 4
 
 
 @pytest.mark.parametrize("args, message", [
