@@ -41,6 +41,8 @@ bench: $(STAMP)
 	$(PY) bench/train_throughput.py
 	$(PY) bench/predict.py
 	$(PY) bench/vs_hf_trainer.py
+	$(PY) bench/onnx_infer.py
+	$(PY) bench/profile_step.py
 	$(PY) bench/transforms.py
 	$(PY) bench/robustness_sst2.py
 	$(PY) bench/tuning.py

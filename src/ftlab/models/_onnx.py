@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import tempfile
 from collections.abc import Sequence
@@ -25,6 +26,18 @@ from ftlab.errors import ConfigError
 __all__ = ["OnnxRuntimeModel", "export_onnx", "onnx_input_names", "quantize_onnx_int8"]
 
 OPSET = 18
+
+
+@contextlib.contextmanager
+def _quiet() -> Any:
+    """The exporter and the quantizer log advice (torchvision ops skipped, "consider
+    pre-processing") that a user of ``ftlab export`` cannot act on; keep errors only."""
+    logging.disable(logging.WARNING)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def onnx_input_names(model: nn.Module) -> list[str]:
@@ -99,7 +112,7 @@ def export_onnx(model: nn.Module, path: str | Path, *, opset: int = OPSET) -> Pa
     os.close(fd)
     try:
         # the exporter reports its steps on stdout; a CLI command prints its own summary
-        with contextlib.redirect_stdout(io.StringIO()), torch.no_grad():
+        with _quiet(), torch.no_grad():
             torch.onnx.export(_FromTensors(model, names).eval(), tuple(example[n] for n in names),
                               tmp, input_names=names, output_names=["logits"],
                               dynamic_shapes=(dynamic,), opset_version=opset, dynamo=True,
@@ -127,9 +140,10 @@ def quantize_onnx_int8(src: str | Path, dst: str | Path) -> Path:
         proto = onnx.load(str(src))
         del proto.graph.value_info[:]
         onnx.save(proto, tmp)
-        quant.quantize_dynamic(tmp, tmp, weight_type=quant.QuantType.QInt8,
-                               op_types_to_quantize=["MatMul", "Gemm"],
-                               extra_options={"MatMulConstBOnly": True})
+        with _quiet():
+            quant.quantize_dynamic(tmp, tmp, weight_type=quant.QuantType.QInt8,
+                                   op_types_to_quantize=["MatMul", "Gemm"],
+                                   extra_options={"MatMulConstBOnly": True})
         os.replace(tmp, dst)
     finally:
         Path(tmp).unlink(missing_ok=True)
