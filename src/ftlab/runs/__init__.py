@@ -7,7 +7,7 @@ from ftlab.runs._check import CheckResult, check_run, compare_checks, read_check
 from ftlab.runs._config import RUN_CHECKS, load_config, parse_config, registered_names
 from ftlab.runs._cv import cross_validate, format_cv
 from ftlab.runs._ensemble import EnsembleMember, EnsembleResult, ensemble_checkpoints, ensemble_runs
-from ftlab.runs._export import export_merged
+from ftlab.runs._export import export_merged, export_onnx_run, onnx_model_for_run
 from ftlab.runs._evaluate import (
     evaluate_run,
     evaluate_splits,
@@ -107,10 +107,12 @@ __all__ = [
     "evaluate_splits",
     "evaluate_transforms",
     "export_merged",
+    "export_onnx_run",
     "format_robustness",
     "inspect_data",
     "load_run_config",
     "load_run_model",
+    "onnx_model_for_run",
     "output_spans",
     "positive_class",
     "predict_examples",

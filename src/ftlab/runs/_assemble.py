@@ -50,6 +50,8 @@ class RunParts:
         train_model: what ``fit`` trains: ``model`` wrapped in ``DistributedDataParallel`` when
             ``world > 1``, else ``model``.
         coverage: GloVe coverage of the vocabulary (``None`` without GloVe).
+        threads: torch's intra-op CPU threads for this run (``train.threads``, else
+            ``OMP_NUM_THREADS``, else torch's default), set by :func:`build_run`.
         loss_fn: ``loss_fn(logits, labels)`` summed over the batch, with the class weights.
         train_loader, val_loader: the resumable training loader and the validation batches
             (``None`` without data).
@@ -67,6 +69,7 @@ class RunParts:
     model: torch.nn.Module
     train_model: torch.nn.Module
     coverage: Any
+    threads: int
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     train_loader: Any = None
     val_loader: Any = None
@@ -98,6 +101,9 @@ def build_run(
 ) -> RunParts:
     """Assemble a run from ``config``: data, encoder, loaders, model, loss, plan, optimizer.
 
+    First sets torch's intra-op threads (``train.threads``, else ``OMP_NUM_THREADS``, else
+    torch's default) for everything that follows in this process.
+
     The order and the seeds are those of ``ftlab train``: the global seed before the data,
     ``train.init_seed`` (when set) right before the model is built, ``train.order_seed`` after
     it, and under DDP a per-rank dropout stream after the wrap.
@@ -120,11 +126,12 @@ def build_run(
     """
     from ftlab.batching import class_weights
     from ftlab.models import classification_loss
-    from ftlab.training import plan_steps, seed_everything
+    from ftlab.training import apply_threads, plan_steps, seed_everything
 
     check_model_family(config.model.family)  # before any data is loaded
     prompting = config.model.family == "prompt"  # a frozen LM: nothing to optimize
     optimization = optimization and not prompting
+    threads = apply_threads(config.train.threads)
     det = config.train.deterministic
     prepared: PreparedData | None = None
     train_loader = val_loader = None
@@ -171,7 +178,7 @@ def build_run(
     loss_fn = functools.partial(classification_loss, class_weights=weights, reduction="sum")
     parts = RunParts(config=config, device=device, rank=rank, world=world, encoder=encoder,
                      prepared=prepared, text_pairs=text_pairs, model=model,
-                     train_model=train_model, coverage=coverage, loss_fn=loss_fn,
+                     train_model=train_model, coverage=coverage, threads=threads, loss_fn=loss_fn,
                      train_loader=train_loader, val_loader=val_loader)
     if optimization and train_loader is not None:
         t = config.train

@@ -401,25 +401,15 @@ def _best_checkpoint(run_dir: Path) -> Path | None:
     return target if target.is_dir() else None
 
 
-def load_run_model(run_dir: Path, *, device: torch.device | None = None) -> tuple[RunConfig, Any, torch.nn.Module]:
-    """Rebuild a run's model from its config, saved encoder and best (else last) checkpoint.
+def run_checkpoint(run_dir: Path) -> Path:
+    """The checkpoint :func:`load_run_model` loads: the best, else the last.
 
     Raises:
-        CheckpointError: not a run directory, or no checkpoint.
+        CheckpointError: no checkpoint (the message says why and what to do).
     """
-    from ftlab.runs._assemble import build_run
-    from ftlab.training import find_resume_checkpoint, load_checkpoint, restore
-
     run_dir = Path(run_dir)
-    if not (run_dir / "config.yaml").is_file():
-        raise CheckpointError(f"{run_dir} is not a run directory (no config.yaml)")
-    config = load_run_config(run_dir)
-    if config.model.family == "prompt":  # a frozen LM: its weights come from model.name
-        parts = build_run(config, device or resolve_device(config.train.device),
-                          encoder_dir=run_dir / "artifacts" / "encoder", data=False,
-                          text_pairs=bool(load_summary(run_dir).text_pairs))
-        parts.model.eval()
-        return config, parts.encoder, parts.model
+    from ftlab.training import find_resume_checkpoint
+
     ckpt = _best_checkpoint(run_dir) or find_resume_checkpoint(run_dir)
     if ckpt is None:
         summary = load_summary(run_dir)
@@ -428,6 +418,39 @@ def load_run_model(run_dir: Path, *, device: torch.device | None = None) -> tupl
                 f"{run_dir} has no checkpoint: its training failed before writing one "
                 f"({str(summary.stop_reason or '')[:300]}); fix the cause and train again")
         raise CheckpointError(f"{run_dir} has no checkpoint; train it first (ftlab train)")
+    return ckpt
+
+
+def load_run_model(run_dir: Path, *, device: torch.device | None = None,
+                   threads: int | None = None) -> tuple[RunConfig, Any, torch.nn.Module]:
+    """Rebuild a run's model from its config, saved encoder and best (else last) checkpoint.
+
+    Args:
+        run_dir: the run directory.
+        device: where the model goes (default: the run's ``train.device``).
+        threads: torch's intra-op CPU threads from now on (default: the run's
+            ``train.threads``, else ``OMP_NUM_THREADS``, else torch's default).
+
+    Raises:
+        CheckpointError: not a run directory, or no checkpoint.
+    """
+    from ftlab.runs._assemble import build_run
+    from ftlab.training import load_checkpoint, restore
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.yaml").is_file():
+        raise CheckpointError(f"{run_dir} is not a run directory (no config.yaml)")
+    config = load_run_config(run_dir)
+    if threads is not None:
+        config = config.model_copy(update={"train": config.train.model_copy(
+            update={"threads": threads})})
+    if config.model.family == "prompt":  # a frozen LM: its weights come from model.name
+        parts = build_run(config, device or resolve_device(config.train.device),
+                          encoder_dir=run_dir / "artifacts" / "encoder", data=False,
+                          text_pairs=bool(load_summary(run_dir).text_pairs))
+        parts.model.eval()
+        return config, parts.encoder, parts.model
+    ckpt = run_checkpoint(run_dir)
     parts = build_run(config, device or resolve_device(config.train.device),
                       encoder_dir=run_dir / "artifacts" / "encoder", data=False,
                       text_pairs=load_summary(run_dir).text_pairs)
@@ -463,12 +486,14 @@ def leave_torchrun() -> bool:
 @writes_run("evaluate")
 def evaluate_run(run_dir: Path, *, split: str = "test", data: Path | None = None,
                  baseline: bool = True, console: Any = None,
-                 distributed: bool = False) -> dict[str, Any]:
+                 distributed: bool = False, threads: int | None = None) -> dict[str, Any]:
     """``ftlab evaluate``: full evaluation of a trained run on one of its splits or a file.
 
     With ``distributed=True`` under torchrun every rank predicts its share of the split's
     batches and the predictions are gathered in input order; the group is then left, and rank
     0 alone computes the metrics and writes the files (other ranks return ``{}``).
+    ``threads`` sets torch's intra-op CPU threads (default: the run's ``train.threads``, else
+    ``OMP_NUM_THREADS``, else torch's default).
 
     Returns:
         The evaluation report (``evaluation/<split>.json``).
@@ -480,7 +505,7 @@ def evaluate_run(run_dir: Path, *, split: str = "test", data: Path | None = None
 
     run_dir = Path(run_dir)
     config, encoder, model = load_run_model(
-        run_dir, device=join_torchrun(run_dir) if distributed else None)
+        run_dir, device=join_torchrun(run_dir) if distributed else None, threads=threads)
     device = next(model.parameters()).device
     prepared = prepare_data(config, encoder_dir=run_dir / "artifacts" / "encoder")
     splits = prepared.splits

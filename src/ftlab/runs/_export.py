@@ -1,12 +1,14 @@
-"""Export a trained transformer run as a plain Hugging Face model directory (no ftlab needed).
+"""Export a trained run: a plain Hugging Face model directory (transformers, no ftlab needed)
+or ONNX (bow and transformer runs), and the ONNX Runtime model ``ftlab predict`` runs.
 
 The run layer loads the run (config, saved encoder, checkpoint); :func:`ftlab.models.save_merged`
-writes the model.
+and :func:`ftlab.models.export_onnx` write the model.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
 import torch
 
@@ -14,7 +16,7 @@ from ftlab.errors import CheckpointError
 from ftlab.models import check_export_target, save_merged
 from ftlab.runs._evaluate import load_run_model
 
-__all__ = ["export_merged"]
+__all__ = ["export_merged", "export_onnx_run", "onnx_model_for_run"]
 
 
 def export_merged(run_dir: str | Path, out_dir: str | Path, *, merge: bool = True) -> Path:
@@ -55,3 +57,118 @@ def export_merged(run_dir: str | Path, out_dir: str | Path, *, merge: bool = Tru
         merge=merge, metadata={"run_dir": str(run_dir.resolve()),
                                "preprocessing": encoder.settings()},
     )
+
+
+ONNX_DIR = "onnx"  # the run's cached ONNX files (written by predict --backend onnxruntime)
+
+
+def _checkpoint_key(run_dir: Path) -> dict[str, Any]:
+    """What identifies the weights ``load_run_model`` would load: the checkpoint's files."""
+    from ftlab.runs._evaluate import run_checkpoint
+
+    ckpt = run_checkpoint(run_dir)
+    files = sorted(p for p in ckpt.rglob("*") if p.is_file())
+    return {"checkpoint": str(ckpt.relative_to(run_dir)),
+            "files": [[str(p.relative_to(ckpt)), p.stat().st_size, p.stat().st_mtime_ns]
+                      for p in files]}
+
+
+def _write_onnx(model: torch.nn.Module, directory: Path, quantize: Literal["none", "int8"]) -> Path:
+    """``model.onnx`` (and ``model.int8.onnx``) in ``directory``; the file to run."""
+    from ftlab.models import export_onnx, quantize_onnx_int8
+
+    fp32 = export_onnx(model, directory / "model.onnx")
+    if quantize == "int8":
+        return quantize_onnx_int8(fp32, directory / "model.int8.onnx")
+    return fp32
+
+
+def export_onnx_run(run_dir: str | Path, out_dir: str | Path, *,
+                    quantize: Literal["none", "int8"] = "none") -> Path:
+    """Export a run's best (else last) checkpoint as ONNX: ``model.onnx`` and what to feed it.
+
+    Writes ``model.onnx`` (inputs ``ids``/``mask`` int64 (B, T), plus ``token_type_ids`` or
+    ``pair_ids``/``pair_mask`` where the model takes them; output ``logits``), with
+    ``--quantize int8`` also ``model.int8.onnx`` (ONNX Runtime dynamic quantization), the run's
+    ftlab encoder in ``encoder/`` (the preprocessing ftlab applies before the model) and
+    ``ftlab_export.json`` (labels, inputs, output kind, preprocessing settings, source run).
+
+    Args:
+        run_dir: a run directory of a bow or transformer model.
+        out_dir: a new (or empty) directory.
+        quantize: also write the int8 model.
+
+    Returns:
+        ``out_dir``.
+
+    Raises:
+        CheckpointError: not a run directory, or no checkpoint.
+        ConfigError: an RNN run (not exportable), or ``out_dir`` is not empty.
+    """
+    import json
+    import os
+    import shutil
+    import tempfile
+
+    from ftlab.models import onnx_input_names
+
+    run_dir, out_dir = Path(run_dir), Path(out_dir)
+    check_export_target(out_dir)
+    config, encoder, model = load_run_model(run_dir, device=torch.device("cpu"))
+    inputs = onnx_input_names(model)  # refuses RNN runs before any work
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out_dir.name}-", dir=out_dir.parent))
+    try:
+        _write_onnx(model, tmp, quantize)
+        encoder.save(tmp / "encoder")
+        info = {
+            "format": "onnx", "format_version": 1, "run_dir": str(run_dir.resolve()),
+            "model": config.model.family, "labels": list(encoder.labels.names),
+            "inputs": inputs, "output": "logits",
+            "probabilities": "sigmoid of the one logit = p(labels[1])"
+            if getattr(model, "num_outputs", 2) == 1 else "softmax over the logits",
+            "files": sorted(p.name for p in tmp.glob("*.onnx")),
+            "preprocessing": encoder.settings(),
+            "note": "Run ftlab's encoder (encoder/, ftlab.preprocessing.TextEncoder.load) to get "
+                    "the ids, or `ftlab predict RUN --backend onnxruntime` on the source run.",
+        }
+        (tmp / "ftlab_export.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+        if out_dir.exists():
+            out_dir.rmdir()  # empty (checked above)
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def onnx_model_for_run(run_dir: Path, model: torch.nn.Module, *,
+                       quantize: Literal["none", "int8"] = "none",
+                       threads: int | None = None) -> torch.nn.Module:
+    """An :class:`~ftlab.models.OnnxRuntimeModel` of ``model`` (the run's loaded model).
+
+    The ONNX files are cached in ``RUN/onnx/`` and rebuilt when the run's checkpoint changes
+    (``source.json`` records which files they came from); writes are atomic, so two
+    concurrent predictions at worst both export.
+    """
+    from ftlab.core import atomic_write_json, read_json
+    from ftlab.models import OnnxRuntimeModel
+
+    cache = Path(run_dir) / ONNX_DIR
+    key = _checkpoint_key(Path(run_dir))
+    name = "model.int8.onnx" if quantize == "int8" else "model.onnx"
+    source = cache / "source.json"
+    fresh = source.is_file() and read_json(source) == key
+    if not (fresh and (cache / name).is_file()):
+        if not fresh:
+            for old in cache.glob("*.onnx"):
+                old.unlink()
+        cache.mkdir(parents=True, exist_ok=True)
+        if fresh and quantize == "int8" and (cache / "model.onnx").is_file():
+            from ftlab.models import quantize_onnx_int8
+
+            quantize_onnx_int8(cache / "model.onnx", cache / name)
+        else:
+            _write_onnx(model, cache, quantize)
+        atomic_write_json(source, key)
+    return OnnxRuntimeModel(cache / name, threads=threads)

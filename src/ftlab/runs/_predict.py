@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ftlab.core import dumps_json, guard_write, writes_run
-from ftlab.errors import DataError
+from ftlab.errors import ConfigError, DataError
 from ftlab.runs._evaluate import (
     join_torchrun, leave_torchrun, load_run_model, predict_encoded, read_calibration,
     choice_read_options, input_caps, refuse_non_finite,
@@ -34,7 +34,8 @@ def quantize_dynamic_int8(model: torch.nn.Module) -> torch.nn.Module:
 def predict_file(
     run_dir: Path, *, input: Path, output: Path, quantize: Literal["none", "int8"] = "none",
     text_column: str | None = None, text_pair_column: str | None = None,
-    distributed: bool = False,
+    distributed: bool = False, threads: int | None = None,
+    backend: Literal["torch", "onnxruntime"] = "torch",
 ) -> dict[str, Any]:
     """Predict every row of ``input`` (any reader format; labels optional) into JSONL.
 
@@ -44,15 +45,34 @@ def predict_file(
     its share of the batches, the results are gathered in input order and rank 0 alone writes
     ``output`` (other ranks return ``{}``).
 
+    ``threads`` sets torch's intra-op CPU threads (default: the run's ``train.threads``, else
+    ``OMP_NUM_THREADS``, else torch's default); ONNX Runtime gets the same count.
+
+    ``backend="onnxruntime"`` runs the run's model exported to ONNX (bow and transformer runs;
+    exported once and cached in ``RUN/onnx/``, rebuilt when the checkpoint changes); with
+    ``quantize="int8"`` ONNX Runtime's dynamic int8 quantization instead of torch's. The output
+    file has the same rows and fields as the torch backend's.
+
     Returns:
-        Counts and timing: rows, seconds, examples_per_s, quantized, world_size.
+        Counts and timing: rows, seconds, examples_per_s, quantized, backend, world_size,
+        threads.
+
+    Raises:
+        ConfigError: ``backend="onnxruntime"`` for an RNN run, or under torchrun.
     """
     from ftlab.data import read_file
-    from ftlab.training import world_size
+    from ftlab.training import torchrun_world_size, world_size
 
+    if backend == "onnxruntime" and distributed and torchrun_world_size() > 1:
+        raise ConfigError("--backend onnxruntime runs in one process; start ftlab predict "
+                          "without torchrun")
     config, encoder, model = load_run_model(
-        run_dir, device=join_torchrun(run_dir) if distributed else None)
-    if quantize == "int8":
+        run_dir, device=join_torchrun(run_dir) if distributed else None, threads=threads)
+    if backend == "onnxruntime":
+        from ftlab.runs._export import onnx_model_for_run
+
+        model = onnx_model_for_run(run_dir, model, quantize=quantize, threads=threads)
+    elif quantize == "int8":
         model = quantize_dynamic_int8(model)
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     cols = config.data.columns
@@ -103,7 +123,9 @@ def predict_file(
     guard_write(write, output, what="the predictions", intact="the run itself is untouched")
     return {"rows": len(examples), "seconds": round(seconds, 3),
             "examples_per_s": round(len(examples) / max(seconds, 1e-9), 1),
-            "quantized": quantize, "output": str(output), "world_size": world}
+            "quantized": quantize, "backend": backend, "output": str(output),
+            "world_size": world,
+            "threads": torch.get_num_threads()}
 
 
 def _unlabelled(example: Any) -> Any:

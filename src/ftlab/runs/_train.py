@@ -320,7 +320,9 @@ def _setup(config: RunConfig, run_dir: Path, device: Any, *, resume: bool,
         saved = load_checkpoint(ckpt_path).train_state
         say(f"resuming from {ckpt_path} (step {saved.step}, epoch {saved.epoch})")
     elif main:
-        write_env_json(run_dir / "env.json", seed=config.seed, device=str(device))
+        write_env_json(run_dir / "env.json", seed=config.seed, device=str(device),
+                       extra={"threads": parts.threads,
+                              "omp_num_threads": os.environ.get("OMP_NUM_THREADS")})
     n_total, n_train = count_parameters(parts.model)
     if main:
         update_summary(
@@ -329,12 +331,13 @@ def _setup(config: RunConfig, run_dir: Path, device: Any, *, resume: bool,
             hparams=_hparams(config), seed=config.seed,
             parameters={"total": n_total, "trainable": n_train},
             seeds={k: config.seed_for(k) for k in ("split", "init", "order")},
-            text_pairs=parts.text_pairs, num_classes=parts.num_classes,
+            text_pairs=parts.text_pairs, num_classes=parts.num_classes, threads=parts.threads,
             **({} if resume else {"started": utc_now()}),
             **({"world_size": parts.world} if parts.world > 1 else {}),
         )
     say(f"run directory: {run_dir}  ({n_trainable_fmt(n_train)} trainable parameters, "
-        f"{len(prepared.encoded['train'])} train examples, device {device})")
+        f"{len(prepared.encoded['train'])} train examples, device {device}, "
+        f"{parts.threads} CPU thread{'s' if parts.threads != 1 else ''})")
     return parts, ckpt_path
 
 

@@ -35,6 +35,7 @@ from ftlab.training._seed import rng_state, seed_everything, set_rng_state
 from ftlab.training._state import TrainResult, TrainState
 from ftlab.training._steps import StepPlan, plan_steps
 from ftlab.training._time_budget import TimeBudget
+from ftlab.training._threads import apply_threads, resolve_threads
 from ftlab.training._tracking import (
     JsonlTracker,
     MLflowTracker,
@@ -66,6 +67,7 @@ __all__ = [
     "TrainStart",
     "TrainState",
     "WandbTracker",
+    "apply_threads",
     "autocast_dtype",
     "build_optimizer",
     "build_scheduler",
@@ -77,6 +79,7 @@ __all__ = [
     "is_distributed",
     "load_checkpoint",
     "notify",
+    "resolve_threads",
     "observer_states",
     "param_groups_for_weight_decay",
     "plan_steps",
