@@ -27,8 +27,10 @@ system-deps:
 quickstart: install
 	$(VENV)/bin/ftlab quickstart
 
+# One pytest worker per core (at most 4), whole files per worker so module fixtures run once;
+# tests pin torch to one thread each (tests/conftest.py), so two workers fill two cores.
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --numprocesses=auto --maxprocesses=4 --dist loadfile
 
 # Style and structure gates (CI runs them after the tests): ruff, mypy, import-linter contracts.
 lint: $(STAMP)

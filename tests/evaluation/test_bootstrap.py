@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -67,11 +66,15 @@ def test_higher_confidence_gives_wider_interval():
     assert wide["high"] - wide["low"] > narrow["high"] - narrow["low"]
 
 
-def test_thousand_resamples_of_10k_examples_are_fast():
+def test_thousand_resamples_of_10k_examples_have_the_normal_width():
+    # Speed is measured in bench/, never asserted here; what a test can check is that 1,000
+    # resamples of 10k examples give the interval the normal approximation predicts.
     y, pred = _noisy(10_000)
-    started = time.perf_counter()
-    bootstrap_ci(y, pred, n_resamples=1000)
-    assert time.perf_counter() - started < 1.5  # ~0.2 s on 2 cores; generous for a busy CI
+    acc = bootstrap_ci(y, pred, n_resamples=1000)["accuracy"]
+    p = float((y == pred).mean())
+    half = 1.96 * (p * (1 - p) / len(y)) ** 0.5
+    assert acc["low"] < p < acc["high"]
+    assert acc["high"] - acc["low"] == pytest.approx(2 * half, rel=0.2)
 
 
 def test_classes_never_seen_count_in_macro_mean():

