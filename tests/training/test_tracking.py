@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 
@@ -13,6 +12,7 @@ from ftlab.training import (
     JsonlTracker,
     MLflowTracker,
     ProgressObserver,
+    RunOutcome,
     TensorBoardTracker,
     WandbTracker,
     build_optimizer,
@@ -62,10 +62,13 @@ def test_jsonl_tracker_appends_and_drops_the_abandoned_future_on_resume(tmp_path
     assert [(r["kind"], r["step"]) for r in records] == [("step", 1), ("step", 2), ("start", 2)]
 
 
-def test_tensorboard_tracker_writes_event_files(tmp_path):
-    _fit([TensorBoardTracker(tmp_path / "tb", hparams={"lr": 0.1, "model": "bow"})])
+def test_tensorboard_tracker_writes_one_event_file_per_run(tmp_path):
+    tracker = TensorBoardTracker(tmp_path / "tb", hparams={"lr": 0.1, "model": "bow"})
+    _fit([tracker])
+    tracker.finish(RunOutcome(metrics={"test/accuracy": 0.75}, tags={"augment": "none"},
+                              config_text="train:\n  lr: 0.1\n"))
     events = list((tmp_path / "tb").rglob("events.out.tfevents.*"))
-    assert len(events) >= 2  # scalars + the hparams run
+    assert len(events) == 1  # scalars and the HParams entry: one run, not `tb` and `tb/hparams`
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     acc = EventAccumulator(str(tmp_path / "tb"))
@@ -73,13 +76,16 @@ def test_tensorboard_tracker_writes_event_files(tmp_path):
     tags = acc.Tags()["scalars"]
     assert {"train/loss", "train/lr", "train/grad_norm", "eval/accuracy"} <= set(tags)
     assert [e.step for e in acc.Scalars("train/loss")] == [1, 2, 3, 4]
+    assert acc.Scalars("hparam/test/accuracy")[-1].value == pytest.approx(0.75)
+    assert "config/text_summary" in acc.Tags()["tensors"]
 
 
 @pytest.mark.parametrize("cls, module, kwargs",
                          [(MLflowTracker, "mlflow", {}), (WandbTracker, "wandb", {"project": "p"})])
-def test_optional_trackers_name_the_extra_when_missing(cls, module, kwargs):
-    if importlib.util.find_spec(module) is not None:
-        pytest.skip(f"{module} is installed")
+def test_optional_trackers_name_the_extra_when_missing(cls, module, kwargs, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, module, None)  # what an environment without it sees
     with pytest.raises(MissingDependencyError, match=f"pip install 'ftlab\\[{module}\\]'"):
         cls(**kwargs)
 
@@ -104,59 +110,6 @@ def test_progress_uses_rich_on_a_tty():
     assert "4/4" in stream.getvalue() and "training stopped at step 4" in stream.getvalue()
 
 
-class _Recorder:
-    """Stands in for the mlflow / wandb module: records every call made to it."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, tuple, dict]] = []
-        self.summary: dict = {}
-
-    def __getattr__(self, name):
-        if name.startswith("_"):  # module machinery (__spec__, __file__, ...) is not the API
-            raise AttributeError(name)
-
-        def record(*args, **kwargs):
-            self.calls.append((name, args, kwargs))
-            return self if name == "init" else None
-        return record
-
-    def named(self, name):
-        return [(a, k) for n, a, k in self.calls if n == name]
-
-
-def test_mlflow_tracker_logs_params_steps_evals_and_the_stop_reason(monkeypatch):
-    import sys
-
-    fake = _Recorder()
-    monkeypatch.setitem(sys.modules, "mlflow", fake)
-    _fit([MLflowTracker(experiment="exp", run_name="r1", tracking_uri="file:./x")])
-    assert fake.named("set_tracking_uri") == [(("file:./x",), {})]
-    assert fake.named("set_experiment") == [(("exp",), {})]
-    assert fake.named("start_run") == [((), {"run_name": "r1"})]
-    assert fake.named("log_params")[0][0][0]["lr"] == 0.1
-    metrics = fake.named("log_metrics")
-    train = [k["step"] for a, k in metrics if "train/loss" in a[0]]
-    evals = [k["step"] for a, k in metrics if "eval/accuracy" in a[0]]
-    assert train == [1, 2, 3, 4] and evals == [2, 4]
-    assert fake.named("set_tag") == [(("stop_reason", "completed 1 epoch"), {})]
-    assert [n for n, _, _ in fake.calls][-1] == "end_run"
-
-
-def test_wandb_tracker_runs_offline_by_default_and_finishes(monkeypatch, tmp_path):
-    import sys
-
-    fake = _Recorder()
-    monkeypatch.setitem(sys.modules, "wandb", fake)
-    _fit([WandbTracker(project="p", run_name="r", dir=tmp_path)])
-    (args, kwargs), = fake.named("init")
-    assert kwargs["mode"] == "offline" and kwargs["project"] == "p"
-    assert kwargs["dir"] == str(tmp_path) and kwargs["config"]["lr"] == 0.1
-    steps = [k["step"] for a, k in fake.named("log") if "train/loss" in a[0]]
-    assert steps == [1, 2, 3, 4]
-    assert fake.summary["stop_reason"] == "completed 1 epoch"
-    assert fake.named("finish") == [((), {})]
-
-
 def test_tensorboard_hparams_hold_the_best_evaluation_not_the_last(tmp_path):
     scores = iter([0.5, 0.9, 0.6, 0.55])
     model = ToyModel()
@@ -164,10 +117,11 @@ def test_tensorboard_hparams_hold_the_best_evaluation_not_the_last(tmp_path):
         optimizer=build_optimizer(model, name="sgd", lr=0.1), epochs=2,
         evaluate=lambda m: {"accuracy": next(scores), "loss": 1.0}, eval_every=2,
         monitor="accuracy", mode="max",
-        observers=[TensorBoardTracker(tmp_path / "tb", hparams={"lr": 0.1})])
+        observers=[tracker := TensorBoardTracker(tmp_path / "tb", hparams={"lr": 0.1})])
+    tracker.finish()
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    acc = EventAccumulator(str(tmp_path / "tb" / "hparams"))
+    acc = EventAccumulator(str(tmp_path / "tb"))
     acc.Reload()
     assert acc.Scalars("hparam/accuracy")[-1].value == pytest.approx(0.9)
     assert acc.Scalars("hparam/best_metric")[-1].value == pytest.approx(0.9)

@@ -1,36 +1,27 @@
-"""Trackers: observers that record events (metrics.jsonl, TensorBoard, MLflow, W&B, progress)."""
+"""Trackers that stay in the run: metrics.jsonl and the progress display (the viewers are in
+``_trackers``)."""
 
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
-from ftlab.core import atomic_write_text, dumps_json, optional_import
+from ftlab.core import atomic_write_text, dumps_json
 from ftlab.training._events import EpochEnd, EvalEnd, StepEnd, TrainEnd, TrainStart
+from ftlab.training._trackers import step_values
 
 __all__ = [
     "JsonlTracker",
-    "TensorBoardTracker",
-    "MLflowTracker",
-    "WandbTracker",
     "ProgressObserver",
 ]
 
 
-def _step_values(e: StepEnd) -> dict[str, float]:
-    per_s = e.examples / e.seconds if e.seconds > 0 else float("nan")
-    return {"loss": e.loss, "lr": e.lr, "grad_norm": e.grad_norm, "examples": e.examples,
-            "tokens": e.tokens, "padded_tokens": e.padded_tokens, "seconds": e.seconds,
-            "examples_per_s": per_s}
-
-
 def _scalar_hparams(hparams: Mapping[str, Any]) -> dict[str, int | float | str | bool]:
-    # tracking backends accept scalars only; anything else is recorded as its string
+    # metrics.jsonl keeps the hparams as their strings when they are not scalars
     return {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in hparams.items()}
 
 
@@ -80,7 +71,7 @@ class JsonlTracker:
 
     def on_step_end(self, event: StepEnd) -> None:
         """Log loss, lr, grad norm and throughput."""
-        self._write("step", event.step, event.epoch, _step_values(event))
+        self._write("step", event.step, event.epoch, step_values(event))
 
     def on_eval_end(self, event: EvalEnd) -> None:
         """Log the evaluation metrics."""
@@ -102,153 +93,6 @@ class JsonlTracker:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
-
-
-class TensorBoardTracker:
-    """Write scalars (loss, lr, grad_norm, examples/s, eval metrics) and an HParams summary.
-
-    Args:
-        log_dir: the TensorBoard directory (``runs/<name>/tb``).
-        hparams: hyperparameters for the HParams view (non-scalars are written as strings);
-            written at train end with the best metric and the final eval metrics.
-
-    Raises:
-        MissingDependencyError: tensorboard is not installed.
-    """
-
-    def __init__(self, log_dir: str | Path, hparams: Mapping[str, Any] | None = None) -> None:
-        optional_import("tensorboard", purpose="TensorBoardTracker")
-        from torch.utils.tensorboard import SummaryWriter
-
-        self.log_dir = Path(log_dir)
-        self.hparams = dict(hparams or {})
-        self._writer = SummaryWriter(log_dir=str(self.log_dir))
-        self._last_eval: dict[str, float] = {}
-        self._evals: dict[int, dict[str, float]] = {}  # step -> eval metrics
-
-    def on_step_end(self, event: StepEnd) -> None:
-        """Log training scalars under ``train/``."""
-        for name, value in _step_values(event).items():
-            if name in ("loss", "lr", "grad_norm", "examples_per_s") and math.isfinite(value):
-                self._writer.add_scalar(f"train/{name}", value, event.step)
-
-    def on_eval_end(self, event: EvalEnd) -> None:
-        """Log evaluation metrics under ``eval/``."""
-        for name, value in event.metrics.items():
-            self._writer.add_scalar(f"eval/{name}", value, event.step)
-        self._last_eval = dict(event.metrics)
-        self._evals[event.step] = dict(event.metrics)
-
-    def on_train_end(self, event: TrainEnd) -> None:
-        """Write the HParams summary, then close.
-
-        ``hparam/<metric>`` are the metrics of the evaluation at the best monitored step (the
-        checkpoint the run keeps), not of the last evaluation; ``hparam/best_metric`` is the
-        best monitored value.
-        """
-        chosen = self._evals.get(event.best_step, self._last_eval) \
-            if event.best_step is not None else self._last_eval
-        metrics = {f"hparam/{k}": v for k, v in chosen.items() if math.isfinite(v)}
-        if event.best_metric is not None:
-            metrics["hparam/best_metric"] = event.best_metric
-        if self.hparams or metrics:
-            self._writer.add_hparams(_scalar_hparams(self.hparams), metrics, run_name="hparams")
-        self._writer.flush()
-        self._writer.close()
-
-
-class MLflowTracker:
-    """Log params and metrics to MLflow (optional dependency ``ftlab[mlflow]``).
-
-    Args:
-        experiment: experiment name (created if missing), or ``None`` for the default.
-        run_name: the MLflow run name.
-        tracking_uri: e.g. ``file:./mlruns``; ``None`` keeps MLflow's default.
-        hparams: logged as params at train start.
-
-    Raises:
-        MissingDependencyError: mlflow is not installed.
-    """
-
-    def __init__(self, experiment: str | None = None, run_name: str | None = None,
-                 tracking_uri: str | None = None, hparams: Mapping[str, Any] | None = None) -> None:
-        self._mlflow = optional_import("mlflow", purpose="MLflowTracker")
-        if tracking_uri is not None:
-            self._mlflow.set_tracking_uri(tracking_uri)
-        if experiment is not None:
-            self._mlflow.set_experiment(experiment)
-        self.run_name, self.hparams = run_name, dict(hparams or {})
-
-    def on_train_start(self, event: TrainStart) -> None:
-        """Start the MLflow run and log params."""
-        self._mlflow.start_run(run_name=self.run_name)
-        self._mlflow.log_params(_scalar_hparams({**self.hparams, **event.hparams}))
-
-    def on_step_end(self, event: StepEnd) -> None:
-        """Log training scalars."""
-        values = {f"train/{k}": v for k, v in _step_values(event).items() if math.isfinite(v)}
-        self._mlflow.log_metrics(values, step=event.step)
-
-    def on_eval_end(self, event: EvalEnd) -> None:
-        """Log evaluation metrics."""
-        values = {f"eval/{k}": v for k, v in event.metrics.items()}
-        self._mlflow.log_metrics(values, step=event.step)
-
-    def on_train_end(self, event: TrainEnd) -> None:
-        """Record the stop reason and best metric, then end the run."""
-        self._mlflow.set_tag("stop_reason", event.reason)
-        if event.best_metric is not None:
-            self._mlflow.log_metric("best_metric", event.best_metric, step=event.step)
-        self._mlflow.end_run()
-
-
-class WandbTracker:
-    """Log to Weights & Biases (optional dependency ``ftlab[wandb]``), offline by default.
-
-    Args:
-        project: the W&B project.
-        run_name: the run name.
-        hparams: the run config.
-        mode: ``"offline"`` (default: nothing leaves the machine), ``"online"`` or ``"disabled"``.
-        dir: where W&B writes its files.
-
-    Raises:
-        MissingDependencyError: wandb is not installed.
-    """
-
-    def __init__(self, project: str, run_name: str | None = None,
-                 hparams: Mapping[str, Any] | None = None,
-                 mode: Literal["offline", "online", "disabled"] = "offline",
-                 dir: str | Path | None = None) -> None:
-        self._wandb = optional_import("wandb", purpose="WandbTracker")
-        self.project, self.run_name, self.hparams = project, run_name, dict(hparams or {})
-        self.mode, self.dir = mode, dir
-        self._run: Any = None
-
-    def on_train_start(self, event: TrainStart) -> None:
-        """Start the W&B run."""
-        self._run = self._wandb.init(project=self.project, name=self.run_name, mode=self.mode,
-                                     dir=None if self.dir is None else str(self.dir),
-                                     config={**self.hparams, **event.hparams})
-
-    def on_step_end(self, event: StepEnd) -> None:
-        """Log training scalars."""
-        if self._run is not None:
-            values = {f"train/{k}": v for k, v in _step_values(event).items()}
-            self._run.log(values, step=event.step)
-
-    def on_eval_end(self, event: EvalEnd) -> None:
-        """Log evaluation metrics."""
-        if self._run is not None:
-            self._run.log({f"eval/{k}": v for k, v in event.metrics.items()}, step=event.step)
-
-    def on_train_end(self, event: TrainEnd) -> None:
-        """Record the summary and finish the run."""
-        if self._run is not None:
-            self._run.summary["stop_reason"] = event.reason
-            self._run.summary["best_metric"] = event.best_metric
-            self._run.finish()
-            self._run = None
 
 
 class ProgressObserver:
