@@ -28,7 +28,7 @@ from ftlab.core._errors import (
 )
 from ftlab.core._example import Example
 from ftlab.core._imports import MissingDependencyError, optional_import
-from ftlab.core._process import pid_alive
+from ftlab.core._process import pid_alive, torchrun_world_size
 from ftlab.core._atomic import (
     atomic_write_json,
     atomic_write_text,
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from ftlab.core._batch import Batch, BatchSource, Encoded
 
 __all__ = [
+    "torchrun_world_size",
     "Example",
     "Encoded",
     "Batch",
