@@ -96,8 +96,71 @@ def test_progress_prints_plain_lines_off_a_tty():
     lines = stream.getvalue().splitlines()
     assert [ln.split()[1] for ln in lines if ln.startswith("step")] == ["2/4", "4/4"]
     assert "loss" in lines[0] and "ex/s" in lines[0] and "eta" in lines[0]
-    assert any(ln.startswith("eval step 2: accuracy 0.5000") for ln in lines)
+    assert any(ln.startswith("eval step 2 (epoch 1/1): accuracy 0.5000") for ln in lines)
+    assert all(" epoch 1/1 " in ln for ln in lines if ln.startswith("step"))  # from 1, of N
     assert lines[-1] == "training stopped at step 4: completed 1 epoch"
+
+
+def test_progress_prints_counts_as_integers():
+    from ftlab.training import EvalEnd, TrainStart
+
+    stream = io.StringIO()
+    obs = ProgressObserver(total_steps=4, stream=stream)
+    obs.on_train_start(TrainStart(total_steps=4, steps_per_epoch=2, epochs=2,
+                                  resumed_from_step=None))
+    obs.on_eval_end(EvalEnd(step=2, epoch=0, metrics={"accuracy": 0.75, "n": 1281.0}))
+    assert stream.getvalue().strip() == "eval step 2 (epoch 1/2): accuracy 0.7500  n 1281"
+
+
+def test_progress_smooths_the_rate_and_prints_a_line_when_one_is_due(monkeypatch):
+    from ftlab.training import StepEnd, TrainStart
+
+    stream = io.StringIO()
+    obs = ProgressObserver(total_steps=100, log_every=1000, stream=stream, smoothing=0.1)
+    obs.on_train_start(TrainStart(total_steps=100, steps_per_epoch=50, epochs=2,
+                                  resumed_from_step=None))
+    step = dict(lr=0.1, grad_norm=1.0, tokens=10, padded_tokens=10, epoch=0, loss=1.0)
+    monkeypatch.setenv("FTLAB_PROGRESS_EVERY", "0")  # every step is "30 s later"
+    obs.on_step_end(StepEnd(step=1, examples=100, seconds=1.0, **step))  # 100 ex/s
+    obs.on_step_end(StepEnd(step=2, examples=100, seconds=0.001, **step))  # one very fast step
+    lines = stream.getvalue().splitlines()
+    assert [ln.split()[1] for ln in lines] == ["1/100", "2/100"]  # due although log_every=1000
+    rate = float(lines[1].split(" ex/s")[0].split()[-1].replace(",", ""))
+    assert 100 <= rate < 120  # smoothed: not the 100,000 ex/s of the fast step alone
+    monkeypatch.setenv("FTLAB_PROGRESS_EVERY", "3600")
+    obs.on_step_end(StepEnd(step=3, examples=100, seconds=1.0, **step))
+    assert len(stream.getvalue().splitlines()) == 2  # not due, not a log_every step
+
+
+def test_phases_print_progress_off_a_terminal_when_due(monkeypatch):
+    from ftlab.core import phase
+
+    stream = io.StringIO()
+    monkeypatch.setenv("FTLAB_PROGRESS_EVERY", "0")
+    with phase("test evaluation", total=4, stream=stream) as p:
+        for _ in range(4):
+            p.advance()
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("test evaluation: 1/4 batches (25%)") and "eta" in lines[0]
+    assert lines[-1].startswith("test evaluation: done, 4 batches in")
+    quiet = io.StringIO()
+    monkeypatch.setenv("FTLAB_PROGRESS_EVERY", "3600")
+    with phase("validation", total=4, stream=quiet) as p:
+        p.advance(4)
+    assert quiet.getvalue() == ""  # a short phase prints nothing
+
+
+def test_validation_shows_its_progress_bar_on_a_terminal():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    from ftlab.core import phase
+
+    stream = Tty()
+    with phase("validation", total=3, stream=stream) as p:
+        p.advance(3)
+    assert "validation" in stream.getvalue()
 
 
 def test_progress_uses_rich_on_a_tty():

@@ -213,11 +213,11 @@ def evaluate_transforms(
     def rule(p: np.ndarray) -> np.ndarray:
         return decide(p, threshold=threshold, positive=pos if pos is not None else 1)
 
-    def predict(exs: Sequence[Any]) -> np.ndarray:
-        p = predict_examples(model, encoder, config, exs)
+    def predict(exs: Sequence[Any], label: str) -> np.ndarray:
+        p = predict_examples(model, encoder, config, exs, label=label)
         return apply_temperature(p, temperature) if temperature else p
 
-    clean = predict(examples)
+    clean = predict(examples, f"{split} (clean) for robustness")
     out_file = run_dir / "robustness" / f"{split}.json"
     previous: dict[str, Any] = {}
     if out_file.is_file():
@@ -242,7 +242,7 @@ def evaluate_transforms(
         started = time.perf_counter()
         new_examples, changes = transform_examples(examples, pipeline, config.seed, sides)  # type: ignore[arg-type]
         seconds = time.perf_counter() - started
-        probs = predict(new_examples)
+        probs = predict(new_examples, f"{split}@{spec}")
         changed = np.array([c.changed for c in changes], dtype=bool)
         slug = spec_slug(spec)
         pred_file = run_dir / "predictions" / f"{split}@{slug}.jsonl"

@@ -286,6 +286,7 @@ def optimize_study(
     lock = FileLock(study_dir / ".ask.lock")
     # a storage of the user's (--storage): other machines may join with the same command
     independent = storage != f"sqlite:///{study_dir.resolve() / 'study.db'}"
+    clock = _TrialClock()
     for gi, group in enumerate(_groups(space, name)):
         study = optuna.create_study(storage=rdb, study_name=group.optuna_name, direction=direction,
                                     sampler=optuna.samplers.RandomSampler(),  # replaced below
@@ -308,13 +309,29 @@ def optimize_study(
                 if sampler == "grid" and smp.is_exhausted(study):
                     break
                 study.optimize(objective, n_trials=1, catch=(TrainingError, ConfigError),
-                               callbacks=[lambda s, t: say(_trial_line(s, t, config), markup=False,
-                                                              highlight=False)])
+                               callbacks=[lambda s, t: say(
+                                   f"{_trial_line(s, t, config)}  {clock.tick(s, trials)}",
+                                   markup=False, highlight=False)])
             finally:
                 lock.release()
         else:
             say(f"--timeout {timeout:g} s reached; the study resumes with the same command")
             return
+
+
+class _TrialClock:
+    """``[3/20 trials, eta 4m10s]``: the study's finished trials and this worker's pace."""
+
+    def __init__(self) -> None:
+        self.t0, self.mine = time.monotonic(), 0
+
+    def tick(self, study: Any, trials: int) -> str:
+        from ftlab.core import format_seconds
+
+        self.mine += 1
+        done = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
+        per_trial = (time.monotonic() - self.t0) / self.mine
+        return f"[{done}/{trials} trials, eta {format_seconds(per_trial * max(0, trials - done))}]"
 
 
 def _trial_line(study: Any, t: Any, config: RunConfig) -> str:
