@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP) system-deps
 
-# Debian packages the tests and the main job need (WordNet, PostgreSQL server): installed as root,
+# Debian packages the tests and the main job need (WordNet, PostgreSQL server, Chromium): installed as root,
 # else one line says what to install and the tests that need it skip. See scripts/system-deps.sh.
 system-deps:
 	@bash scripts/system-deps.sh
