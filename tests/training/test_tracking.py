@@ -188,3 +188,17 @@ def test_tensorboard_hparams_hold_the_best_evaluation_not_the_last(tmp_path):
     acc.Reload()
     assert acc.Scalars("hparam/accuracy")[-1].value == pytest.approx(0.9)
     assert acc.Scalars("hparam/best_metric")[-1].value == pytest.approx(0.9)
+
+
+def test_a_phase_without_ticks_still_prints_when_a_line_is_due(monkeypatch):
+    import time
+
+    from ftlab.core import phase
+
+    stream = io.StringIO()
+    monkeypatch.setenv("FTLAB_PROGRESS_EVERY", "0.5")
+    with phase("preparing data", stream=stream, heartbeat=True):
+        time.sleep(2.5)  # one long call, no advance()
+    lines = stream.getvalue().splitlines()
+    assert any(ln.startswith("preparing data: still running after") for ln in lines)
+    assert lines[-1].startswith("preparing data: done")

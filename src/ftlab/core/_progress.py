@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import IO, Any
@@ -60,8 +61,11 @@ def format_seconds(seconds: float) -> str:
 class Phase:
     """One running phase: call :meth:`advance` as work is done."""
 
-    def __init__(self, label: str, total: int | None, unit: str, stream: IO[str]) -> None:
+    def __init__(self, label: str, total: int | None, unit: str, stream: IO[str],
+                 heartbeat: bool = False) -> None:
         self.label, self.total, self.unit, self.stream = label, total, unit, stream
+        self.heartbeat = heartbeat
+        self._stop_beat: threading.Event | None = None
         self.done = 0
         self.t0 = time.monotonic()
         self.printed = False
@@ -69,8 +73,22 @@ class Phase:
         self._task: Any = None
         self._own = False
 
+    def _beat(self, stop: threading.Event) -> None:
+        # work without ticks (one long call): still a line whenever one is due
+        while not stop.wait(1.0):
+            if seconds_since_progress_line() >= progress_every():
+                self.stream.write(f"{self.label}: still running after "
+                                  f"{format_seconds(time.monotonic() - self.t0)}\n")
+                self.stream.flush()
+                self.printed = True
+                note_progress_line()
+
     def _start(self) -> None:
         if not getattr(self.stream, "isatty", lambda: False)():
+            if self.heartbeat:
+                self._stop_beat = threading.Event()
+                threading.Thread(target=self._beat, args=(self._stop_beat,), daemon=True,
+                                 name=f"ftlab progress: {self.label}").start()
             return
         live = _state["live"]
         if live is None:
@@ -117,6 +135,8 @@ class Phase:
         return f"{self.label}: {self.done} {self.unit} in {format_seconds(elapsed)}"
 
     def _stop(self) -> None:
+        if self._stop_beat is not None:
+            self._stop_beat.set()
         if self._bar is not None:
             self._bar.remove_task(self._task)
             if self._own:
@@ -131,7 +151,7 @@ class Phase:
 
 @contextlib.contextmanager
 def phase(label: str, total: int | None = None, *, unit: str = "batches",
-          stream: IO[str] | None = None) -> Iterator[Phase]:
+          stream: IO[str] | None = None, heartbeat: bool = False) -> Iterator[Phase]:
     """Show the progress of one phase while the block runs.
 
     Args:
@@ -139,11 +159,13 @@ def phase(label: str, total: int | None = None, *, unit: str = "batches",
         total: units of work, when known.
         unit: what is counted (``"batches"``, ``"trials"``, ``"runs"``).
         stream: where to write (default ``sys.stderr``).
+        heartbeat: off a terminal, also print "still running" lines when one is due while
+            nothing advances (for one long call: data preparation, a baseline fit).
 
     Yields:
         The :class:`Phase`; call ``advance()`` per unit done.
     """
-    p = Phase(label, total, unit, stream if stream is not None else sys.stderr)
+    p = Phase(label, total, unit, stream if stream is not None else sys.stderr, heartbeat)
     p._start()
     try:
         yield p

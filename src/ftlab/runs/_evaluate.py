@@ -271,7 +271,8 @@ def evaluate_splits(
         if baseline:
             from ftlab.core import phase
 
-            with phase(f"{split} baseline (TF-IDF + logistic regression)", unit="fits") as p:
+            with phase(f"{split} baseline (TF-IDF + logistic regression)", unit="fits",
+                       heartbeat=True) as p:
                 base = baseline_score(run_dir, config, splits, encoder, split)
                 p.advance()
         report = evaluate_arrays(run_dir, split=split, examples=splits[split], labels=labels,

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ftlab.core import atomic_write_text, dumps_json, writes_run
+from ftlab.core import atomic_write_text, dumps_json, phase, writes_run
 from ftlab.errors import ConfigError, DataError
 from ftlab.runs._rundir import update_summary, write_json_atomic
 
@@ -240,7 +240,8 @@ def evaluate_transforms(
     for spec in specs:
         pipeline = build_pipeline(spec)
         started = time.perf_counter()
-        new_examples, changes = transform_examples(examples, pipeline, config.seed, sides)  # type: ignore[arg-type]
+        with phase(f"transforming {split} with {spec}", unit="sets", heartbeat=True):
+            new_examples, changes = transform_examples(examples, pipeline, config.seed, sides)  # type: ignore[arg-type]
         seconds = time.perf_counter() - started
         probs = predict(new_examples, f"{split}@{spec}")
         changed = np.array([c.changed for c in changes], dtype=bool)

@@ -289,8 +289,11 @@ def _setup(config: RunConfig, run_dir: Path, device: Any, *, resume: bool,
         raise CheckpointError(f"{run_dir} has no checkpoint to resume from "
                               f"(checkpoints/last.json missing); start a new run instead")
     encoder_dir = run_dir / "artifacts" / "encoder"
-    parts = build_run(config, device, dist.rank(), dist.world_size(),
-                      encoder_dir=encoder_dir if resume else None)
+    from ftlab.core import phase
+
+    with phase("preparing data and model", unit="steps", heartbeat=True):
+        parts = build_run(config, device, dist.rank(), dist.world_size(),
+                          encoder_dir=encoder_dir if resume else None)
     prepared, main = parts.prepared, parts.rank == 0
     assert prepared is not None  # built with data
     if main:
