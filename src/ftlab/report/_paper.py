@@ -201,7 +201,9 @@ def seeds_table(study_dirs: Sequence[Path]) -> PaperTable | None:
 def _eval_curve(run: Path, metric: str) -> tuple[list[float], list[float]]:
     """(epoch, value) of each evaluation; epochs from the step (so runs with different steps
     per epoch line up), counted from 1 at the end of the first epoch."""
-    xs, ys, per_epoch = [], [], None
+    xs: list[float] = []
+    ys: list[float] = []
+    per_epoch = None
     path = run / "metrics.jsonl"
     if not path.is_file():
         return xs, ys
