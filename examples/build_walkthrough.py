@@ -84,7 +84,7 @@ Bootstrap intervals, calibration and the report's figures (the same ones `report
 holds)."""),
     ("code", """from IPython.display import Image, display
 
-from ftlab.evaluation import report_figures
+from ftlab.report import report_figures
 
 evaluation = json.loads((run_dir / "evaluation" / "test.json").read_text())
 ci = evaluation["bootstrap"]["accuracy"]

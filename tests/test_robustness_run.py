@@ -13,8 +13,7 @@ from typer.testing import CliRunner
 from ftlab.cli import app
 from ftlab.runs import parse_config
 from ftlab.errors import ConfigError
-from ftlab.evaluation import render_report
-from ftlab.evaluation._report import SECTION_IDS
+from ftlab.report import SECTION_IDS, render_report
 from ftlab.robustness import Change, apply_changes
 from ftlab.runs import evaluate_transforms, read_summary, resume_run, train_run
 from ftlab.runs._robustness import paired_bootstrap_drop

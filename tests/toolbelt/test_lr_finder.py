@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from ftlab.cli import app
 from ftlab.config import load_config
 from ftlab.errors import ConfigError
-from ftlab.evaluation._plots import PNG_SIGNATURE
+from ftlab.report import PNG_SIGNATURE
 from ftlab.toolbelt import find_lr, lr_range_test
 
 from ._bs_lr_helpers import write_tiny

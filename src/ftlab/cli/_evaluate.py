@@ -117,7 +117,7 @@ def report(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="HTML file to write.")] = None,
 ) -> None:
     """One self-contained HTML report (several runs: a comparison)."""
-    from ftlab.evaluation import write_report
+    from ftlab.report import write_report
 
     console.print(f"report: {write_report(run_dirs, output)}")
 

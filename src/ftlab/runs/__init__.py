@@ -1,5 +1,6 @@
 """Run orchestration: config -> data -> model -> fit -> evaluate, and the runs table."""
 
+from ftlab.report import write_seed_report
 from ftlab.runs._assemble import RunParts, build_run
 from ftlab.runs._baseline import TfidfBaseline, train_baseline
 from ftlab.runs._check import check_run, compare_checks, read_checks
@@ -40,7 +41,7 @@ from ftlab.runs._retune import RETUNABLE
 from ftlab.runs._rundir import create_run_dir, read_summary, update_summary
 from ftlab.runs._table import RUN_COLUMNS, collect_runs
 from ftlab.runs._robustness import evaluate_transforms
-from ftlab.runs._seeds import read_seed_study, seed_study, study_configs, write_seed_report
+from ftlab.runs._seeds import read_seed_study, seed_study, study_configs
 from ftlab.runs._transform import output_spans, preview_transform
 from ftlab.runs._train import (
     QUICKSTART_CONFIG,

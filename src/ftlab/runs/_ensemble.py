@@ -119,7 +119,7 @@ def _write(*, base: Path, stem: str, kind: Literal["runs", "checkpoints"], split
            extra: dict[str, Any]) -> EnsembleResult:
     """Average, evaluate and write the ensemble's run directory."""
     from ftlab.core import run_lock
-    from ftlab.evaluation import write_report
+    from ftlab.report import write_report
     from ftlab.runs import update_summary
     from ftlab.runs._rundir import mark_failed
     from ftlab.runs._evaluate import evaluate_arrays

@@ -30,9 +30,10 @@ from typing import Any, Literal, get_args
 from ftlab.config import RunConfig, parse_config
 from ftlab.core import format_seconds
 from ftlab.errors import ConfigError
+from ftlab.report import write_seed_report
 from ftlab.runs._rundir import utc_now, write_json_atomic
 
-__all__ = ["seed_study", "study_configs", "write_seed_report", "read_seed_study", "Vary", "VARY"]
+__all__ = ["seed_study", "study_configs", "read_seed_study", "Vary", "VARY"]
 
 Vary = Literal["all", "init", "order"]
 VARY: tuple[str, ...] = get_args(Vary)
@@ -189,138 +190,6 @@ def _study_result(name: str, study_dir: Path, config: RunConfig, n: int, vary: s
     }
 
 
-# ----------------------------------------------------------------------------- report
-def evp_png(n: list[int], mean: list[float], std: list[float], *, values: list[float],
-            metric: str) -> bytes:
-    """The EVP curve (expected best of ``n`` runs) with a ±1 std band, plus the observed mean
-    and best as reference lines."""
-    import numpy as np
-
-    from ftlab.evaluation import figure_png as _png
-    from ftlab.evaluation import new_figure as _figure
-
-    x, m, s = (np.asarray(a, dtype=np.float64) for a in (n, mean, std))
-    fig = _figure(6.4, 3.6, left=0.12, bottom=0.15)
-    ax = fig.add_subplot(1, 1, 1)
-    ax.fill_between(x, m - s, m + s, color="C0", alpha=0.2, label="±1 std")
-    ax.plot(x, m, "o-", color="C0", label="expected best")
-    ax.axhline(float(np.mean(values)), color="0.5", ls=":", lw=1, label="mean of runs")
-    ax.axhline(float(max(values) if metric != "loss" else min(values)), color="C3", ls="--",
-               lw=1, label="best observed")
-    ax.set_xlabel("number of runs (seeds)")
-    ax.set_ylabel(f"expected best validation {metric}")
-    ax.set_title("expected validation performance")
-    ax.set_xticks(x if x.size <= 20 else x[:: max(1, x.size // 10)])
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    return _png(fig)
-
-
-def scores_png(series: dict[str, list[float]]) -> bytes:
-    """A strip plot: one row per score kind (validation, test), one dot per run, mean ± std."""
-    import numpy as np
-
-    from ftlab.evaluation import figure_png as _png
-    from ftlab.evaluation import new_figure as _figure
-
-    fig = _figure(6.4, 0.9 + 0.8 * len(series), left=0.16, bottom=0.3)
-    ax = fig.add_subplot(1, 1, 1)
-    for row, vals in enumerate(series.values()):
-        v = np.asarray(vals, dtype=np.float64)
-        # deterministic jitter so equal scores stay visible
-        jitter = (np.arange(v.size) % 5 - 2) * 0.06
-        ax.scatter(v, row + jitter, s=22, color=f"C{row}", alpha=0.8, zorder=3)
-        mu, sd = float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
-        ax.errorbar([mu], [row], xerr=[[sd], [sd]], fmt="|", ms=18, color="k", capsize=4,
-                    zorder=4)
-    ax.set_yticks(range(len(series)))
-    ax.set_yticklabels(list(series))
-    ax.set_ylim(-0.6, len(series) - 0.4)
-    ax.set_xlabel("score per run (bar: mean ± 1 std)")
-    ax.grid(axis="x", alpha=0.3)
-    return _png(fig)
-
-
-def write_seed_report(study_dir: Path) -> Path:
-    """Render ``seeds.html`` from ``seeds.json`` in ``study_dir``.
-
-    Args:
-        study_dir: a seed study directory (holding ``seeds.json``).
-
-    Returns:
-        The report path.
-
-    Raises:
-        DataError: ``seeds.json`` is missing or unreadable.
-    """
-    import json
-
-    from ftlab.core import atomic_write_text
-    from ftlab.errors import DataError
-    from ftlab.evaluation import kv, missing, note, png_block, render_page, table
-
-    study_dir = Path(study_dir)
-    try:
-        data = json.loads((study_dir / "seeds.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{study_dir / 'seeds.json'} is missing or unreadable ({exc}); "
-                        f"run `ftlab seeds CONFIG --n N` to make a study") from None
-    monitor, val, test = data["monitor"], data.get("validation"), data.get("test")
-    what = {"all": "initialization and data order", "init": "initialization only",
-            "order": "data order only"}[data["vary"]]
-
-    def stats(label: str, s: dict[str, Any] | None) -> tuple[str, Any]:
-        if not s:
-            return label, None
-        std = "-" if s["std"] is None else f"{s['std']:.4f}"
-        return label, (f"{s['mean']:.4f} ± {std} (min {s['min']:.4f}, max {s['max']:.4f}, "
-                       f"n={s['n']})")
-
-    summary_blocks = [kv([("study", data["name"]), ("runs", data["n"]),
-                          ("seeds vary", what),
-                          ("split seed (fixed)", data["seeds"]["split"]),
-                          ("monitor", monitor),
-                          stats(f"best validation {monitor}: mean ± std", val),
-                          stats("test score: mean ± std", test)])]
-    if data.get("excluded"):
-        summary_blocks.append(note(f"excluded (no validation score): "
-                                   f"{', '.join(map(str, data['excluded']))}"))
-    rows = [[r["name"], r["init_seed"], r["order_seed"], r["split_seed"], r["status"],
-             r["best_metric"], r["best_step"], r["test_accuracy"], r["test_macro_f1"]]
-            for r in data["runs"]]
-    runs_block = table(["run", "init seed", "order seed", "split seed", "status",
-                        f"best validation {monitor}", "best step", "test accuracy",
-                        "test macro-F1"], rows, caption="runs of the study")
-    if val and val["n"] >= 1:
-        evp = val["evp"]
-        evp_blocks = [
-            png_block(evp_png, evp["n"], evp["mean"], evp["std"], values=val["values"],
-                      metric=monitor, alt="expected validation performance curve"),
-            table(["runs n", "expected best", "std"],
-                  [[k, m, s] for k, m, s in zip(evp["n"], evp["mean"], evp["std"])]),
-            note("expected best validation score of n runs drawn from these (unbiased "
-                 "order-statistics estimator of Dodge et al. 2019); n = 1 is the mean"),
-        ]
-        series = {f"validation {monitor}": val["values"]}
-        if test:
-            series["test"] = test["values"]
-        score_blocks = [png_block(scores_png, series, alt="scores per run")]
-    else:
-        evp_blocks = [missing("no run finished with a validation score")]
-        score_blocks = [missing("no scores")]
-    sections = [
-        {"id": "summary", "title": "Summary", "blocks": summary_blocks},
-        {"id": "runs", "title": "Runs", "blocks": [runs_block]},
-        {"id": "evp", "title": "Expected validation performance", "blocks": evp_blocks},
-        {"id": "scores", "title": "Scores", "blocks": score_blocks},
-    ]
-    html = render_page(f"ftlab seed study: {data['name']}", sections,
-                       sources=[str(study_dir)])
-    out = study_dir / "seeds.html"
-    atomic_write_text(out, html)
-    return out
-
-
 def read_seed_study(study_dir: Path) -> dict[str, Any]:
     """The ``seeds.json`` of a study directory (empty dict when absent)."""
     import json
@@ -329,4 +198,3 @@ def read_seed_study(study_dir: Path) -> dict[str, Any]:
         return json.loads((Path(study_dir) / "seeds.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-

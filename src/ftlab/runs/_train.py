@@ -489,7 +489,8 @@ def _record_augmentation(run_dir: Path, prepared: Any, say: Any) -> None:
 @writes_run("report")
 def diagnose_and_report(run_dir: Path, *, console: Any = None) -> Path:
     """Run the training doctor (printed, ``doctor.json``) and write ``report.html``."""
-    from ftlab.evaluation import format_findings, write_doctor, write_report
+    from ftlab.evaluation import format_findings, write_doctor
+    from ftlab.report import write_report
 
     findings = write_doctor(run_dir)
     if console is not None:

@@ -13,7 +13,7 @@ from ftlab.testing._data import check_reader
 from ftlab.testing._evaluation import check_evaluation_report
 from ftlab.testing._models import check_model
 from ftlab.testing._preprocessing import check_tokenizer
-from ftlab.testing._report import check_report
+from ftlab.report import check_report
 from ftlab.testing._robustness import check_transform, check_transformed
 from ftlab.testing._suites import check_suite
 from ftlab.testing._training import check_observer

@@ -88,8 +88,8 @@ class LRRangeResult:
     def plot_png(self) -> bytes:
         """The curve as PNG bytes: raw and smoothed loss over a log learning-rate axis, the
         suggestion marked."""
-        from ftlab.evaluation import figure_png as _png
-        from ftlab.evaluation import new_figure as _figure
+        from ftlab.report import figure_png as _png
+        from ftlab.report import new_figure as _figure
 
         fig = _figure(6.4, 4.0, left=0.11, bottom=0.13, top=0.9)
         ax = fig.add_subplot(1, 1, 1)

@@ -7,7 +7,7 @@ A study lives in ``<output_dir>/<study>/``::
     study.db             the Optuna storage (SQLite default; any RDB URL with --storage)
     trial-0000/ ...      one ordinary run directory per trial (run.json tags: study, trial)
     study.json           the summary below
-    report.html          the study report (ftlab.tuning._report): history, importances,
+    report.html          the study report (ftlab.report): history, importances,
                          parallel coordinates, slices, pruned vs completed curves, trials
     space.refined.yaml   with --refine: a narrower space around the best values
     worker-<i>.log       with --workers K: each worker's output
@@ -545,7 +545,7 @@ def summarize_study(config: RunConfig, space: SearchSpace, *, name: str, storage
         "retrain_command": command, "refined_space": str(refined) if refined else None,
     }
     atomic_write_json(study_dir / "study.json", summary)
-    from ftlab.tuning._report import write_study_report
+    from ftlab.report import write_study_report
 
     with _quiet_optuna():
         studies = [optuna.load_study(study_name=g.optuna_name, storage=rdb)

@@ -82,7 +82,7 @@ def png_block(draw: Callable[..., bytes], *args: Any, alt: str, **kwargs: Any) -
     """Run a plot helper and wrap its PNG as an ``img`` block (a ``note`` if the data is bad).
 
     Args:
-        draw: a function of :mod:`ftlab.evaluation._plots`.
+        draw: a function of :mod:`ftlab.report._plots`.
         *args: passed to ``draw``.
         alt: the image's alt text, also used in the note.
         **kwargs: passed to ``draw``.

@@ -8,8 +8,7 @@ import pytest
 
 optuna = pytest.importorskip("optuna")
 
-from ftlab.testing import check_report  # noqa: E402
-from ftlab.tuning._report import study_sections, trial_epochs, write_study_report  # noqa: E402
+from ftlab.report import check_report, study_sections, trial_epochs, write_study_report  # noqa: E402
 
 
 def _study(n_trials: int = 12):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ftlab.errors import DataError
-from ftlab.evaluation._history import History, load_history
+from ftlab.evaluation import History, load_history
 
 __all__ = ["RunFiles", "load_run", "PRODUCERS"]
 

@@ -3,7 +3,7 @@
 Figures are built with :class:`matplotlib.figure.Figure` and an Agg canvas, never through
 ``pyplot``: pyplot keeps every figure in a global registry until it is closed, which leaks memory
 when a report is rendered in a long-lived process. Matplotlib is imported inside the helpers so
-``import ftlab.evaluation`` stays cheap.
+``import ftlab.report`` stays cheap.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "learning_curves_png", "confusion_png", "roc_pr_png", "reliability_png",
-    "overlay_curves_png", "ema", "PNG_SIGNATURE", "new_figure", "figure_png",
+    "overlay_curves_png", "robustness_png", "ema", "PNG_SIGNATURE", "new_figure", "figure_png",
 ]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -15,17 +15,19 @@ import numpy as np
 import pytest
 
 from ftlab.errors import DataError, FtlabError
-from ftlab.evaluation._plots import (
+from ftlab.report import (
     PNG_SIGNATURE,
+    SECTION_IDS,
+    check_report,
     confusion_png,
     ema,
     learning_curves_png,
     overlay_curves_png,
     reliability_png,
+    render_report,
     roc_pr_png,
+    write_report,
 )
-from ftlab.evaluation._report import SECTION_IDS, render_report, write_report
-from ftlab.testing import check_report
 
 LABELS = ["fresh", "rotten"]
 EVIL = "<script>alert('x')</script> & \"quoted\""
@@ -340,7 +342,7 @@ def test_check_report_catches_external_urls_and_bad_images():
     (3e-5, "3e-05"), (float("nan"), "nan"), ([1, 0.5], "1, 0.5000"), ("<b>", "<b>"),
 ])
 def test_fmt(value, text):
-    from ftlab.evaluation._report_blocks import fmt
+    from ftlab.report._blocks import fmt
 
     assert fmt(value) == text
 
@@ -351,7 +353,7 @@ _GARBAGE = [None, "text", 3, [1, "a", None], {"x": [1, 2]}, [[1], [2, 3]]]
 def test_wrong_types_in_any_field_never_crash(tmp_path, monkeypatch):
     """Every top-level evaluation field (and run.json field) replaced by values of the wrong
     type: the page still renders. Figures are stubbed here; their own robustness is below."""
-    from ftlab.evaluation import _plots
+    from ftlab.report import _plots
 
     stub = PNG_SIGNATURE + b"\0" * 2000
     for name in ("learning_curves_png", "confusion_png", "roc_pr_png", "reliability_png",
@@ -372,7 +374,7 @@ def test_wrong_types_in_any_field_never_crash(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("bad", [None, "text", {"x": [1, 2]}, [[1], [2, 3]]])
 def test_plot_helpers_fail_only_with_caught_errors(bad):
-    from ftlab.evaluation._report_blocks import png_block
+    from ftlab.report import png_block
 
     calls = [(confusion_png, (["a", "b"], bad)), (roc_pr_png, ({"a": bad}, {"a": bad})),
              (reliability_png, (bad, bad, bad, bad, bad))]  # learning curves: typed History
@@ -385,3 +387,14 @@ def test_fixture_follows_the_evaluation_schema():
     from ftlab.evaluation import REPORT_KEYS
 
     assert tuple(_evaluation()) == tuple(REPORT_KEYS)
+
+
+def test_names_moved_from_evaluation_say_where_they_went():
+    import ftlab.evaluation
+
+    with pytest.raises(AttributeError, match=r"moved to ftlab.report; use `from ftlab.report import write_report`"):
+        ftlab.evaluation.write_report  # noqa: B018
+    with pytest.raises(ImportError, match="render_report"):
+        from ftlab.evaluation import render_report  # noqa: F401
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        ftlab.evaluation.nope  # noqa: B018

@@ -1,6 +1,6 @@
 """The report's sections, built from a :class:`RunFiles` as plain data for the template.
 
-A section is ``{"id", "title", "blocks"}`` (blocks: :mod:`ftlab.evaluation._report_blocks`).
+A section is ``{"id", "title", "blocks"}`` (blocks: :mod:`ftlab.report._blocks`).
 Every field is read defensively, so a field of the wrong type shows as text or a note instead
 of breaking the page. Jinja2 escapes all of it.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ftlab.evaluation import _plots
-from ftlab.evaluation._report_blocks import (
+from ftlab.report import _plots
+from ftlab.report._blocks import (
     Block,
     Section,
     as_dict,
@@ -24,7 +24,7 @@ from ftlab.evaluation._report_blocks import (
     png_block,
     table,
 )
-from ftlab.evaluation._report_load import PRODUCERS, RunFiles
+from ftlab.report._run_files import PRODUCERS, RunFiles
 
 __all__ = ["run_sections", "summary_section"]
 

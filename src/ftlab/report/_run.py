@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ftlab.core import atomic_write_text
 from ftlab.errors import FtlabError
-from ftlab.evaluation import _plots
-from ftlab.evaluation._report_load import RunFiles, load_run
-from ftlab.evaluation._report_blocks import (
+from ftlab.report import _plots
+from ftlab.report._blocks import (
     Block,
     Section,
     as_dict,
@@ -29,13 +27,12 @@ from ftlab.evaluation._report_blocks import (
     png_block,
     table,
 )
-from ftlab.evaluation._report_sections import run_sections, summary_section
+from ftlab.report._page import render_page
+from ftlab.report._run_files import RunFiles, load_run
+from ftlab.report._run_sections import run_sections, summary_section
 
-__all__ = ["write_report", "render_report", "render_page", "report_figures", "SECTION_IDS",
-           "COMPARISON_SECTION_ID"]
+__all__ = ["write_report", "render_report", "report_figures", "SECTION_IDS", "COMPARISON_SECTION_ID"]
 
-_TEMPLATE_DIR = Path(__file__).parent / "templates"
-_TEMPLATE = "report.html.j2"
 SECTION_IDS = ("summary", "config", "data", "curves", "confusion", "roc-pr", "calibration",
                "errors", "slices", "robustness", "behavior", "doctor", "environment")
 COMPARISON_SECTION_ID = "comparison"
@@ -168,29 +165,6 @@ def report_figures(run_dir: Path | str) -> dict[str, bytes]:
                 src = str(block["src"]).split(",", 1)[1]
                 out[str(block.get("alt") or section["id"])] = base64.b64decode(src)
     return out
-
-
-def render_page(title: str, sections: Sequence[Section], *, sources: Sequence[str]) -> str:
-    """Render sections (``{"id", "title", "blocks"}``, see ``_report_blocks``) as one
-    self-contained page in the report's template; other reports (studies, seed studies)
-    use it too.
-
-    Args:
-        title: the page title.
-        sections: the sections in page order.
-        sources: what the page was generated from (shown under the title).
-
-    Returns:
-        The HTML page.
-    """
-    import jinja2
-
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATE_DIR)),
-                             autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
-    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return env.get_template(_TEMPLATE).render(title=title, sections=list(sections),
-                                              generated=generated, run_paths=list(sources))
 
 
 def _default_output(dirs: Sequence[Path]) -> Path:

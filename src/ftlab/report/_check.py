@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 
+from ftlab.report._plots import PNG_SIGNATURE
+
 __all__ = ["check_report"]
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_PREFIX = "data:image/png;base64,"
 _MIN_PNG_BYTES = 1024
 # elements without an end tag (HTML void elements)
@@ -89,7 +90,7 @@ def _check_png(src: str, index: int) -> None:
         png = base64.b64decode(src[len(_PNG_PREFIX):], validate=True)
     except binascii.Error as exc:
         raise AssertionError(f"image {index}: the base64 payload does not decode ({exc})") from exc
-    if not png.startswith(_PNG_SIGNATURE):
+    if not png.startswith(PNG_SIGNATURE):
         raise AssertionError(f"image {index}: decoded bytes do not start with the PNG signature")
     if len(png) <= _MIN_PNG_BYTES:
         raise AssertionError(f"image {index}: only {len(png)} bytes; expected a real figure "

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from ftlab.core import atomic_write_text
-from ftlab.evaluation import Block, Section, h3, kv, note, table
+from ftlab.report._blocks import Block, Section, h3, kv, note, table
+from ftlab.report._page import render_page
 
 __all__ = ["study_sections", "render_study_report", "write_study_report", "trial_epochs"]
 
@@ -184,8 +185,6 @@ def study_sections(studies: Any, *, summary: Mapping[str, Any] | None = None) ->
 def render_study_report(studies: Any, *, summary: Mapping[str, Any] | None = None,
                         sources: Sequence[str] = ()) -> str:
     """The study report as an HTML string (nothing written); see :func:`study_sections`."""
-    from ftlab.evaluation import render_page
-
     group = list(studies) if isinstance(studies, (list, tuple)) else [studies]
     name = (summary or {}).get("study") or group[0].study_name
     return render_page(f"ftlab study: {name}", study_sections(group, summary=summary),
