@@ -316,10 +316,20 @@ def write_paper(run_dirs: Sequence[Path | str], out_dir: Path | str, *,
 
     Returns:
         The files written.
+
+    Raises:
+        DataError: a directory is neither a run nor a seed study.
     """
+    from ftlab.errors import DataError
+
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     dirs = [Path(d) for d in run_dirs]
+    for d in dirs:
+        if not (d / "run.json").is_file() and not (d / "seeds.json").is_file():
+            raise DataError(f"{d} is neither a run directory (no run.json) nor a seed study "
+                            f"(no seeds.json); pass the directories ftlab train / ftlab seeds "
+                            f"printed")
+    out.mkdir(parents=True, exist_ok=True)
     studies = [d for d in dirs if (d / "seeds.json").is_file()]
     runs = [d for d in dirs if (d / "run.json").is_file()]
     tables: list[PaperTable] = []
