@@ -348,14 +348,15 @@ def reliability_png(bin_lower: Sequence[float], bin_upper: Sequence[float],
 
 
 def overlay_curves_png(
-    runs: Mapping[str, tuple[Sequence[int], Mapping[str, Sequence[float]]]],
-    metric: str,
+    runs: Mapping[str, tuple[Sequence[float], Mapping[str, Sequence[float]]]],
+    metric: str, *, x_label: str = "step",
 ) -> bytes:
     """Validation curves of several runs on shared axes: ``metric`` and validation loss.
 
     Args:
-        runs: ``{run name: (eval steps (E,), {metric name: values (E,)})}``.
+        runs: ``{run name: (eval steps or epochs (E,), {metric name: values (E,)})}``.
         metric: the metric drawn in the first panel (e.g. the runs' monitor).
+        x_label: ``"step"``, or ``"epoch"`` when the x values are epochs.
 
     Returns:
         PNG bytes.
@@ -370,8 +371,8 @@ def overlay_curves_png(
                 ax.plot(x, y, "o-", lw=1.4, ms=3, label=name)
     for ax, key in ((ax_m, metric), (ax_l, "loss")):
         if ax.lines:
-            ax.set(title=f"validation {key}", xlabel="step")
-            ax.legend(fontsize=8)
+            ax.set(title=f"validation {key}", xlabel=x_label, ylabel=key)
+            ax.legend(fontsize=8, loc="best", framealpha=0.8)
         else:
             _empty(ax, f"no validation {key} logged")
     return _png(fig)
