@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 __all__ = ["Block", "Section", "as_dict", "as_list", "fmt", "kv", "table", "note", "missing", "h3",
-           "marked", "pct", "score",
+           "link", "marked", "pct", "score",
            "png_block"]
 
 Block = dict[str, Any]
@@ -72,6 +72,14 @@ def marked(parts: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """A table cell of text pieces, each ``(text, mark)``: mark ``""`` (plain), ``"ins"``
     (inserted or changed text, green) or ``"del"`` (removed text, red, struck through)."""
     return {"parts": [(str(t), m) for t, m in parts if t]}
+
+
+def link(text: Any, href: str | None) -> Any:
+    """A table cell that links to ``href`` (a relative path, e.g. a run's ``report.html``);
+    plain text when ``href`` is ``None``."""
+    if href is None:
+        return text
+    return {"parts": [(fmt(text), "")], "href": href}
 
 
 def pct(value: Any, decimals: int = 1) -> str:
