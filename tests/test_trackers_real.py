@@ -2,8 +2,9 @@
 offline mode, TensorBoard; read back with each library's own API (MlflowClient, the offline run
 file decoded with wandb's protobuf schema, tensorboard's EventAccumulator).
 
-Two tiny bag-of-words runs of one study (trials 0 and 1), each with augmentation and a
-transformed test set, so every kind of value is logged."""
+Two tiny bag-of-words runs of one study (trials 0 and 1): the first with all three trackers,
+augmentation and a transformed test set, so every kind of value is logged; the second with
+MLflow only, to show both nest under one study parent."""
 
 from __future__ import annotations
 
@@ -46,10 +47,14 @@ def study(tmp_path_factory):
             mp.setenv(key, value)
         mp.setenv("WANDB_SILENT", "true")
         mp.delenv("WANDB_API_KEY", raising=False)
-        runs = [Path(train_run(parse_config(raw), name=f"t{i}",
-                               tags={"study": "lr-sweep", "trial": i})["path"])
-                for i in range(2)]
-    return tmp, runs
+        first = Path(train_run(parse_config(raw), name="t0",
+                               tags={"study": "lr-sweep", "trial": 0})["path"])
+        # the second trial (MLflow only, no extras: cheaper) joins the same study parent
+        raw["train"]["trackers"], raw["train"]["augment"] = ["mlflow"], []
+        raw["robustness"] = {}
+        second = Path(train_run(parse_config(raw), name="t1",
+                                tags={"study": "lr-sweep", "trial": 1})["path"])
+    return tmp, [first, second]
 
 
 def test_mlflow_store_holds_params_metrics_tags_artifacts_and_the_study_parent(study):
@@ -72,7 +77,7 @@ def test_mlflow_store_holds_params_metrics_tags_artifacts_and_the_study_parent(s
         # the resolved config, flattened
         assert params["train.lr"] == "0.05" and params["model.family"] == "bow"
         assert params["batching.batch_size"] == "16" and params["seed"] == "3"
-        assert tags["model"] == "bow" and tags["augment"] == "char_swap:0.3x8"
+        assert tags["model"] == "bow" and tags["augment"] == ("char_swap:0.3x8", "none")[i]
         assert tags["study"] == "lr-sweep" and tags["trial"] == str(i) and tags["seed"] == "3"
         assert tags["dataset"].endswith("d.jsonl")
         # step, eval, best, test and transformed-set metrics
@@ -84,20 +89,24 @@ def test_mlflow_store_holds_params_metrics_tags_artifacts_and_the_study_parent(s
         assert metrics["best/accuracy"] == pytest.approx(max(m.value for m in evals))
         summary = __import__("json").loads((runs[i] / "run.json").read_text())
         assert metrics["test/accuracy"] == pytest.approx(summary["test"]["test"]["accuracy"])
-        assert metrics["transformed/char_drop:0.5/accuracy"] == pytest.approx(
-            summary["robustness_test"]["char_drop:0.5"]["accuracy"])
-        assert "robustness/char_drop:0.5/drop" in metrics
         # the report and the predictions as artifacts, in the artifact store
         top = {a.path for a in client.list_artifacts(run.info.run_id)}
         assert {"report.html", "config.yaml", "run.json", "predictions"} <= top
         preds = {a.path for a in client.list_artifacts(run.info.run_id, "predictions")}
+        if i == 1:
+            assert preds == {"predictions/test.jsonl"}
+            continue
+        assert metrics["transformed/char_drop:0.5/accuracy"] == pytest.approx(
+            summary["robustness_test"]["char_drop:0.5"]["accuracy"])
+        assert "robustness/char_drop:0.5/drop" in metrics
         assert preds == {"predictions/test.jsonl", "predictions/test@char_drop-0.5.jsonl"}
         assert any((tmp / "mlartifacts").rglob("report.html"))
 
 
 def test_wandb_offline_run_holds_config_history_summary_group_tags_and_files(study):
     _tmp, runs = study
-    for i, run_dir in enumerate(runs):
+    assert not (runs[1] / "wandb").exists()  # the second trial tracks to MLflow only
+    for i, run_dir in enumerate(runs[:1]):
         (offline,) = (run_dir / "wandb").glob("offline-run-*")  # what `wandb sync` uploads
         run = read_offline_run(offline)
         assert run.name == f"t{i}" and run.group == "lr-sweep"
@@ -118,7 +127,7 @@ def test_tensorboard_has_one_entry_per_run_with_best_test_and_transformed_metric
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     _tmp, runs = study
-    for run_dir in runs:
+    for run_dir in runs[:1]:
         assert not (run_dir / "tb" / "hparams").exists()
         assert len(list((run_dir / "tb").glob("events.out.tfevents.*"))) == 1
         acc = EventAccumulator(str(run_dir / "tb"))

@@ -7,6 +7,7 @@ runs and seeds.html; the tuning study report comes from a toy Optuna study."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -153,3 +154,28 @@ def test_paper_export_refuses_a_directory_that_is_no_run(tmp_path):
 
     assert isinstance(result.exception, DataError)  # main() prints it as one line, exit 2
     assert "neither a run directory" in str(result.exception)
+
+
+def test_reports_read_well(study):
+    """The defects a reader met are gone: coloured edits, one number format, epochs from 1,
+    scrolling tables, the config keys that differ, paired differences, linked seed runs."""
+    _tmp, study_dir, runs, comparison = study
+    run_html = (runs[0] / "report.html").read_text(encoding="utf-8")
+    assert "[[" not in run_html and "texts/s" not in run_html
+    assert "overflow-wrap: anywhere" not in run_html and '<div class="scroll">' in run_html
+    rob = json.loads((runs[0] / "robustness" / "test.json").read_text())["transforms"]
+    e = rob["char_drop:0.5"]
+    assert f"<td>{100 * e['flip_rate']:.1f}%</td>" in run_html  # as the terminal prints it
+    assert f"<td>{100 * e['drop']:+.1f}</td>" in run_html  # points, one decimal
+    if e.get("flips"):
+        assert '<mark class="del">' in run_html
+    passes = run_html.split("validation passes")[1]
+    assert re.search(r"<tr><td>\d+</td><td>1</td>", passes)  # the first epoch is epoch 1
+    assert "`" not in re.sub(r"<pre>.*?</pre>", "", run_html, flags=re.S)  # no literal backticks
+    comp = comparison.read_text(encoding="utf-8")
+    assert "config keys that differ" in comp and "train.init_seed" in comp
+    assert "paired differences to" in comp and "test@char_drop-0.5" in comp
+    assert re.search(r"<td>p (=|&lt;) 0\.\d{3}</td>", comp)
+    seeds = (study_dir / "seeds.html").read_text(encoding="utf-8")
+    assert '<a href="seed-1/report.html">seed-1</a>' in seeds
+    assert "ddof=1" in seeds and "ddof=0" in seeds
