@@ -461,7 +461,7 @@ def format_robustness(report: dict[str, Any]) -> str:
              f"  {'clean':<28} {'':>8} {clean['accuracy']:>9.4f}"]
     for spec, e in report["transforms"].items():
         lo, hi = e["drop_ci"]
-        drop = f"{100 * e['drop']:+.2f} [{100 * lo:+.1f},{100 * hi:+.1f}]"
+        drop = f"{100 * e['drop']:+.1f} [{100 * lo:+.1f},{100 * hi:+.1f}]"  # as the report prints it
         lines.append(f"  {spec:<28} {e['changed_share']:>8.1%} {e['accuracy']:>9.4f} "
                      f"{drop:>14} {e['flip_rate']:>9.1%} {e['confidence_shift']:>+11.4f}")
     lines.append("  (drop in accuracy points, 95% paired-bootstrap interval; transformed sets in "
