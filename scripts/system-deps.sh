@@ -4,6 +4,8 @@
 #                 configs, their tests). ftlab copies it into ~/.cache/ftlab/nltk_data on first use.
 #   postgresql    the server binaries (initdb, pg_ctl) for the tests of tuning workers sharing a
 #                 PostgreSQL study (tests/tuning/test_postgres.py starts a throwaway server).
+#   chromium      a headless browser that renders every kind of HTML report and checks it
+#                 (tests/test_report_outputs.py: console errors, image sizes, screenshots).
 # Run by `make quickstart` and `make test` (target system-deps). As root with apt-get it installs
 # what is missing (apt-get update first, each step retried once, bounded time); otherwise it prints
 # one line per missing package saying what to install and why, and the tests that need it skip
@@ -21,6 +23,9 @@ have_pg() {
 }
 if ! have_pg; then
   missing+=(postgresql); why+=("a PostgreSQL server for the tuning-worker tests (ftlab tune --storage postgresql://)")
+fi
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  missing+=(chromium); why+=("a headless browser for the report rendering tests")
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

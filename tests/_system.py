@@ -1,6 +1,6 @@
 """What the README set-up installs from Debian, and the reason a test skips without it.
 
-`make test` installs both packages when it runs as root (scripts/system-deps.sh); a test never
+`make test` installs these packages when it runs as root (scripts/system-deps.sh); a test never
 installs anything. Without root the set-up prints what is missing and these tests skip.
 """
 
@@ -42,3 +42,11 @@ def postgres_bin() -> Path | None:
 
 
 POSTGRES_MISSING = f"PostgreSQL server (initdb, pg_ctl) not found (Debian package postgresql; {SETUP})"
+
+
+def chromium_bin() -> str | None:
+    """The headless-capable Chromium binary (Debian package chromium), or None."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+CHROMIUM_MISSING = f"Chromium not found (Debian package chromium; {SETUP})"

@@ -44,6 +44,7 @@ __all__ = [
     "RnnConfig",
     "TransformerConfig",
     "LoraConfig",
+    "TrackingConfig",
     "TrainConfig",
     "CheckpointConfig",
     "EarlyStoppingConfig",
@@ -518,6 +519,21 @@ class AugmentConfig(_Section):
         "'choices', or 'both')")
 
 
+class TrackingConfig(_Section):
+    """Where the optional trackers (``train.trackers``: mlflow, wandb) write."""
+
+    mlflow_uri: str | None = Field(
+        None, description="MLflow tracking URI (e.g. sqlite:///runs/mlflow.db or "
+        "postgresql://...); default: $MLFLOW_TRACKING_URI, else sqlite:///<output_dir>/mlflow.db")
+    mlflow_artifacts: str | None = Field(
+        None, description="artifact location of a new MLflow experiment (default: "
+        "<output_dir>/mlartifacts with the default URI, else MLflow's default)")
+    experiment: str = Field("ftlab", description="MLflow experiment name")
+    wandb_project: str = Field("ftlab", description="W&B project")
+    wandb_mode: Literal["offline", "online", "disabled"] = Field(
+        "offline", description="offline writes <run>/wandb/ for a later `wandb sync`")
+
+
 class TrainConfig(_Section):
     """Optimizer, schedule and loop settings."""
 
@@ -555,6 +571,7 @@ class TrainConfig(_Section):
     trackers: list[Literal["tensorboard", "mlflow", "wandb"]] = Field(
         default_factory=lambda: ["tensorboard"]  # type: ignore[arg-type]  # mypy cannot see a Literal list here
     )
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     augment: list[AugmentConfig] = Field(
         default_factory=list, description="add transformed training examples (robustness)"
     )

@@ -262,3 +262,45 @@ def test_a_killed_worker_fails_its_trial_and_the_study_completes(tmp_path, pg_ur
     summary = json.loads((tmp_path / "runs" / "pgkill" / "study.json").read_text())
     row = next(t for t in summary["trials"] if t["number"] == dead.number)
     assert "heartbeat" in row["fail_reason"]
+
+
+def test_mlflow_tracks_study_runs_in_postgres(tmp_path, pg_url):
+    """The MLflow tracker on a PostgreSQL store (tuning workers on several machines log to one
+    server): two trials nested under their study, read back with MlflowClient."""
+    mlflow = pytest.importorskip("mlflow", reason="the tracking extra is installed by `make test`")
+    from ftlab.training import (
+        EvalEnd,
+        MLflowTracker,
+        RunOutcome,
+        StepEnd,
+        TrainEnd,
+        TrainStart,
+    )
+
+    for trial in range(2):
+        tracker = MLflowTracker(experiment="pg", run_name=f"trial-{trial}", tracking_uri=pg_url,
+                                hparams={"train.lr": 0.1 * (trial + 1)},
+                                artifact_location=(tmp_path / "art").as_uri(),
+                                tags={"trial": str(trial)}, group="sweep")
+        tracker.on_train_start(TrainStart(total_steps=2, steps_per_epoch=2, epochs=1,
+                                          resumed_from_step=None))
+        for step in (1, 2):
+            tracker.on_step_end(StepEnd(step=step, epoch=0, loss=1.0 / step, lr=0.1,
+                                        grad_norm=1.0, examples=4, tokens=8, padded_tokens=8,
+                                        seconds=0.01))
+        tracker.on_eval_end(EvalEnd(step=2, epoch=0, metrics={"accuracy": 0.5 + trial, "n": 4}))
+        tracker.on_train_end(TrainEnd(step=2, epoch=1, reason="done", best_metric=0.5,
+                                      best_step=2))
+        (tmp_path / "report.html").write_text("<html></html>")
+        tracker.finish(RunOutcome(metrics={"test/accuracy": 0.25}, tags={"study": "sweep"},
+                                  artifacts=[Path("report.html")], root=tmp_path))
+    client = mlflow.MlflowClient(tracking_uri=pg_url)
+    exp = client.get_experiment_by_name("pg")
+    runs = client.search_runs([exp.experiment_id], "tags.`ftlab.role` = 'run'")
+    (parent,) = client.search_runs([exp.experiment_id], "tags.`ftlab.role` = 'study'")
+    assert sorted(r.info.run_name for r in runs) == ["trial-0", "trial-1"]
+    for r in runs:
+        assert r.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert r.data.metrics["test/accuracy"] == 0.25 and "eval/n" not in r.data.metrics
+        assert [m.step for m in client.get_metric_history(r.info.run_id, "train/loss")] == [1, 2]
+        assert {a.path for a in client.list_artifacts(r.info.run_id)} == {"report.html"}

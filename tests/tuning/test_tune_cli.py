@@ -24,12 +24,17 @@ def test_tune_cli_end_to_end(tmp_path):
                      "  train.lr: {low: 1.0e-3, high: 0.3, log: false, grid: [0.3, 0.001]}\n",
                      encoding="utf-8")
     res = CliRunner().invoke(app, ["tune", str(cfg), "--space", str(space), "--sampler", "grid",
-                                   "--pruner", "none", "--name", "cli", "--refine"])
+                                   "--pruner", "none", "--name", "cli", "--refine",
+                                   "--set", "train.weight_decay=0.01"])
     assert res.exit_code == 0, res.output
     out = res.output
     assert "linearly spaced learning rates" in out  # the explicit log: false warning
     assert "best trial: #" in out and "retrain with: ftlab train" in out
     assert "--set train.lr=0.3" in out  # 0.3 learns this data, 0.001 barely moves in 2 epochs
+    # the retrain command reproduces the trial: the study's own overrides, then the trial's
+    retrain = next(ln for ln in out.splitlines() if ln.startswith("retrain with:"))
+    assert retrain.index("--set train.weight_decay=0.01") < retrain.index("--set train.lr=0.3")
+    assert f"report: {tmp_path / 'runs' / 'cli' / 'report.html'}" in out
     assert "upper edge" in out and "extend the range" in out
     study_dir = tmp_path / "runs" / "cli"
     summary = json.loads((study_dir / "study.json").read_text())

@@ -19,8 +19,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # click's plain help: flags without a `<bool>` type column, and no rich import (fast --help)
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 120},
 )
-data_app = typer.Typer(help="Inspect data sources.", no_args_is_help=True)
+data_app = typer.Typer(help="Inspect data sources.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(data_app, name="data")
 
 # Piped output (CI logs, `| less`) gets a wide console instead of rich's 80-column default.
@@ -42,7 +45,7 @@ def main() -> None:
     exception", no Python frame; ~1 in 50 launches under CPU load, torch 2.13 + gloo), and
     torchrun then reports the whole job as failed.
     """
-    from ftlab.training import torchrun_world_size
+    from ftlab.core import torchrun_world_size
 
     if torchrun_world_size() <= 1:
         _main()

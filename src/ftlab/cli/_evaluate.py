@@ -153,13 +153,40 @@ def predict(
 
 
 def report(
-    run_dirs: Annotated[list[Path], typer.Argument(help="One run directory, or several to compare.")],
+    run_dirs: Annotated[list[Path], typer.Argument(
+        help="One run directory, or several to compare (--format latex|markdown: also seed-study "
+             "directories).")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="HTML file to write.")] = None,
+    fmt: Annotated[Optional[list[str]], typer.Option(
+        "--format", "-f", help="html (default), or latex and/or markdown: tables and figures "
+                               "for a paper (repeatable).")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", help="Directory for --format latex|markdown (default: paper/).")] = None,
+    figures: Annotated[str, typer.Option(
+        "--figures", help="Figure file format for --format latex|markdown: pdf or svg.")] = "pdf",
 ) -> None:
-    """One self-contained HTML report (several runs: a comparison)."""
-    from ftlab.report import write_report
+    """One self-contained HTML report (several runs: a comparison), or paper tables and figures."""
+    formats = [f.strip().lower() for item in (fmt or ["html"]) for f in item.split(",")]
+    from ftlab.report import PAPER_FORMATS
 
-    console.print(f"report: {write_report(run_dirs, output)}")
+    unknown = sorted(set(formats) - {"html", *PAPER_FORMATS})
+    if unknown or figures not in ("pdf", "svg"):
+        raise typer.BadParameter(
+            f"--format takes html, latex or markdown (got {', '.join(unknown)}); --figures takes "
+            f"pdf or svg (got {figures})" if unknown else f"--figures takes pdf or svg, got {figures}")
+    if "html" in formats:
+        from ftlab.report import write_report
+
+        console.print(f"report: {write_report(run_dirs, output)}")
+    paper = [f for f in formats if f in PAPER_FORMATS]
+    if paper:
+        from ftlab.report import write_paper
+
+        target = out or Path("paper")
+        written = write_paper(run_dirs, target, formats=paper,
+                              figure_format="svg" if figures == "svg" else "pdf")
+        console.print(f"paper tables and figures in {target}: "
+                      f"{', '.join(p.name for p in written)}", markup=False, highlight=False)
 
 
 def export(

@@ -73,5 +73,5 @@ def tune(
         return
     result = run_study(cfg, spc, name=name, sampler=sampler, pruner=pruner, trials=trials,
                        timeout=timeout, storage=storage, workers=workers, refine=refine,
-                       config_path=config, console=console)
+                       config_path=config, overrides=set_ or [], console=console)
     echo(result)

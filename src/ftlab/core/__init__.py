@@ -30,7 +30,16 @@ from ftlab.core._errors import (
 )
 from ftlab.core._example import Example
 from ftlab.core._imports import MissingDependencyError, optional_import
-from ftlab.core._process import pid_alive
+from ftlab.core._process import pid_alive, torchrun_world_size
+from ftlab.core._progress import (
+    Phase,
+    format_seconds,
+    note_progress_line,
+    phase,
+    progress_every,
+    seconds_since_progress_line,
+    share_live_progress,
+)
 from ftlab.core._atomic import (
     atomic_write_json,
     atomic_write_text,
@@ -52,6 +61,14 @@ if TYPE_CHECKING:
 __all__ = [
     "Record",
     "fmt_value",
+    "Phase",
+    "format_seconds",
+    "note_progress_line",
+    "phase",
+    "progress_every",
+    "seconds_since_progress_line",
+    "share_live_progress",
+    "torchrun_world_size",
     "Example",
     "Encoded",
     "Batch",

@@ -1,11 +1,24 @@
-"""Whether a process still exists (the one check used for stale runs and stale trials)."""
+"""Whether a process still exists (the one check used for stale runs and stale trials), and
+how many processes torchrun launched."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-__all__ = ["pid_alive"]
+__all__ = ["pid_alive", "torchrun_world_size"]
+
+
+def torchrun_world_size() -> int:
+    """``WORLD_SIZE`` from the environment (1 when not launched by torchrun).
+
+    Here, not in ``ftlab.training``, so that the CLI's entry point reads it without importing
+    torch (``ftlab --help`` stays fast).
+    """
+    try:
+        return max(1, int(os.environ.get("WORLD_SIZE", "1")))
+    except ValueError:
+        return 1
 
 
 def pid_alive(pid: Any) -> bool:

@@ -6,7 +6,9 @@ figures as PNG data URIs, no external URL, Jinja2 autoescaping):
 - the run report and the comparison of several runs (:func:`write_report`, ``report.html``;
   also written for ensembles, which are runs);
 - the seed-study report (:func:`write_seed_report`, ``seeds.html``);
-- the Optuna study report (:func:`write_study_report`, ``<study>/report.html``).
+- the Optuna study report (:func:`write_study_report`, ``<study>/report.html``);
+- tables and figures for a paper (:func:`write_paper`: LaTeX/Markdown tables, PDF/SVG
+  figures, each number naming the run file it came from).
 
 A page is a list of sections ``{"id", "title", "blocks"}``; a block is a dict whose ``kind`` the
 template knows (``kv``, ``table``, ``img``, ``note``, ``missing``, ``h3``, ...), built with
@@ -39,6 +41,7 @@ from ftlab.report._run import (
     report_figures,
     write_report,
 )
+from ftlab.report._paper import PAPER_FORMATS, PaperTable, latex_escape, write_paper
 from ftlab.report._seeds import evp_png, scores_png, write_seed_report
 from ftlab.report._study import render_study_report, study_sections, trial_epochs, write_study_report
 
@@ -80,4 +83,9 @@ __all__ = [
     "render_study_report",
     "write_study_report",
     "trial_epochs",
+    # tables (LaTeX booktabs, Markdown) and vector figures for a paper (_paper)
+    "PAPER_FORMATS",
+    "PaperTable",
+    "latex_escape",
+    "write_paper",
 ]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 __all__ = ["Block", "Section", "as_dict", "as_list", "fmt", "kv", "table", "note", "missing", "h3",
+           "link", "marked", "pct", "score",
            "png_block"]
 
 Block = dict[str, Any]
@@ -63,7 +64,37 @@ def kv(rows: Iterable[tuple[str, Any]]) -> Block:
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], caption: str | None = None
            ) -> Block:
     return {"kind": "table", "headers": list(headers), "caption": caption,
-            "rows": [[fmt(c) for c in row] for row in rows]}
+            "rows": [[c if isinstance(c, dict) and "parts" in c else fmt(c) for c in row]
+                     for row in rows]}
+
+
+def marked(parts: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """A table cell of text pieces, each ``(text, mark)``: mark ``""`` (plain), ``"ins"``
+    (inserted or changed text, green) or ``"del"`` (removed text, red, struck through)."""
+    return {"parts": [(str(t), m) for t, m in parts if t]}
+
+
+def link(text: Any, href: str | None) -> Any:
+    """A table cell that links to ``href`` (a relative path, e.g. a run's ``report.html``);
+    plain text when ``href`` is ``None``."""
+    if href is None:
+        return text
+    return {"parts": [(fmt(text), "")], "href": href}
+
+
+def pct(value: Any, decimals: int = 1) -> str:
+    """A share or rate in [0, 1] as a percentage (``0.0913`` -> ``9.1%``), as the terminal
+    prints it; ``-`` when missing."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        return "-"
+    return f"{100 * value:.{decimals}f}%"
+
+
+def score(value: Any) -> str:
+    """A metric in [0, 1] with 4 decimals, also when it is whole (``1.0000``, not ``1``)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        return "-" if value is None else fmt(value)
+    return f"{value:.4f}"
 
 
 def note(text: str) -> Block:

@@ -18,6 +18,17 @@ _TEMPLATE_DIR = Path(__file__).parent / "templates"
 _TEMPLATE = "report.html.j2"
 
 
+def _code(text: object) -> object:
+    """Escape ``text`` and show its `backticked` parts as ``<code>`` (never literal backticks)."""
+    import re
+
+    from markupsafe import Markup, escape
+
+    parts = re.split(r"`([^`]+)`", str(text))
+    return Markup("").join(escape(p) if i % 2 == 0 else Markup("<code>") + escape(p)
+                           + Markup("</code>") for i, p in enumerate(parts))
+
+
 def render_page(title: str, sections: Sequence[Section], *, sources: Sequence[str]) -> str:
     """Render sections (``{"id", "title", "blocks"}``, see :mod:`ftlab.report`) as one
     self-contained page in the report's template; other reports (studies, seed studies)
@@ -36,6 +47,7 @@ def render_page(title: str, sections: Sequence[Section], *, sources: Sequence[st
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATE_DIR)),
                              autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
+    env.filters["code"] = _code
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return env.get_template(_TEMPLATE).render(title=title, sections=list(sections),
                                               generated=generated, run_paths=list(sources))

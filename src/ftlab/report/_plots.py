@@ -141,8 +141,10 @@ def learning_curves_png(
     """
     s = _array(steps)
     e = _array(eval_steps)
-    fig = _figure(10, 6.4)
+    fig = _figure(10, 7.0)
     (ax_loss, ax_metric), (ax_lr, ax_grad) = fig.subplots(2, 2)
+    # room for the legends above the top panels and the y labels between the columns
+    fig.subplots_adjust(hspace=0.55, top=0.88, left=0.08, wspace=0.3)
 
     if smoothing is None:
         smoothing = max(0.9, 1.0 - 50.0 / max(s.size, 1))
@@ -155,8 +157,12 @@ def learning_curves_png(
     if e.size and val_loss.size == e.size and np.isfinite(val_loss).any():
         ax_loss.plot(e, val_loss, "o-", color="tab:orange", lw=1.6, ms=4, label="validation")
     if ax_loss.lines:
-        ax_loss.set(title="loss", xlabel="step")
-        ax_loss.legend(fontsize=8)
+        ax_loss.set(xlabel="step", ylabel="loss (cross-entropy)")
+        ax_loss.set_title("loss", pad=22)
+        # above the panel, not over the curves (the validation curve ends where a corner
+        # legend would sit)
+        ax_loss.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3,
+                       frameon=False, borderaxespad=0)
     else:
         _empty(ax_loss, "no loss logged")
 
@@ -168,8 +174,10 @@ def learning_curves_png(
         if best_step is not None:
             ax_metric.axvline(best_step, color="0.5", ls=":", lw=1,
                               label=f"best (step {best_step})")
-        ax_metric.set(title="validation metrics", xlabel="step")
-        ax_metric.legend(fontsize=8)
+        ax_metric.set(xlabel="step", ylabel="score")
+        ax_metric.set_title("validation metrics", pad=22)
+        ax_metric.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3,
+                         frameon=False, borderaxespad=0)
     else:
         _empty(ax_metric, "no validation metrics logged")
 
@@ -184,7 +192,8 @@ def learning_curves_png(
             else:
                 x, y = _thin(s, v)
                 ax.plot(x, y, color=color, lw=1.2)
-            ax.set(title=title, xlabel="step")
+            ax.set(title=title, xlabel="step",
+                   ylabel="learning rate" if title == "learning rate" else "L2 norm (before clipping)")
             if title == "gradient norm" and np.nanmin(v) > 0 and np.nanmax(v) / np.nanmin(v) > 100:
                 ax.set_yscale("log")  # spikes would flatten the rest of the curve
         else:
@@ -339,14 +348,15 @@ def reliability_png(bin_lower: Sequence[float], bin_upper: Sequence[float],
 
 
 def overlay_curves_png(
-    runs: Mapping[str, tuple[Sequence[int], Mapping[str, Sequence[float]]]],
-    metric: str,
+    runs: Mapping[str, tuple[Sequence[float], Mapping[str, Sequence[float]]]],
+    metric: str, *, x_label: str = "step",
 ) -> bytes:
     """Validation curves of several runs on shared axes: ``metric`` and validation loss.
 
     Args:
-        runs: ``{run name: (eval steps (E,), {metric name: values (E,)})}``.
+        runs: ``{run name: (eval steps or epochs (E,), {metric name: values (E,)})}``.
         metric: the metric drawn in the first panel (e.g. the runs' monitor).
+        x_label: ``"step"``, or ``"epoch"`` when the x values are epochs.
 
     Returns:
         PNG bytes.
@@ -361,8 +371,8 @@ def overlay_curves_png(
                 ax.plot(x, y, "o-", lw=1.4, ms=3, label=name)
     for ax, key in ((ax_m, metric), (ax_l, "loss")):
         if ax.lines:
-            ax.set(title=f"validation {key}", xlabel="step")
-            ax.legend(fontsize=8)
+            ax.set(title=f"validation {key}", xlabel=x_label, ylabel=key)
+            ax.legend(fontsize=8, loc="best", framealpha=0.8)
         else:
             _empty(ax, f"no validation {key} logged")
     return _png(fig)
@@ -392,7 +402,12 @@ def robustness_png(clean: float, transforms: Mapping[str, tuple[float, float, fl
     ax.errorbar(accs[1:], y[1:], xerr=err[:, 1:], fmt="none", ecolor="black", capsize=3, lw=1)
     ax.axvline(clean, color="#4c72b0", ls="--", lw=1)
     ax.set_yticks(y, [n if len(n) <= 40 else n[:39] + "\u2026" for n in names], fontsize=8)
-    lo = max(0.0, float(np.nanmin(np.concatenate([accs, lows[1:]]))) - 0.05)
-    ax.set_xlim(lo, min(1.0, float(np.nanmax(accs)) + 0.03))
-    ax.set_xlabel("accuracy (bars: 95% paired-bootstrap interval of the drop)")
+    # bars start at 0: a cut axis would exaggerate the drops; the values are written at the ends
+    ax.set_xlim(0.0, 1.1)
+    for yi, acc in zip(y, accs):
+        if np.isfinite(acc):
+            ax.text(min(acc, 1.0) + 0.01, yi, f"{acc:.4f}", va="center", fontsize=8)
+    ax.set_xlabel("accuracy (0 to 1; error bars: 95% paired-bootstrap interval of the drop; "
+                  "dashed: clean accuracy)")
+    ax.set_ylabel("test set")
     return _png(fig)

@@ -25,6 +25,7 @@ from ftlab.report._blocks import (
     missing,
     note,
     png_block,
+    score,
     table,
 )
 from ftlab.report._page import render_page
@@ -38,9 +39,81 @@ SECTION_IDS = ("summary", "config", "data", "curves", "confusion", "roc-pr", "ca
 COMPARISON_SECTION_ID = "comparison"
 
 
+def _config_tree(r: RunFiles) -> dict[str, Any]:
+    import yaml
+
+    try:
+        tree = yaml.safe_load(r.config_text or "") or {}
+    except yaml.YAMLError:
+        return {}
+    return _flat(tree) if isinstance(tree, dict) else {}
+
+
+def _flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in tree.items():
+        if isinstance(v, dict) and v:
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _config_differences(names: Sequence[str], runs: Sequence[RunFiles]) -> Block | None:
+    """The resolved-config keys whose values differ between the runs (e.g. ``train.augment``),
+    one row per key; ``None`` when the configs are the same (or not readable)."""
+    trees = [_config_tree(r) for r in runs]
+    if not all(trees):
+        return None
+    keys = list(dict.fromkeys(k for t in trees for k in t))
+    differ = [k for k in keys if k not in ("name", "output_dir")
+              and len({repr(t.get(k)) for t in trees}) > 1]
+    if not differ:
+        return note("the runs' resolved configs are the same except for their names")
+    return table(["config key", *names], [[k, *(t.get(k) for t in trees)] for k in differ],
+                 caption="config keys that differ between the runs (config.yaml)")
+
+
+def _paired_differences(names: Sequence[str], runs: Sequence[RunFiles]) -> list[Block]:
+    """Each run against the first on the same examples, on the test set and on each
+    transformed test set both runs have: the accuracy difference with its paired-bootstrap
+    95% interval and p-value (:func:`ftlab.analysis.compare_runs`)."""
+    from ftlab.analysis import compare_runs, format_p
+
+    ref = runs[0]
+    sets = ["test", *(f"test@{as_dict(e).get('slug') or k}" for k, e in
+                      as_dict(as_dict(ref.robustness.get("test")).get("transforms")).items())]
+    rows, problems = [], []
+    for name, r in zip(names[1:], runs[1:]):
+        for split in sets:
+            if not ((ref.path / "predictions" / f"{split}.jsonl").is_file()
+                    and (r.path / "predictions" / f"{split}.jsonl").is_file()):
+                continue
+            try:
+                c = compare_runs(ref.path, r.path, split=split, n_resamples=2000)
+            except FtlabError as exc:
+                problems.append(f"{name} on {split}: {exc}")
+                continue
+            d = c.accuracy
+            rows.append([name, split, c.n, f"{d.a:.4f}", f"{d.b:.4f}",
+                         f"{100 * d.difference:+.1f}",
+                         f"[{100 * d.low:+.1f}, {100 * d.high:+.1f}]", format_p(d.p_value),
+                         "yes" if d.p_value < c.alpha else "no"])
+    blocks: list[Block] = []
+    if rows:
+        blocks.append(table(
+            ["run", "test set", "examples", f"accuracy {names[0]}", "accuracy of run",
+             "difference (points)", "95% interval", "p", "significant (p < 0.05)"], rows,
+            caption=f"paired differences to {names[0]} on the same examples (paired bootstrap, "
+                    f"2000 resamples; `ftlab compare` gives the same with more options)"))
+    blocks += [note(p) for p in problems]
+    return blocks
+
+
 def _comparison(runs: Sequence[RunFiles]) -> Section:
-    """A table of the runs (hyperparameters that differ, validation and test scores) and their
-    validation curves overlaid."""
+    """The runs (hyperparameters that differ, validation and test scores), the config keys that
+    differ, each paired difference with its interval and p-value, and the validation curves
+    overlaid (by epoch when the runs' steps per epoch differ)."""
     names = _unique_names(runs)
     hparams = [as_dict(as_dict(r.run).get("hparams")) for r in runs]
     keys = list(dict.fromkeys(k for h in hparams for k in h))
@@ -52,28 +125,41 @@ def _comparison(runs: Sequence[RunFiles]) -> Section:
         run = as_dict(r.run)
         test = _test_metrics(r)
         best = run.get("best_metric")
-        val = None if best is None else f"{fmt(best)} ({run.get('monitor') or '?'})"
+        val = None if best is None else f"{score(best)} ({run.get('monitor') or '?'})"
         duration = run.get("duration_s")
         rows.append([name, run.get("status"), run.get("model"), run.get("dataset"),
                      *(h.get(k) for k in differ), val, run.get("best_step"),
-                     test.get("accuracy"), test.get("macro_f1"),
+                     score(test.get("accuracy")), score(test.get("macro_f1")),
                      f"{duration:.1f}" if isinstance(duration, (int, float)) else None])
     blocks: list[Block] = [table(
         ["run", "status", "model", "dataset", *differ, "best validation", "best step",
          "test accuracy", "test macro_f1", "duration (s)"], rows, caption="runs")]
+    config_diff = _config_differences(names, runs)
+    if config_diff is not None:
+        blocks.append(config_diff)
     if same:
-        blocks.append(note("same in every run: " + ", ".join(f"{k}={fmt(v)}" for k, v in same)))
+        blocks.append(note("hyperparameters the same in every run: "
+                           + ", ".join(f"{k}={fmt(v)}" for k, v in same)))
+    blocks += _paired_differences(names, runs)
     robust = _robustness_comparison(names, runs)
     if robust is not None:
         blocks.append(robust)
     monitors = [str(as_dict(r.run).get("monitor") or "") for r in runs]
     metric = max(set(monitors) - {"", "loss"}, key=monitors.count, default="accuracy")
-    curves = {name: ([e.step for e in r.history.evals],
+    per_epoch = [as_dict(r.history.start).get("steps_per_epoch") if r.history is not None
+                 and r.history.start else None for r in runs]
+    by_epoch = all(isinstance(p, int) and p > 0 for p in per_epoch) and len(set(per_epoch)) > 1
+    curves = {name: ([e.step / p if by_epoch and p else e.step for e in r.history.evals],
                      {k: list(r.history.eval_series(k)) for k in (metric, "loss")})
-              for name, r in zip(names, runs) if r.history is not None and r.history.evals}
+              for name, r, p in zip(names, runs, per_epoch)
+              if r.history is not None and r.history.evals}
     if curves:
         blocks.append(png_block(_plots.overlay_curves_png, curves, metric,
+                                x_label="epoch" if by_epoch else "step",
                                 alt="validation curves of all runs"))
+        if by_epoch:
+            blocks.append(note("the runs have different numbers of steps per epoch: their "
+                               "curves are drawn by epoch (step / steps per epoch)"))
     for name, r in zip(names, runs):
         if r.history is None:
             blocks.append(missing(f"{name}: {r.note('metrics.jsonl')}"))
@@ -91,13 +177,13 @@ def _robustness_comparison(names: Sequence[str], runs: Sequence[RunFiles]) -> Bl
     for name, rep in zip(names, reports):
         transforms = as_dict(rep.get("transforms"))
         clean = as_dict(rep.get("clean")).get("accuracy")
-        cells: list[Any] = [name, clean]
+        cells: list[Any] = [name, score(clean)]
         for spec in specs:
             e = as_dict(transforms.get(spec))
             acc, drop = e.get("accuracy"), e.get("drop")
             cells.append(None if acc is None else
-                         f"{fmt(acc)} ({100 * drop:+.2f})" if isinstance(drop, (int, float))
-                         else acc)
+                         f"{score(acc)} ({100 * drop:+.1f})" if isinstance(drop, (int, float))
+                         else score(acc))
         rows.append(cells)
     return table(["run", "clean test accuracy", *specs], rows,
                  caption="robustness: test accuracy on each transformed test set (drop from clean "

@@ -12,6 +12,9 @@ from typing import Any
 
 from ftlab.report import _plots
 from ftlab.report._blocks import (
+    marked,
+    pct,
+    score,
     Block,
     Section,
     as_dict,
@@ -211,8 +214,12 @@ def _curves(files: RunFiles) -> list[Block]:
                         best_step=_best_step(files))]
     if h.evals:
         blocks.append(table(["step", "epoch", *names],
-                            [[e.step, e.epoch, *(e.metrics.get(n) for n in names)]
-                             for e in h.evals], caption="validation passes"))
+                            [[e.step, None if e.epoch is None else e.epoch + 1,
+                              *(int(v) if n == "n" and isinstance(v, float) and v.is_integer()
+                                else v for n, v in ((n, e.metrics.get(n)) for n in names))]
+                             for e in h.evals],
+                            caption="validation passes (epochs counted from 1, as in the "
+                                    "terminal)"))
     if h.skipped_lines:
         blocks.append(note(f"{h.skipped_lines} unreadable last line(s) of metrics.jsonl were "
                            f"skipped (a run killed mid-write)"))
@@ -362,27 +369,52 @@ def files_note(files: RunFiles, key: str, what: str) -> Block:
 
 
 def _pts(x: Any) -> str:
-    return f"{100 * x:+.2f}" if isinstance(x, (int, float)) else "-"
+    # accuracy drops in points with one decimal, as the terminal and the paper tables print them
+    return f"{100 * x:+.1f}" if isinstance(x, (int, float)) else "-"
 
 
-def _highlight(text: Any, changes: list[Any], side: str = "text") -> str:
-    """``text`` with each changed span's new content marked as [[...]] (autoescaped later)."""
-    s = "" if text is None else str(text)
-    spans = []
+def _spans(changes: list[Any], side: str) -> list[tuple[int, int, int, str]]:
+    """``(start, end, new start, after)`` of each change on ``side``, in text order."""
+    out = []
     shift = 0
     for c in sorted((as_dict(c) for c in changes if as_dict(c).get("side", "text") == side),
                     key=lambda c: int(c.get("start", 0))):
         try:
-            start = int(c["start"]) + shift
-            after = str(c.get("after", ""))
-            shift += len(after) - (int(c["end"]) - int(c["start"]))
+            start, end, after = int(c["start"]), int(c["end"]), str(c.get("after", ""))
         except (KeyError, TypeError, ValueError):
             continue
-        spans.append((start, start + len(after)))
-    for start, end in reversed(spans):
-        if 0 <= start <= end <= len(s):
-            s = s[:start] + "[[" + s[start:end] + "]]" + s[end:]
-    return _truncate(s)
+        out.append((start, end, start + shift, after))
+        shift += len(after) - (end - start)
+    return out
+
+
+def _cut(parts: list[tuple[str, str]]) -> dict[str, Any]:
+    """The parts, cut after ``_TEXT_CHARS`` characters (an ellipsis marks the cut)."""
+    kept, used = [], 0
+    for text, mark in parts:
+        if used + len(text) > _TEXT_CHARS:
+            kept.append((text[: max(0, _TEXT_CHARS - used - 1)] + "\u2026", mark))
+            break
+        kept.append((text, mark))
+        used += len(text)
+    return marked(kept)
+
+
+def _highlight(text: Any, changes: list[Any], side: str = "text", *,
+               original: bool = False) -> dict[str, Any]:
+    """``text`` as a cell with the edits coloured: in the transformed text the new content
+    (green), in the original (``original=True``) the replaced content (red, struck through)."""
+    s = "" if text is None else str(text)
+    parts: list[tuple[str, str]] = []
+    pos = 0
+    for start, end, new_start, after in _spans(changes, side):
+        a, b = (start, end) if original else (new_start, new_start + len(after))
+        if not pos <= a <= b <= len(s):
+            continue
+        parts += [(s[pos:a], ""), (s[a:b], "del" if original else "ins")]
+        pos = b
+    parts.append((s[pos:], ""))
+    return _cut(parts)
 
 
 def _robustness(files: RunFiles) -> list[Block]:
@@ -394,18 +426,17 @@ def _robustness(files: RunFiles) -> list[Block]:
         clean = as_dict(rep.get("clean"))
         blocks.append(h3(f"split: {split} (n = {fmt(rep.get('n'))}, seed {fmt(rep.get('seed'))}, "
                          f"sides: {fmt(rep.get('sides'))})"))
-        rows = [["clean", "-", clean.get("accuracy"), "-", "-", clean.get("macro_f1"), "-", "-", "-"]]
+        rows = [["clean", "-", score(clean.get("accuracy")), "-", "-",
+                 score(clean.get("macro_f1")), "-", "-"]]
         for spec, e in transforms.items():
             ci = as_list(e.get("drop_ci"))
             interval = f"[{_pts(ci[0])}, {_pts(ci[1])}]" if len(ci) == 2 else "-"
-            rows.append([spec, e.get("changed_share"), e.get("accuracy"), _pts(e.get("drop")),
-                         interval, e.get("macro_f1"), e.get("flip_rate"),
-                         e.get("confidence_shift"),
-                         round(e["texts_per_s"]) if isinstance(e.get("texts_per_s"), (int, float))
-                         else None])
+            rows.append([spec, pct(e.get("changed_share")), score(e.get("accuracy")),
+                         _pts(e.get("drop")), interval, score(e.get("macro_f1")),
+                         pct(e.get("flip_rate")), score(e.get("confidence_shift"))])
         blocks.append(table(["test set", "changed share", "accuracy", "drop (points)",
-                             "drop 95% interval", "macro_f1", "flip rate", "confidence shift",
-                             "texts/s"], rows,
+                             "drop 95% interval", "macro_f1", "flip rate", "confidence shift"],
+                            rows,
                             caption="clean vs transformed (transformed sets: predictions/"
                                     "<split>@<transformation>.jsonl)"))
         bars = {}
@@ -421,9 +452,10 @@ def _robustness(files: RunFiles) -> list[Block]:
             if not flips:
                 continue
             blocks.append(table(
-                ["id", "label", "original", "transformed ([[changed]])", "clean prediction",
-                 "transformed prediction"],
-                [[f.get("id"), f.get("label"), _truncate(f.get("text")),
+                ["id", "label", "original (removed in red)", "transformed (changed in green)",
+                 "clean prediction", "transformed prediction"],
+                [[f.get("id"), f.get("label"),
+                  _highlight(f.get("text"), as_list(f.get("changes")), original=True),
                   _highlight(f.get("transformed"), as_list(f.get("changes"))),
                   f"{fmt(f.get('clean_pred'))} ({fmt(f.get('clean_conf'))})",
                   f"{fmt(f.get('pred'))} ({fmt(f.get('conf'))})"] for f in flips],

@@ -12,7 +12,7 @@ from typing import Any
 
 from ftlab.core import atomic_write_text
 from ftlab.errors import DataError
-from ftlab.report._blocks import kv, missing, note, png_block, table
+from ftlab.report._blocks import kv, link, missing, note, png_block, score, table
 from ftlab.report._page import render_page
 from ftlab.report._plots import figure_png as _png
 from ftlab.report._plots import new_figure as _figure
@@ -28,9 +28,12 @@ def evp_png(n: list[int], mean: list[float], std: list[float], *, values: list[f
 
 
     x, m, s = (np.asarray(a, dtype=np.float64) for a in (n, mean, std))
-    fig = _figure(6.4, 3.6, left=0.12, bottom=0.15)
+    fig = _figure(6.4, 3.6, left=0.14, bottom=0.15)
     ax = fig.add_subplot(1, 1, 1)
-    ax.fill_between(x, m - s, m + s, color="C0", alpha=0.2, label="±1 std")
+    # the best of n draws from the observed runs never leaves their range: the band is clipped
+    lo_obs, hi_obs = float(min(values)), float(max(values))
+    ax.fill_between(x, np.clip(m - s, lo_obs, hi_obs), np.clip(m + s, lo_obs, hi_obs),
+                    color="C0", alpha=0.2, label="±1 std of the best of n (within observed)")
     ax.plot(x, m, "o-", color="C0", label="expected best")
     ax.axhline(float(np.mean(values)), color="0.5", ls=":", lw=1, label="mean of runs")
     ax.axhline(float(max(values) if metric != "loss" else min(values)), color="C3", ls="--",
@@ -49,7 +52,8 @@ def scores_png(series: dict[str, list[float]]) -> bytes:
     import numpy as np
 
 
-    fig = _figure(6.4, 0.9 + 0.8 * len(series), left=0.16, bottom=0.3)
+    # room for the row labels ("validation accuracy") left of the axis
+    fig = _figure(6.4, 0.9 + 0.8 * len(series), left=0.27, bottom=0.3)
     ax = fig.add_subplot(1, 1, 1)
     for row, vals in enumerate(series.values()):
         v = np.asarray(vals, dtype=np.float64)
@@ -62,9 +66,24 @@ def scores_png(series: dict[str, list[float]]) -> bytes:
     ax.set_yticks(range(len(series)))
     ax.set_yticklabels(list(series))
     ax.set_ylim(-0.6, len(series) - 0.4)
-    ax.set_xlabel("score per run (bar: mean ± 1 std)")
+    ax.set_xlabel("score per run (bar: mean ± 1 std over runs, ddof=1)")
     ax.grid(axis="x", alpha=0.3)
     return _png(fig)
+
+
+def _report_href(study_dir: Path, run_dir: Any) -> str | None:
+    """The run's ``report.html`` relative to the study directory, when it exists."""
+    import os
+
+    if not run_dir:
+        return None
+    report = Path(run_dir) / "report.html"
+    if not report.is_file():
+        return None
+    try:
+        return Path(os.path.relpath(report.resolve(), study_dir.resolve())).as_posix()
+    except ValueError:  # another drive (Windows)
+        return report.resolve().as_uri()
 
 
 def write_seed_report(study_dir: Path) -> Path:
@@ -100,13 +119,15 @@ def write_seed_report(study_dir: Path) -> Path:
                           ("seeds vary", what),
                           ("split seed (fixed)", data["seeds"]["split"]),
                           ("monitor", monitor),
-                          stats(f"best validation {monitor}: mean ± std", val),
-                          stats("test score: mean ± std", test)])]
+                          stats(f"best validation {monitor}: mean ± std (over runs, ddof=1)",
+                                val),
+                          stats("test score: mean ± std (over runs, ddof=1)", test)])]
     if data.get("excluded"):
         summary_blocks.append(note(f"excluded (no validation score): "
                                    f"{', '.join(map(str, data['excluded']))}"))
-    rows = [[r["name"], r["init_seed"], r["order_seed"], r["split_seed"], r["status"],
-             r["best_metric"], r["best_step"], r["test_accuracy"], r["test_macro_f1"]]
+    rows = [[link(r["name"], _report_href(study_dir, r.get("run_dir"))), r["init_seed"],
+             r["order_seed"], r["split_seed"], r["status"], score(r["best_metric"]),
+             r["best_step"], score(r["test_accuracy"]), score(r["test_macro_f1"])]
             for r in data["runs"]]
     runs_block = table(["run", "init seed", "order seed", "split seed", "status",
                         f"best validation {monitor}", "best step", "test accuracy",
@@ -116,10 +137,14 @@ def write_seed_report(study_dir: Path) -> Path:
         evp_blocks = [
             png_block(evp_png, evp["n"], evp["mean"], evp["std"], values=val["values"],
                       metric=monitor, alt="expected validation performance curve"),
-            table(["runs n", "expected best", "std"],
-                  [[k, m, s] for k, m, s in zip(evp["n"], evp["mean"], evp["std"])]),
-            note("expected best validation score of n runs drawn from these (unbiased "
-                 "order-statistics estimator of Dodge et al. 2019); n = 1 is the mean"),
+            table(["runs n", "expected best", "std of the best of n"],
+                  [[k, score(m), score(s)] for k, m, s in
+                   zip(evp["n"], evp["mean"], evp["std"])]),
+            note("expected best validation score of n runs drawn with replacement from these "
+                 "(order-statistics estimator of Dodge et al. 2019); n = 1 is the mean. Its std "
+                 "is the spread of that best over the draws (population std, ddof=0), so at "
+                 "n = 1 it is the summary's std (ddof=1) times sqrt((N-1)/N) for N runs; the "
+                 "band in the figure is clipped to the observed scores"),
         ]
         series = {f"validation {monitor}": val["values"]}
         if test:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ftlab.core import atomic_write_text
-from ftlab.report._blocks import Block, Section, h3, kv, note, table
+from ftlab.report._blocks import Block, Section, h3, kv, link, note, score, table
 from ftlab.report._page import render_page
 
 __all__ = ["study_sections", "render_study_report", "write_study_report", "trial_epochs"]
@@ -35,6 +35,39 @@ def trial_epochs(trial: Any) -> float:
         if isinstance(value, (int, float)):
             return value
     return len(trial.intermediate_values)
+
+
+def _restyle(fig: Any) -> None:
+    """Optuna draws in matplotlib's grey ``ggplot`` style: give its figures the report's look
+    (white axes, light grid, black spines), integer ticks for trials and epochs, readable
+    log-scale ticks, "Epoch" where Optuna writes "Step" (ftlab reports once per epoch) and a
+    colour map whose low end is not white."""
+    from matplotlib.ticker import LogLocator, MaxNLocator
+
+    fig.patch.set_facecolor("white")
+    for ax in fig.axes:
+        ax.set_facecolor("white")
+        ax.grid(True, color="0.85", linewidth=0.6)
+        for spine in ax.spines.values():
+            spine.set_visible(True)
+            spine.set_color("0.3")
+        ax.tick_params(colors="0.15")
+        for which in ("x", "y"):
+            axis = ax.xaxis if which == "x" else ax.yaxis
+            label = axis.get_label().get_text()
+            if label.lower() in ("step", "steps"):
+                axis.set_label_text("Epoch")
+            if axis.get_label().get_text().lower() in ("trial", "#trials", "epoch", "trials"):
+                axis.set_major_locator(MaxNLocator(integer=True))
+            if axis.get_scale() == "log":
+                axis.set_major_locator(LogLocator(numticks=4))
+                for t in axis.get_ticklabels():
+                    t.set_rotation(30 if which == "x" else 0)
+                    t.set_fontsize(8)
+        for coll in ax.collections:
+            if coll.get_array() is not None and getattr(coll, "cmap", None) is not None \
+                    and coll.cmap.name in ("Blues", "Blues_r"):
+                coll.set_cmap("viridis_r" if coll.cmap.name.endswith("_r") else "viridis")
 
 
 def _figure_block(draw: Any, study: Any, alt: str, **kwargs: Any) -> Block:
@@ -53,6 +86,7 @@ def _figure_block(draw: Any, study: Any, alt: str, **kwargs: Any) -> Block:
         return note(f"{alt}: not drawn ({exc})")
     first = axes.flat[0] if hasattr(axes, "flat") else axes
     fig = first.figure
+    _restyle(fig)
     fig.set_size_inches(max(fig.get_size_inches()[0], 8), max(fig.get_size_inches()[1], 4.5))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
@@ -88,6 +122,13 @@ def _group_blocks(study: Any, summary: Mapping[str, Any]) -> list[Block]:
     if not done:
         blocks.append(note("no trial has completed yet: the figures need completed trials"))
     return blocks
+
+
+def _report_href(run_dir: Any) -> str | None:
+    """The trial run's report as a file URL (the study report may be copied elsewhere)."""
+    if not run_dir or not (Path(run_dir) / "report.html").is_file():
+        return None
+    return (Path(run_dir) / "report.html").resolve().as_uri()
 
 
 def study_sections(studies: Any, *, summary: Mapping[str, Any] | None = None) -> list[Section]:
@@ -159,9 +200,13 @@ def study_sections(studies: Any, *, summary: Mapping[str, Any] | None = None) ->
     section("history", "Optimization history",
             figures(vm.plot_optimization_history, "optimization history",
                     lambda st: bool(completed(st)), "no completed trial"))
+    n_done = min((len(completed(st)) for st in group), default=0)
     section("importance", "Parameter importances (fANOVA)",
             figures(vm.plot_param_importances, "parameter importances", varied,
-                    "needs two or more completed trials whose parameters differ"))
+                    "needs two or more completed trials whose parameters differ")
+            + ([note(f"caveat: importances from {n_done} completed trials are not reliable "
+                     f"(fANOVA fits a random forest to the trials; read them from about 10 "
+                     f"trials on, more for several parameters)")] if n_done < 10 else []))
     section("parallel", "Parallel coordinates",
             figures(vm.plot_parallel_coordinate, "parallel coordinates",
                     lambda st: bool(completed(st)), "no completed trial"))
@@ -174,8 +219,10 @@ def study_sections(studies: Any, *, summary: Mapping[str, Any] | None = None) ->
             + [note("each line is one trial's validation metric per evaluation; pruned trials "
                     "stop early")])
     params = sorted({k for st in group for t in st.trials for k in t.params})
-    trial_rows = [[*([st.study_name] if many else []), t.number, t.state.name.lower(), t.value,
-                   trial_epochs(t), *(t.params.get(p) for p in params), t.user_attrs.get("run_dir")]
+    trial_rows = [[*([st.study_name] if many else []), t.number, t.state.name.lower(),
+                   score(t.value) if t.value is not None else None, trial_epochs(t),
+                   *(t.params.get(p) for p in params),
+                   link(t.user_attrs.get("run_dir"), _report_href(t.user_attrs.get("run_dir")))]
                   for st in group for t in st.trials]
     section("trials", "Trials", [table([*(["study"] if many else []), "trial", "state", "value",
                                         "epochs", *params, "run"], trial_rows)])

@@ -139,7 +139,7 @@ def check_run(run_dir: Path | str, suites: Sequence[str] | None = None, *,
 
     def predict_proba(texts: list[str]) -> Any:
         examples = [Example(id=f"check-{i}", text=t, label=None) for i, t in enumerate(texts)]
-        probs = predict_examples(model, encoder, config, examples)
+        probs = predict_examples(model, encoder, config, examples, label="behavioral checks")
         if temperature:
             from ftlab.evaluation import apply_temperature
 

@@ -168,7 +168,8 @@ def _write_predictions(path: Path, examples: Sequence[Any], probs: np.ndarray,
 
 
 def predict_encoded(model: torch.nn.Module, encoded: Sequence[Any], config: RunConfig, *,
-                    pad_id: int, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+                    pad_id: int, device: torch.device,
+                    label: str = "predict") -> tuple[np.ndarray, np.ndarray]:
     """Probabilities (N, C) and labels (N,) in input order, from length-sorted batches.
 
     Inside a torchrun process group (``ftlab evaluate``/``predict`` under torchrun) every rank
@@ -181,13 +182,13 @@ def predict_encoded(model: torch.nn.Module, encoded: Sequence[Any], config: RunC
 
     loader = build_eval_loader(encoded, config.batching, pad_id=pad_id)
     index, probs, labels = predict(model, loader, probs_fn=probabilities, device=device,
-                                   shard=is_distributed())
+                                   shard=is_distributed(), label=label)
     order = np.argsort(index)  # length-sorted batches -> input order
     return probs[order], labels[order]
 
 
 def predict_examples(model: torch.nn.Module, encoder: Any, config: RunConfig,
-                     examples: Sequence[Any]) -> np.ndarray:
+                     examples: Sequence[Any], label: str = "predict") -> np.ndarray:
     """Probabilities (N, C) for raw examples, in input order (labels optional; unknown or
     missing labels are ignored). No temperature is applied."""
     from dataclasses import replace
@@ -198,7 +199,7 @@ def predict_examples(model: torch.nn.Module, encoder: Any, config: RunConfig,
         return np.zeros((0, encoder.labels.num_classes), dtype=np.float32)
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     probs, _ = predict_encoded(model, encoder.encode(cleaned), config,
-                               pad_id=encoder.tokenizer.pad_id, device=device)
+                               pad_id=encoder.tokenizer.pad_id, device=device, label=label)
     return probs
 
 
@@ -326,9 +327,17 @@ def evaluate_splits(
             continue
         _reset_model_log(model)
         probs, labels = predict_encoded(model, encoded[split], config,
-                                        pad_id=encoder.tokenizer.pad_id, device=device)
+                                        pad_id=encoder.tokenizer.pad_id, device=device,
+                                        label=f"{split} evaluation")
         refuse_non_finite(probs, run_dir, what=f"{split} examples")
-        base = baseline_score(run_dir, config, splits, encoder, split) if baseline else None
+        base = None
+        if baseline:
+            from ftlab.core import phase
+
+            with phase(f"{split} baseline (TF-IDF + logistic regression)", unit="fits",
+                       heartbeat=True) as p:
+                base = baseline_score(run_dir, config, splits, encoder, split)
+                p.advance()
         report = evaluate_arrays(run_dir, split=split, examples=splits[split], labels=labels,
                                  probs=probs, encoder=encoder, train_labels=train_labels,
                                  calibration=calibration, baseline=base,

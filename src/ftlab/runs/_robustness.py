@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ftlab.core import atomic_write_text, dumps_json, writes_run
+from ftlab.core import atomic_write_text, dumps_json, phase, writes_run
 from ftlab.errors import ConfigError, DataError
 from ftlab.runs._rundir import update_summary, write_json_atomic
 
@@ -221,11 +221,11 @@ def evaluate_transforms(
     def rule(p: np.ndarray) -> np.ndarray:
         return decide(p, threshold=threshold, positive=pos if pos is not None else 1)
 
-    def predict(exs: Sequence[Any]) -> np.ndarray:
-        p = predict_examples(model, encoder, config, exs)
+    def predict(exs: Sequence[Any], label: str) -> np.ndarray:
+        p = predict_examples(model, encoder, config, exs, label=label)
         return apply_temperature(p, temperature) if temperature else p
 
-    clean = predict(examples)
+    clean = predict(examples, f"{split} (clean) for robustness")
     out_file = run_dir / "robustness" / f"{split}.json"
     previous: dict[str, Any] = {}
     if out_file.is_file():
@@ -248,9 +248,10 @@ def evaluate_transforms(
     for spec in specs:
         pipeline = build_pipeline(spec)
         started = time.perf_counter()
-        new_examples, changes = transform_examples(examples, pipeline, config.seed, sides)  # type: ignore[arg-type]
+        with phase(f"transforming {split} with {spec}", unit="sets", heartbeat=True):
+            new_examples, changes = transform_examples(examples, pipeline, config.seed, sides)  # type: ignore[arg-type]
         seconds = time.perf_counter() - started
-        probs = predict(new_examples)
+        probs = predict(new_examples, f"{split}@{spec}")
         changed = np.array([c.changed for c in changes], dtype=bool)
         slug = spec_slug(spec)
         pred_file = run_dir / "predictions" / f"{split}@{slug}.jsonl"

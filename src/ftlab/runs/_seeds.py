@@ -23,11 +23,12 @@ Layout::
 from __future__ import annotations
 
 import datetime as _dt
+import time
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from ftlab.config import RunConfig, parse_config
-from ftlab.core import Record, fmt_value
+from ftlab.core import Record, fmt_value, format_seconds
 from ftlab.errors import ConfigError
 from ftlab.report import write_seed_report
 from ftlab.runs._rundir import utc_now, write_json_atomic
@@ -184,9 +185,12 @@ def seed_study(
     name, study_dir = study_dir_for(config, name, "seeds")
     monitor = config.eval.monitor
     runs: list[dict[str, Any]] = []
+    started = time.monotonic()
     for k, cfg in enumerate(configs, start=1):
+        per_run = (time.monotonic() - started) / max(1, k - 1)
+        eta = "" if k == 1 else f", eta {format_seconds(per_run * (n - k + 1))}"
         say(f"seed study {name}: run {k}/{n} (init seed {cfg.seed_for('init')}, order seed "
-            f"{cfg.seed_for('order')}, split seed {cfg.seed_for('split')})")
+            f"{cfg.seed_for('order')}, split seed {cfg.seed_for('split')}{eta})")
         cfg = cfg.model_copy(update={"output_dir": str(study_dir), "name": None})
         summary = train_run(cfg, name=f"seed-{k}", console=console,
                             tags={"study": name, "seed_study": True, "vary": vary, "seed": k})

@@ -25,6 +25,7 @@ from ftlab.runs._builders import resolve_device
 from ftlab.runs._evaluate import evaluate_splits, load_run_config
 from ftlab.runs._prepare import data_origin, data_warning_lines
 from ftlab.runs._retune import retune_groups
+from ftlab.runs._tracking import build_trackers, finish_trackers
 from ftlab.runs._rundir import (
     create_run_dir,
     load_summary,
@@ -256,19 +257,28 @@ def _run(config: RunConfig, run_dir: Path, *, resume: bool, stop_after: int | No
     say = console.print if console is not None and dist.is_main() else (lambda *a, **k: None)
     started = time.time()
     parts, ckpt_path = _setup(config, run_dir, device, resume=resume, say=say)
-    if config.model.family == "prompt":  # a prompted LM is evaluated as it is
-        result = _no_training(parts)
-    else:
-        result = _fit(parts, run_dir, ckpt_path, stop_after=stop_after,
-                      extra_observers=extra_observers, retune=retune)
-    if parts.world > 1:
-        # Training is over on every rank: leave the group together, then rank 0 evaluates,
-        # predicts and reports alone, as a single process (other ranks write nothing).
-        dist.teardown()
-        if parts.rank != 0:
-            return {}
-    return _finish(parts, run_dir, result, resume=resume, started=started, console=console,
-                   say=say)
+    trackers = build_trackers(parts.config, run_dir) if parts.rank == 0 else []
+    try:
+        if config.model.family == "prompt":  # a prompted LM is evaluated as it is
+            result = _no_training(parts)
+        else:
+            result = _fit(parts, run_dir, ckpt_path, stop_after=stop_after,
+                          extra_observers=extra_observers, trackers=trackers, retune=retune)
+        if parts.world > 1:
+            # Training is over on every rank: leave the group together, then rank 0 evaluates,
+            # predicts and reports alone, as a single process (other ranks write nothing).
+            dist.teardown()
+            if parts.rank != 0:
+                return {}
+        summary = _finish(parts, run_dir, result, resume=resume, started=started,
+                          console=console, say=say)
+    except BaseException as exc:  # the trackers end their runs too, without hiding the error
+        with contextlib.suppress(Exception):
+            finish_trackers(trackers, parts.config, run_dir,
+                            "killed" if isinstance(exc, KeyboardInterrupt) else "failed")
+        raise
+    finish_trackers(trackers, parts.config, run_dir, str(summary.get("status") or "completed"))
+    return summary
 
 
 def _no_training(parts: RunParts) -> Any:
@@ -295,8 +305,11 @@ def _setup(config: RunConfig, run_dir: Path, device: Any, *, resume: bool,
         raise CheckpointError(f"{run_dir} has no checkpoint to resume from "
                               f"(checkpoints/last.json missing); start a new run instead")
     encoder_dir = run_dir / "artifacts" / "encoder"
-    parts = build_run(config, device, dist.rank(), dist.world_size(),
-                      encoder_dir=encoder_dir if resume else None)
+    from ftlab.core import phase
+
+    with phase("preparing data and model", unit="steps", heartbeat=True):
+        parts = build_run(config, device, dist.rank(), dist.world_size(),
+                          encoder_dir=encoder_dir if resume else None)
     prepared, main = parts.prepared, parts.rank == 0
     assert prepared is not None  # built with data
     if main:
@@ -361,7 +374,7 @@ def _save_demonstrations(parts: RunParts, artifacts: Path, say: Any) -> None:
 
 
 def _observers(parts: RunParts, run_dir: Path, *, stop_after: int | None,
-               extra_observers: Sequence[Any]) -> tuple[list[Any], Any]:
+               extra_observers: Sequence[Any], trackers: Sequence[Any]) -> tuple[list[Any], Any]:
     """Rank 0's observers (tracking, progress, early stopping) and checkpointer."""
     from ftlab.training import (
         Checkpointer,
@@ -382,7 +395,7 @@ def _observers(parts: RunParts, run_dir: Path, *, stop_after: int | None,
         observers.append(TimeBudget(config.train.max_minutes * 60))
     observers += [JsonlTracker(run_dir / "metrics.jsonl"),
                   ProgressObserver(parts.plan.total_steps, log_every=config.train.log_every)]
-    observers += _optional_trackers(config, run_dir, _hparams(config))
+    observers += list(trackers)
     if stop_after:
         observers.append(StopAfter(stop_after))
     observers += list(extra_observers)  # after the built-ins (checkpoints of earlier versions
@@ -400,14 +413,14 @@ def _observers(parts: RunParts, run_dir: Path, *, stop_after: int | None,
 
 
 def _fit(parts: RunParts, run_dir: Path, ckpt_path: Path | None, *, stop_after: int | None,
-         extra_observers: Sequence[Any], retune: bool) -> Any:
+         extra_observers: Sequence[Any], trackers: Sequence[Any], retune: bool) -> Any:
     """``fit`` with the run's parts; SIGTERM while it runs raises :class:`_Terminated`."""
     from ftlab.models import probabilities
     from ftlab.training import fit, run_validation
 
     config, main, t = parts.config, parts.rank == 0, parts.config.train
     observers, checkpointer = (_observers(parts, run_dir, stop_after=stop_after,
-                                          extra_observers=extra_observers)
+                                          extra_observers=extra_observers, trackers=trackers)
                                if main else ([], None))  # rank 0 decides and broadcasts
     # under torchrun each rank validates its share of the batches and the results are gathered
     evaluate = functools.partial(run_validation, batches=parts.val_loader, loss_fn=parts.loss_fn,
@@ -487,7 +500,7 @@ def format_robustness(report: dict[str, Any]) -> str:
              f"  {'clean':<28} {'':>8} {clean['accuracy']:>9.4f}"]
     for spec, e in report["transforms"].items():
         lo, hi = e["drop_ci"]
-        drop = f"{100 * e['drop']:+.2f} [{100 * lo:+.1f},{100 * hi:+.1f}]"
+        drop = f"{100 * e['drop']:+.1f} [{100 * lo:+.1f},{100 * hi:+.1f}]"  # as the report prints it
         lines.append(f"  {spec:<28} {e['changed_share']:>8.1%} {e['accuracy']:>9.4f} "
                      f"{drop:>14} {e['flip_rate']:>9.1%} {e['confidence_shift']:>+11.4f}")
     lines.append("  (drop in accuracy points, 95% paired-bootstrap interval; transformed sets in "
@@ -570,19 +583,3 @@ def n_trainable_fmt(n: int) -> str:
         if n >= div:
             return f"{n / div:.2f}{unit}"
     return str(n)
-
-
-def _optional_trackers(config: RunConfig, run_dir: Path, hparams: dict[str, Any]) -> list[Any]:
-    from ftlab import training
-
-    out: list[Any] = []
-    for name in config.train.trackers:
-        if name == "tensorboard":
-            out.append(training.TensorBoardTracker(run_dir / "tb", hparams=hparams))
-        elif name == "mlflow":
-            out.append(training.MLflowTracker(run_name=run_dir.name, hparams=hparams))
-        elif name == "wandb":
-            out.append(training.WandbTracker(project="ftlab", run_name=run_dir.name, hparams=hparams,
-                                             dir=run_dir, mode="offline"))
-    return out
-

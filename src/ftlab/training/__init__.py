@@ -36,13 +36,14 @@ from ftlab.training._state import TrainResult, TrainState
 from ftlab.training._steps import StepPlan, plan_steps
 from ftlab.training._time_budget import TimeBudget
 from ftlab.training._threads import apply_threads, resolve_threads
-from ftlab.training._tracking import (
-    JsonlTracker,
+from ftlab.training._trackers import (
     MLflowTracker,
-    ProgressObserver,
+    RunOutcome,
     TensorBoardTracker,
     WandbTracker,
+    flatten,
 )
+from ftlab.training._tracking import JsonlTracker, ProgressObserver
 from ftlab.training._validate import predict, run_validation
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "TensorBoardTracker",
     "TimeBudget",
     "TrainEnd",
+    "RunOutcome",
     "TrainResult",
     "TrainStart",
     "TrainState",
@@ -76,6 +78,7 @@ __all__ = [
     "find_resume_checkpoint",
     "checkpoint_name",
     "fit",
+    "flatten",
     "is_distributed",
     "load_checkpoint",
     "notify",

@@ -15,6 +15,8 @@ from typing import Any
 
 import torch
 
+from ftlab.core import torchrun_world_size
+
 __all__ = [
     "all_reduce_sum",
     "barrier",
@@ -31,14 +33,6 @@ __all__ = [
     "torchrun_world_size",
     "world_size",
 ]
-
-
-def torchrun_world_size() -> int:
-    """``WORLD_SIZE`` from the environment (1 when not launched by torchrun)."""
-    try:
-        return max(1, int(os.environ.get("WORLD_SIZE", "1")))
-    except ValueError:
-        return 1
 
 
 def is_distributed() -> bool:

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ftlab.batching import Batch
+from ftlab.core import phase
 from ftlab.training import _distributed as dist
 
 __all__ = ["run_validation", "predict"]
@@ -22,12 +23,17 @@ def _stream(
     probs_fn: ProbsFn,
     device: str | torch.device,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None,
+    label: str,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
-    """Yield (index, probs, labels, summed loss) per batch, all on the CPU."""
+    """Yield (index, probs, labels, summed loss) per batch, all on the CPU; shows progress."""
+    try:
+        total: int | None = len(batches)  # type: ignore[arg-type]
+    except TypeError:  # a plain iterator
+        total = None
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
+        with torch.no_grad(), phase(label, total) as progress:
             for batch in batches:
                 batch = batch.to(device)
                 logits = model(batch).float()  # (B, C)
@@ -41,6 +47,7 @@ def _stream(
                     batch.labels.cpu().numpy(),
                     loss,
                 )
+                progress.advance()
     finally:
         model.train(was_training)
 
@@ -52,6 +59,7 @@ def predict(
     device: str | torch.device = "cpu",
     *,
     shard: bool = False,
+    label: str = "predict",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Predict class probabilities, keeping at most one batch on the device.
 
@@ -63,6 +71,7 @@ def predict(
         shard: under torchrun, run only this rank's share of the batches (every
             ``world_size``-th) and gather all ranks' results onto every rank. A collective:
             every rank must call it with the same batches. No effect in a single process.
+        label: what the progress display calls this pass (e.g. ``"test evaluation"``).
 
     Returns:
         ``(index (N,), probs (N, C), labels (N,))`` NumPy arrays in batch order (sharded: rank
@@ -71,7 +80,7 @@ def predict(
     """
     if shard:
         batches = dist.shard(batches)
-    parts = [p[:3] for p in _stream(model, batches, probs_fn, device, None)]
+    parts = [p[:3] for p in _stream(model, batches, probs_fn, device, None, label)]
     if shard:
         parts = [p for rank_parts in dist.gather_objects(parts) for p in rank_parts]
     if not parts:
@@ -92,7 +101,7 @@ def run_validation(
     probs_fn: ProbsFn,
     device: str | torch.device = "cpu",
     shard: bool = False,
-) -> dict[str, float]:
+) -> dict[str, float]:  # "n" is an int (a count)
     """Loss, accuracy and macro-F1 over the labelled examples of ``batches``.
 
     Args:
@@ -107,7 +116,7 @@ def run_validation(
 
     Returns:
         ``{"loss": mean per example, "accuracy": ..., "macro_f1": ..., "n": examples}``
-        (``n`` counts labelled examples; the other values are NaN when there are none).
+        (``n`` counts labelled examples, an int; the other values are NaN when there are none).
     """
     from sklearn.metrics import f1_score
 
@@ -115,7 +124,7 @@ def run_validation(
         batches = dist.shard(batches)
     parts = []  # (summed loss, predictions, labels) of each labelled batch
     n_classes = 0
-    for _, probs, y, loss in _stream(model, batches, probs_fn, device, loss_fn):
+    for _, probs, y, loss in _stream(model, batches, probs_fn, device, loss_fn, "validation"):
         n_classes = max(n_classes, probs.shape[1])
         keep = y >= 0
         parts.append((loss, probs.argmax(axis=1)[keep], y[keep]))
@@ -128,7 +137,7 @@ def run_validation(
     y_true = np.concatenate(labels) if labels else np.zeros(0, dtype=np.int64)
     n = int(y_true.size)
     if n == 0:
-        return {"loss": float("nan"), "accuracy": float("nan"), "macro_f1": float("nan"), "n": 0.0}
+        return {"loss": float("nan"), "accuracy": float("nan"), "macro_f1": float("nan"), "n": 0}
     return {
         "loss": total_loss / n,
         "accuracy": float((y_pred == y_true).mean()),
@@ -136,5 +145,5 @@ def run_validation(
         # of ftlab.evaluation.label_metrics that every command reports
         "macro_f1": float(f1_score(y_true, y_pred, labels=list(range(n_classes)),
                                    average="macro", zero_division=0)),
-        "n": float(n),
+        "n": n,
     }

@@ -45,7 +45,7 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -294,6 +294,7 @@ def optimize_study(
     lock = FileLock(study_dir / ".ask.lock")
     # a storage of the user's (--storage): other machines may join with the same command
     independent = storage != f"sqlite:///{study_dir.resolve() / 'study.db'}"
+    clock = _TrialClock()
     for gi, group in enumerate(_groups(space, name)):
         study = optuna.create_study(storage=rdb, study_name=group.optuna_name, direction=direction,
                                     sampler=optuna.samplers.RandomSampler(),  # replaced below
@@ -316,13 +317,29 @@ def optimize_study(
                 if sampler == "grid" and smp.is_exhausted(study):
                     break
                 study.optimize(objective, n_trials=1, catch=(TrainingError, ConfigError),
-                               callbacks=[lambda s, t: say(_trial_line(s, t, config), markup=False,
-                                                              highlight=False)])
+                               callbacks=[lambda s, t: say(
+                                   f"{_trial_line(s, t, config)}  {clock.tick(s, trials)}",
+                                   markup=False, highlight=False)])
             finally:
                 lock.release()
         else:
             say(f"--timeout {timeout:g} s reached; the study resumes with the same command")
             return
+
+
+class _TrialClock:
+    """``[3/20 trials, eta 4m10s]``: the study's finished trials and this worker's pace."""
+
+    def __init__(self) -> None:
+        self.t0, self.mine = time.monotonic(), 0
+
+    def tick(self, study: Any, trials: int) -> str:
+        from ftlab.core import format_seconds
+
+        self.mine += 1
+        done = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
+        per_trial = (time.monotonic() - self.t0) / self.mine
+        return f"[{done}/{trials} trials, eta {format_seconds(per_trial * max(0, trials - done))}]"
 
 
 def _trial_line(study: Any, t: Any, config: RunConfig) -> str:
@@ -350,6 +367,7 @@ def run_study(
     workers: int = 1,
     refine: bool = False,
     config_path: str | Path | None = None,
+    overrides: Sequence[str] = (),
     console: Any = None,
 ) -> StudyResult:
     """Tune ``config`` over ``space``: every trial an ordinary run; resumable; ``study.json``.
@@ -369,6 +387,8 @@ def run_study(
         workers: local worker processes sharing the storage (torch threads = cores // workers).
         refine: write ``space.refined.yaml`` narrowed around the best values.
         config_path: the config file shown in the retrain command.
+        overrides: the ``--set`` overrides the study was started with (repeated in the retrain
+            command, so that it reproduces the trial).
         console: a rich console for progress lines (None: quiet).
 
     Returns:
@@ -409,7 +429,8 @@ def run_study(
                                 trials=trials, timeout=timeout, workers=workers, say=say)
     return summarize_study(config, space, name=name, storage=url, sampler=str(sampler),
                            pruner=str(pruner), trials=trials, refine=refine,
-                           config_path=config_path, extra_warnings=problems)
+                           config_path=config_path, overrides=overrides,
+                           extra_warnings=problems)
 
 
 def _grid_size(space: SearchSpace) -> int:
@@ -481,6 +502,7 @@ def _quiet_optuna() -> Iterator[None]:
 def summarize_study(config: RunConfig, space: SearchSpace, *, name: str, storage: str,
                     sampler: str = "tpe", pruner: str = "median", trials: int | None = None,
                     refine: bool = False, config_path: str | Path | None = None,
+                    overrides: Sequence[str] = (),
                     extra_warnings: list[str] | None = None) -> StudyResult:
     """Read the storage back into a :class:`StudyResult` and write ``study.json``."""
     optuna = optional_import("optuna", "ftlab tune")
@@ -519,8 +541,10 @@ def summarize_study(config: RunConfig, space: SearchSpace, *, name: str, storage
     shown_cfg = str(config_path or study_dir / "config.yaml")
     command = None
     if best_overall is not None:
-        sets = " ".join(f"--set {shlex.quote(f'{k}={_yaml_value(v)}')}"
-                        for k, v in best_overall["params"].items())
+        # the study's own overrides first, the trial's values after them (later --set wins)
+        sets = " ".join([*(f"--set {shlex.quote(o)}" for o in overrides),
+                         *(f"--set {shlex.quote(f'{k}={_yaml_value(v)}')}"
+                           for k, v in best_overall["params"].items())])
         command = f"ftlab train {shlex.quote(shown_cfg)} {sets}".strip()
     refined = None
     if refine and best_overall is not None:
@@ -572,6 +596,9 @@ def format_study(result: StudyResult) -> str:
     s = result.summary
     lines = [f"study {s['study']}: {len(s['trials'])} trials, {s['epochs_total']:g} epochs trained "
              f"in total; {s['study_dir']}/study.json"]
+    report = Path(s["study_dir"]) / "report.html"
+    if report.is_file():
+        lines.append(f"report: {report}")
     if any(g["scientific"] for g in s["groups"]):
         lines.append(f"  {'scientific value':<36} {'best ' + s['monitor']:>14} {'trial/run':<40} "
                      f"{'complete':>8} {'pruned':>6}")
