@@ -48,6 +48,7 @@ class RunSummary(Record):
     text_pairs: bool = Field(False, description="whether examples are text pairs")
     num_classes: int | None = None
     world_size: int | None = Field(None, description="processes under torchrun (absent: one)")
+    threads: int | None = Field(None, description="torch intra-op CPU threads the run used (train.threads)")
     # lifecycle
     status: RunStatus | None = None
     stop_reason: str | None = None
