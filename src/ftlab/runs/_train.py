@@ -290,7 +290,7 @@ def _no_training(parts: RunParts) -> Any:
         stop_reason=f"prompting baseline: no training ({shots}-shot, "
                     f"{getattr(parts.model, 'mode', 'scoring')} mode)",
         state=SimpleNamespace(step=0, epoch=0), best_metric=None, best_step=None,
-        restored_best=False)
+        restored_best=None)
 
 
 def _setup(config: RunConfig, run_dir: Path, device: Any, *, resume: bool,
