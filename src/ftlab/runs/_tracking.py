@@ -25,7 +25,8 @@ def _augment(config: RunConfig) -> str:
 
 
 def tb_hparams(config: RunConfig) -> dict[str, Any]:
-    """The hyperparameters shown as columns of TensorBoard's HParams table."""
+    """The hyperparameters a run records (run.json `hparams`, fit's start event) and TensorBoard
+    shows as the columns of its HParams table; `augment` tells augmented runs apart."""
     t, b, m = config.train, config.batching, config.model
     return {
         "model": m.family, "lr": t.lr, "batch_size": b.batch_size, "epochs": t.epochs,

@@ -25,7 +25,7 @@ from ftlab.runs._builders import resolve_device
 from ftlab.runs._evaluate import evaluate_splits, load_run_config
 from ftlab.runs._prepare import data_origin, data_warning_lines
 from ftlab.runs._retune import retune_groups
-from ftlab.runs._tracking import build_trackers, finish_trackers
+from ftlab.runs._tracking import build_trackers, finish_trackers, tb_hparams
 from ftlab.runs._rundir import (
     create_run_dir,
     load_summary,
@@ -59,16 +59,6 @@ class StopAfter:
             return StopRequest(f"--stop-after {self.steps}: stopped after step {event.step} "
                                f"(resume with ftlab train --resume)")
         return None
-
-
-def _hparams(config: RunConfig) -> dict[str, Any]:
-    t, b, m = config.train, config.batching, config.model
-    return {
-        "model": m.family, "lr": t.lr, "batch_size": b.batch_size, "epochs": t.epochs,
-        "optimizer": t.optimizer, "schedule": t.schedule, "weight_decay": t.weight_decay,
-        "dropout": m.dropout, "embeddings": m.embeddings, "grad_accum": t.grad_accum,
-        "max_length": config.preprocess.max_length, "seed": config.seed,
-    }
 
 
 class _Terminated(KeyboardInterrupt):
@@ -341,7 +331,7 @@ def _setup(config: RunConfig, run_dir: Path, device: Any, *, resume: bool,
         update_summary(
             run_dir, name=run_dir.name, path=str(run_dir), status="running", pid=os.getpid(),
             model=config.model.family, dataset=data_origin(config),
-            hparams=_hparams(config), seed=config.seed,
+            hparams=tb_hparams(config), seed=config.seed,
             parameters={"total": n_total, "trainable": n_train},
             seeds={k: config.seed_for(k) for k in ("split", "init", "order")},
             text_pairs=parts.text_pairs, num_classes=parts.num_classes, threads=parts.threads,
@@ -435,7 +425,7 @@ def _fit(parts: RunParts, run_dir: Path, ckpt_path: Path | None, *, stop_after: 
             precision=t.precision, device=parts.device, evaluate=evaluate,
             eval_every=t.eval_every, monitor=config.eval.monitor, mode=_mode(config),
             restore_best=t.restore_best, observers=observers, checkpointer=checkpointer,
-            resume_from=ckpt_path, run_dir=run_dir if main else None, hparams=_hparams(config),
+            resume_from=ckpt_path, run_dir=run_dir if main else None, hparams=tb_hparams(config),
             divergence_factor=t.divergence_factor,
             # the rebuilt optimizer's new values replace the restored ones (PBT's exploit)
             retune=retune_groups(parts.optimizer) if retune else None,
