@@ -94,8 +94,15 @@ class CountingCollator:
         return batch
 
 
-def run_hf(variant: str, train_file: Path, val_file: Path, work: Path, rep: int = 0) -> dict[str, Any]:
-    """One HF Trainer run, written the way the transformers examples do it."""
+def run_hf(variant: str, train_file: Path, val_file: Path, work: Path, rep: int = 0, *,
+           max_len: int = MAX_LEN, batch: int = BATCH, eval_batch: int = EVAL_BATCH,
+           num_labels: int = 2, head: int | None = None) -> dict[str, Any]:
+    """One HF Trainer run, written the way the transformers examples do it.
+
+    The keyword arguments let other benchmarks (``bench/long_docs.py``) reuse it: ``head`` set
+    means head+tail truncation with ftlab's own ``truncate`` (``head`` content tokens from the
+    start, the rest from the end, then [CLS] ... [SEP]), so both tools see the same tokens.
+    """
     import datasets
     import torch
     from transformers import (
@@ -112,7 +119,14 @@ def run_hf(variant: str, train_file: Path, val_file: Path, work: Path, rep: int 
     pad = "max_length" if variant == "hf-pad-max" else False
 
     def tokenize(batch: dict[str, list[Any]]) -> Any:
-        return tok(batch["text"], truncation=True, max_length=MAX_LEN, padding=pad)
+        if head is None:
+            return tok(batch["text"], truncation=True, max_length=max_len, padding=pad)
+        from ftlab.preprocessing import truncate
+
+        ids = [[tok.cls_token_id, *truncate(x, max_len - 2, "head_tail", head=head),
+                tok.sep_token_id]
+               for x in tok(batch["text"], add_special_tokens=False)["input_ids"]]
+        return {"input_ids": ids, "attention_mask": [[1] * len(x) for x in ids]}
 
     def load(path: Path) -> Any:
         rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
@@ -122,12 +136,12 @@ def run_hf(variant: str, train_file: Path, val_file: Path, work: Path, rep: int 
     train, val = load(train_file), load(val_file)
     set_seed(SEED)
     model = AutoModelForSequenceClassification.from_pretrained(
-        model_dir, num_labels=2, attn_implementation="sdpa")
+        model_dir, num_labels=num_labels, attn_implementation="sdpa")
     inner = default_data_collator if variant == "hf-pad-max" else DataCollatorWithPadding(tok)
     collator = CountingCollator(inner)
     args = TrainingArguments(
-        output_dir=str(work / f"{variant}-{rep}"), per_device_train_batch_size=BATCH,
-        per_device_eval_batch_size=EVAL_BATCH, learning_rate=LR, weight_decay=WD,
+        output_dir=str(work / f"{variant}-{rep}"), per_device_train_batch_size=batch,
+        per_device_eval_batch_size=eval_batch, learning_rate=LR, weight_decay=WD,
         num_train_epochs=1, lr_scheduler_type="linear", warmup_steps=WARMUP, max_grad_norm=1.0,
         seed=SEED, eval_strategy="no", save_strategy="no", logging_steps=50, report_to="none",
         disable_tqdm=True, use_cpu=True, dataloader_num_workers=0,
