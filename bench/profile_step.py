@@ -2,6 +2,7 @@
 
 Run from the repository root:  .venv/bin/python bench/profile_step.py [--threads 1]
 [--steps 5] [--batch 32] [--length 16] [--no-write]
+(long documents: ``--batch 8 --length 512 --no-write``, as in BENCHMARKS.md's long-document section)
 
 Builds ftlab's MiniLM classifier (``configs/sst2-minilm.yaml``'s model: the packaged
 all-MiniLM-L6-v2, SDPA, 2 classes) and the optimizer ``ftlab train`` builds (AdamW, fused where
@@ -20,6 +21,8 @@ import time
 from _common import load_average, machine, matmul_peak, non_embedding_parameters, write_section
 
 SECTION = "Profile of a MiniLM training step (CPU)"
+ATTENTION_OPS = ("attention", "softmax", "bmm")  # SDPA kernels and their backward, eager attention
+LAYERS, HIDDEN = 6, 384  # all-MiniLM-L6-v2
 
 
 def main() -> None:
@@ -92,6 +95,15 @@ def main() -> None:
         f"the matmul peak.", "",
         "| operator | self CPU ms per step | share of self CPU | calls per step |",
         "|---|---:|---:|---:|"]
+    attention = [e for e in events if any(k in e.key.lower() for k in ATTENTION_OPS)]
+    att_ms = sum(e.self_cpu_time_total for e in attention) / args.steps / 1e3
+    att_flops = 12 * LAYERS * HIDDEN * b * t * t
+    lines[-2:-2] = [
+        f"Attention: operators whose name contains {', '.join(ATTENTION_OPS)} take "
+        f"{att_ms:.0f} ms per step, {sum(e.self_cpu_time_total for e in attention) / total:.1%} "
+        f"of self CPU time; their FLOPs (QK^T and AV, forward + backward: 12 x {LAYERS} layers "
+        f"x {HIDDEN} x B x T^2) are {att_flops / 1e9:.1f} GFLOP, {att_flops / flops:.0%} on top "
+        f"of the 6 N x slots count.", ""]
     for e in sorted(events, key=lambda e: e.self_cpu_time_total, reverse=True)[:args.top]:
         lines.append(f"| `{e.key}` | {e.self_cpu_time_total / args.steps / 1e3:.1f} | "
                      f"{e.self_cpu_time_total / total:.1%} | {e.count / args.steps:.0f} |")
