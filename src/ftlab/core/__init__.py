@@ -49,6 +49,7 @@ from ftlab.core._atomic import (
     fsync_tree,
     guard_write,
     json_safe,
+    staged_dir,
 )
 from ftlab.core._read import parse_yaml, read_json, read_yaml
 from ftlab.core._records import Record, fmt_value
@@ -84,6 +85,7 @@ __all__ = [
     "optional_import",
     "pid_alive",
     "atomic_write_json",
+    "staged_dir",
     "atomic_write_text",
     "fsync_dir",
     "fsync_tree",

@@ -9,11 +9,12 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["atomic_write_json", "atomic_write_text", "fsync_dir", "fsync_tree", "guard_write",
+__all__ = ["atomic_write_json", "atomic_write_text", "staged_dir", "fsync_dir", "fsync_tree", "guard_write",
            "json_safe", "dumps_json", "describe_write_error"]
 
 _T = TypeVar("_T")
@@ -154,3 +155,21 @@ def guard_write(write: Callable[[], _T], path: str | Path, *, what: str,
             f"could not write {what} to {path}: {describe_write_error(exc, path)}; {kept}. Free "
             f"space or fix permissions, then run the command again (a run continues with "
             f"ftlab train --resume RUN_DIR)") from exc
+
+
+@contextmanager
+def staged_dir(out_dir: Path) -> Iterator[Path]:
+    """Build a directory in a temp sibling and rename it onto ``out_dir`` when the block ends
+    without an error; on any error (or a kill signal turned into one) the temp directory is
+    removed and ``out_dir`` is left as it was. ``out_dir`` must be absent or empty."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out_dir.name}-", dir=out_dir.parent))
+    try:
+        yield tmp
+        if out_dir.exists():
+            out_dir.rmdir()  # empty (the caller checked); a non-empty one raises OSError
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -6,15 +6,13 @@ Exporting a whole run (loading its config, encoder and checkpoint) is
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from torch import nn
 
+from ftlab.core import staged_dir
 from ftlab.errors import ConfigError
 
 __all__ = ["save_merged", "check_export_target"]
@@ -85,9 +83,7 @@ def save_merged(
     config = model.core.config if hf is model.hf_model else hf.config
     config.id2label = {i: str(n) for i, n in enumerate(names)}
     config.label2id = {str(n): i for i, n in enumerate(names)}
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out_dir.name}-", dir=out_dir.parent))
-    try:
+    with staged_dir(out_dir) as tmp:
         hf.save_pretrained(str(tmp))
         if tokenizer is not None:
             tokenizer.save_pretrained(str(tmp))
@@ -97,10 +93,4 @@ def save_merged(
             "merged": bool(merge and model.is_lora), **dict(metadata or {}),
         }
         (tmp / "ftlab_export.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
-        if out_dir.exists():
-            out_dir.rmdir()  # empty (checked above)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir

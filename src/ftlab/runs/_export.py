@@ -106,19 +106,15 @@ def export_onnx_run(run_dir: str | Path, out_dir: str | Path, *,
         ConfigError: an RNN run (not exportable), or ``out_dir`` is not empty.
     """
     import json
-    import os
-    import shutil
-    import tempfile
 
+    from ftlab.core import staged_dir
     from ftlab.models import onnx_input_names
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     check_export_target(out_dir)
     config, encoder, model = load_run_model(run_dir, device=torch.device("cpu"))
     inputs = onnx_input_names(model)  # refuses RNN runs before any work
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out_dir.name}-", dir=out_dir.parent))
-    try:
+    with staged_dir(out_dir) as tmp:
         _write_onnx(model, tmp, quantize)
         encoder.save(tmp / "encoder")
         info = {
@@ -133,12 +129,6 @@ def export_onnx_run(run_dir: str | Path, out_dir: str | Path, *,
                     "the ids, or `ftlab predict RUN --backend onnxruntime` on the source run.",
         }
         (tmp / "ftlab_export.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
-        if out_dir.exists():
-            out_dir.rmdir()  # empty (checked above)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir
 
 
