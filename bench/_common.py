@@ -56,6 +56,19 @@ def write_rows(rows: list[dict[str, Any]], path: Path) -> Path:
     return path
 
 
+def publish(title: str, text: str, *, results: Path, store: dict[str, Any] | None = None,
+            write: bool = True) -> None:
+    """Print a benchmark's table; with ``write``, also save its raw figures (``store``, when
+    given) to ``results`` and put the same text in BENCHMARKS.md under ``## title``."""
+    print(text)
+    if not write:
+        return
+    if store is not None:
+        results.parent.mkdir(parents=True, exist_ok=True)
+        results.write_text(json.dumps(store, indent=1) + "\n", encoding="utf-8")
+    write_section(f"## {title}\n\n{text}")
+
+
 def write_section(section: str, path: Path = BENCHMARKS) -> None:
     """Replace the section with the same ``## `` title in BENCHMARKS.md, or append it.
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from _common import (
     ROOT, fmt_range, fmt_ratio, interleaved, load_average, matmul_peak, ratio_of, run_child,
-    share_of_peak, summarize, write_rows, write_section,
+    share_of_peak, summarize, publish, write_rows,
 )
 from vs_hf_trainer import peak_rss_mib, rate, run_ftlab, run_hf, versions
 
@@ -174,8 +174,7 @@ def main() -> None:
     if args.render_only:
         store = json.loads(RESULTS.read_text(encoding="utf-8"))
         text = render(store, store.get("profile", ""))
-        print(text)
-        write_section(f"## {SECTION}\n\n{text}")
+        publish(SECTION, text, results=RESULTS)
         return
     if args.smoke:
         args.train, args.val, args.lengths, args.no_write = 16, 16, "128", True
@@ -201,11 +200,7 @@ def main() -> None:
         old = json.loads(RESULTS.read_text(encoding="utf-8"))
         store["reading"], store["profile"] = old.get("reading", ""), old.get("profile", "")
     text = render(store, store.get("profile", ""))
-    print(text)
-    if not args.no_write:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(store, indent=1) + "\n", encoding="utf-8")
-        write_section(f"## {SECTION}\n\n{text}")
+    publish(SECTION, text, results=RESULTS, store=store, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import numpy as np
 
 from _common import (
     ROOT, fmt_range, fmt_ratio, interleaved, load_average, machine, matmul_peak, ratio_of,
-    read_rows, run_child, summarize, write_rows, write_section,
+    read_rows, run_child, summarize, publish, write_rows,
 )
 
 DATA = ROOT.parent / "shared" / "data" / "sst2"
@@ -157,8 +157,7 @@ def main() -> None:
         return
     if args.render_only:
         text = render(json.loads(RESULTS.read_text(encoding="utf-8")))
-        print(text)
-        write_section(f"## {SECTION}\n\n{text}")
+        publish(SECTION, text, results=RESULTS)
         return
     if not (DATA / "train.jsonl.gz").is_file():
         sys.exit(f"SST-2 not found under {DATA} (see ../shared/ASSETS.md)")
@@ -202,11 +201,7 @@ def main() -> None:
              "pairs": args.pairs, "peak": peak, "val_accuracy": val_acc, "export": export,
              "agreement": agreement(preds), **measured}
     text = render(store)
-    print(text)
-    if not args.no_write:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(store, indent=1) + "\n", encoding="utf-8")
-        write_section(f"## {SECTION}\n\n{text}")
+    publish(SECTION, text, results=RESULTS, store=store, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ import numpy as np
 from _common import (
     ROOT, fmt_range, fmt_ratio, interleaved, load_average, machine, matmul_peak,
     non_embedding_parameters, ratio_of, read_rows, run_child, share_of_peak, summarize,
-    write_rows, write_section,
+    publish, write_rows,
 )
 
 DATA = ROOT.parent / "shared" / "data" / "sst2"
@@ -434,8 +434,7 @@ def main() -> None:
         return
     if args.render_only:
         text = render(json.loads(RESULTS.read_text(encoding="utf-8")))
-        print(text)
-        write_section(f"## {SECTION}\n\n{text}")
+        publish(SECTION, text, results=RESULTS)
         return
     if not (DATA / "train.jsonl.gz").is_file():
         sys.exit(f"SST-2 not found under {DATA} (see ../shared/ASSETS.md)")
@@ -472,11 +471,7 @@ def main() -> None:
                              "load": load + [load_average()], "result": full,
                              "minutes": args.full_budget_minutes, "epochs": args.full_budget_epochs}
     text = render(store)
-    print(text)
-    if not args.no_write:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(store, indent=1) + "\n", encoding="utf-8")
-        write_section(f"## {SECTION}\n\n{text}")
+    publish(SECTION, text, results=RESULTS, store=store, write=not args.no_write)
 
 
 def per_run_loads(m: dict[str, Any]) -> str:
