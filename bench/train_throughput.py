@@ -1,26 +1,33 @@
-"""Training throughput and a fixed-budget dev accuracy of ftlab's models on SST-2.
+"""Training throughput (bucketing on vs off) and a fixed-budget dev accuracy of ftlab's models.
 
-Run from the repository root:  .venv/bin/python bench/train_throughput.py
+Run from the repository root:  .venv/bin/python bench/train_throughput.py [--pairs 3]
+[--threads 1] [--skip-accuracy] [--no-write] [--render-only]
+
 Every figure comes from real runs of the public pipeline (``load_config`` on
-``configs/sst2-file.yaml`` with ``--set``-style overrides, then ``train_run``); run directories go
-to a temporary directory that is deleted at the end.
+``configs/sst2-file.yaml`` with ``--set``-style overrides, then ``train_run``), each run a fresh
+process with ``--threads`` intra-op threads (``train.threads`` and ``OMP_NUM_THREADS``); run
+directories go to a temporary directory that is deleted at the end.
 
 1. Throughput per model family (bag of GloVe embeddings, BiLSTM, GRU) with length bucketing on
-   and off: batch size 32, a fixed number of optimizer steps on the ASSETS.md SST-2 subset
-   (rows ``numpy.random.default_rng(0).permutation(67349)[:8000]``, in that order). Rates come
-   from the loop's own ``step`` records in ``metrics.jsonl``: examples, real tokens and padded
-   token slots divided by the summed per-step ``seconds`` (forward + backward + clip + optimizer
-   step; data loading, observers, start-up and evaluation excluded). The first warm-up steps are
-   dropped. A second rate, from the wall-clock gaps between consecutive step records (adds batch
-   loading and observers; gaps that contain an evaluation are dropped), is shown alongside.
+   and off, interleaved (bow-on bow-off BiLSTM-on BiLSTM-off GRU-on GRU-off, repeated
+   ``--pairs`` times; BENCHMARKS.md "Methodology"): batch size 32, a fixed number of optimizer
+   steps on the ASSETS.md SST-2 subset (rows ``numpy.random.default_rng(0).permutation(67349)
+   [:8000]``, in that order). Rates come from the loop's own ``step`` records in
+   ``metrics.jsonl``: examples and padded token slots divided by the summed per-step
+   ``seconds`` (forward + backward + clip + optimizer step; data loading, observers, start-up and
+   evaluation excluded); the first warm-up steps are dropped. A second rate, from the wall-clock
+   gaps between consecutive step records (adds batch loading and observers; gaps that contain an
+   evaluation are dropped), is shown alongside. FLOPs per step = 6 x non-embedding parameters
+   (counted from the model) x token slots; the share is against the fp32 matmul peak measured
+   at the same thread count.
 2. Dev accuracy (official SST-2 validation, 872 sentences) of bag-of-GloVe and BiLSTM after a
    fixed budget of 2 epochs on the full SST-2 train set (67,349), evaluated with the final weights
-   (no checkpoint selection on the dev set).
+   (no checkpoint selection on the dev set); one run each (fresh process).
 3. A TF-IDF (word 1-2 grams + char_wb 2-5 grams) + logistic regression baseline (scikit-learn)
-   fitted on the same full train set and scored on the same dev set, with its fit time.
+   fitted on the same full train set and scored on the same dev set, with its fit time; one run.
 
-The table is printed and written into BENCHMARKS.md under "## Training throughput" (replacing
-that section only).
+The tables are printed and written into BENCHMARKS.md under "## Training throughput" (replacing
+that section only); the raw figures go to ``bench/results/train_throughput.json``.
 """
 
 from __future__ import annotations
@@ -28,7 +35,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import sys
 import tempfile
 import time
@@ -36,40 +42,37 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from ftlab.config import load_config
-from ftlab.runs import train_run
-
-from _common import ROOT, machine, read_rows, write_rows, write_section
+from _common import (
+    ROOT, fmt_range, fmt_ratio, interleaved, load_average, machine, matmul_peak,
+    non_embedding_parameters, publish, ratio_of, read_rows, run_child, share_of_peak, summarize,
+    write_rows,
+)
 
 DATA = ROOT.parent / "shared" / "data" / "sst2"
 BASE_CONFIG = ROOT / "configs" / "sst2-file.yaml"
-COMMAND = ".venv/bin/python bench/train_throughput.py"
 SECTION = "Training throughput"
+RESULTS = ROOT / "bench" / "results" / "train_throughput.json"
 SUBSET_SIZE = 8000  # ASSETS.md: default_rng(0).permutation(67349)[:8000]
+THROUGHPUT_VAL_ROWS = 128  # the epoch-end evaluation of a throughput run is not timed: keep it small
 
 # Model families: overrides on top of configs/sst2-file.yaml (bow, GloVe 50d, head [128],
 # dropout 0.2, AdamW lr 2e-3, linear schedule, max_length 64, word vocabulary).
-FAMILIES: dict[str, list[str]] = {
-    "bow + GloVe": [],
-    "BiLSTM": ["model.family=rnn", "model.cell=lstm", "model.bidirectional=true"],
-    "GRU": ["model.family=rnn", "model.cell=gru", "model.bidirectional=false"],
+FAMILIES: dict[str, tuple[str, list[str]]] = {
+    "bow": ("bow + GloVe", []),
+    "bilstm": ("BiLSTM", ["model.family=rnn", "model.cell=lstm", "model.bidirectional=true"]),
+    "gru": ("GRU", ["model.family=rnn", "model.cell=gru", "model.bidirectional=false"]),
 }
-# Optimizer steps per throughput run, chosen so each run trains for roughly 10 s or more (batch
-# 32; the subset is 250 steps per epoch, so runs cross epoch ends: the epoch-end evaluation is
-# outside the step timer and its wall-clock gap is dropped).
-THROUGHPUT_STEPS = {"bow + GloVe": 2000, "BiLSTM": 500, "GRU": 500}
-# Steps for the extra thread counts (--threads after the first): on a shared 2-core machine two
-# intra-op threads can stall for tens of ms per op, so these runs are kept short.
-EXTRA_THREADS_STEPS = 300
+# Optimizer steps per throughput run: each run trains for a few seconds (batch 32; the subset
+# is 250 steps per epoch, so runs cross an epoch end, whose evaluation is outside the timer).
+STEPS = {"bow": 1000, "bilstm": 300, "gru": 300}
 WARMUP_STEPS = 10  # dropped from the rates (allocator and thread-pool warm-up)
-STALL_RATIO = 1.8  # mean/median step time above this: the run measured stalls, not the model
-ACCURACY_FAMILIES = ("bow + GloVe", "BiLSTM")
+VARIANTS = [f"{f}-{b}" for f in FAMILIES for b in ("on", "off")]
+ACCURACY = ("bow", "bilstm")
 ACCURACY_EPOCHS = 2
 
 
-def common_overrides(train_file: Path, val_file: Path, out_dir: Path) -> list[str]:
+def common_overrides(train_file: Path, val_file: Path, out_dir: Path, threads: int) -> list[str]:
     """Overrides shared by every run: our files, the official dev set, no carved test split."""
     return [
         f"output_dir={out_dir}",
@@ -77,8 +80,10 @@ def common_overrides(train_file: Path, val_file: Path, out_dir: Path) -> list[st
         f"data.files.validation={val_file}",
         "data.split.test=0",  # keep all of train for training; dev = official validation
         "train.device=cpu",
+        f"train.threads={threads}",
         "train.eval_every=null",  # the yaml evaluates every 500 steps
         "train.log_every=100",
+        "train.trackers=[]",
     ]
 
 
@@ -103,78 +108,56 @@ def step_stats(run_dir: Path, skip: int = WARMUP_STEPS) -> dict[str, float]:
         prev = r
     return {
         "steps": len(steps), "examples": ex, "tokens": tok, "padded": pad, "loop_s": loop_s,
-        "ex_s": ex / loop_s, "tok_s": tok / loop_s, "pad_s": pad / loop_s,
-        "padding_share": (pad - tok) / pad, "ms_step": 1000 * loop_s / len(steps),
+        "ex_s": ex / loop_s, "padding_share": (pad - tok) / pad,
+        "ms_step": 1000 * loop_s / len(steps),
         "median_ms": 1000 * float(np.median([r["values"]["seconds"] for r in steps])),
         "wall_ex_s": wall_ex / wall_s if wall_s > 0 else float("nan"),
     }
 
 
-def throughput(subset: Path, val_file: Path, out_dir: Path,
-               threads: list[int]) -> list[dict[str, Any]]:
-    """One run per (threads, family, bucketing) on the subset; rates from the step records."""
-    rows = []
-    for n_threads, (family, extra), bucket in (
-        (t, f, b) for t in threads for f in FAMILIES.items() for b in (True, False)
-    ):
-        torch.set_num_threads(n_threads)
-        steps = THROUGHPUT_STEPS[family] if n_threads == threads[0] else EXTRA_THREADS_STEPS
-        overrides = common_overrides(subset, val_file, out_dir) + extra + [
-            "batching.batch_size=32",
-            f"batching.bucket={str(bucket).lower()}",
-            f"train.max_steps={steps}",
-            f"train.epochs={steps // 250 + 1}",  # max_steps must bind
-            "train.checkpoint.every_epoch=false",
-            "eval.splits=[]",
-        ]
-        config = load_config(BASE_CONFIG, overrides)
-        t0 = time.perf_counter()
-        summary = train_run(config)
-        total = time.perf_counter() - t0
-        stats = step_stats(Path(summary["path"]))
-        rows.append({"family": family, "bucket": bucket, "total_s": total,
-                     "threads": n_threads, "max_steps": steps,
-                     "params": summary["parameters"]["trainable"], **stats})
-        print(f"throughput threads={n_threads} {family:12s} bucket={bucket!s:5s} "
-              f"{stats['ex_s']:8,.0f} ex/s "
-              f"{stats['tok_s']:9,.0f} tok/s {stats['pad_s']:9,.0f} padded tok/s "
-              f"padding {stats['padding_share']:.1%}  {stats['ms_step']:.1f} ms/step "
-              f"(median {stats['median_ms']:.1f}) "
-              f"(wall {stats['wall_ex_s']:,.0f} ex/s; whole run {total:.1f} s)", flush=True)
-    return rows
+def train_child(variant: str, train_file: Path, val_file: Path, work: Path,
+                threads: int) -> dict[str, Any]:
+    """One run in this fresh process: a throughput run (``bow-on`` ...) or an accuracy run
+    (``acc-bow`` ...)."""
+    from ftlab.config import load_config
+    from ftlab.runs import load_run_model, train_run
 
-
-def accuracy(train_file: Path, val_file: Path, out_dir: Path) -> list[dict[str, Any]]:
-    """Dev accuracy after a fixed budget of epochs on the full train set (final weights)."""
-    rows = []
-    for family in ACCURACY_FAMILIES:
-        overrides = common_overrides(train_file, val_file, out_dir) + FAMILIES[family] + [
-            f"train.epochs={ACCURACY_EPOCHS}",
-            "train.restore_best=false",  # final weights: no model selection on the dev set
-            "eval.splits=[validation]",
-        ]
-        config = load_config(BASE_CONFIG, overrides)
-        t0 = time.perf_counter()
-        summary = train_run(config)
-        total = time.perf_counter() - t0
-        run_dir = Path(summary["path"])
+    family = variant.split("-")[1] if variant.startswith("acc-") else variant.split("-")[0]
+    overrides = common_overrides(train_file, val_file, work, threads) + FAMILIES[family][1]
+    if variant.startswith("acc-"):
+        overrides += [f"train.epochs={ACCURACY_EPOCHS}",
+                      "train.restore_best=false",  # final weights: nothing selected on dev
+                      "eval.splits=[validation]"]
+    else:
+        steps = STEPS[family]
+        overrides += ["batching.batch_size=32",
+                      f"batching.bucket={'true' if variant.endswith('-on') else 'false'}",
+                      f"train.max_steps={steps}", f"train.epochs={steps // 250 + 1}",
+                      "train.checkpoint.every_epoch=false", "eval.splits=[]"]
+    config = load_config(BASE_CONFIG, overrides)
+    t0 = time.perf_counter()
+    summary = train_run(config, name=variant)
+    total = time.perf_counter() - t0
+    run_dir = Path(summary["path"])
+    result: dict[str, Any] = {"variant": variant, "total_s": total, "step": summary["step"],
+                              "params": summary["parameters"]["trainable"],
+                              "batch_size": config.batching.batch_size,
+                              "run_threads": summary.get("threads"), **step_stats(run_dir)}
+    if variant.startswith("acc-"):
         dev = json.loads((run_dir / "eval.json").read_text())["validation"]
-        stats = step_stats(run_dir)
-        rows.append({"family": family, "accuracy": dev["accuracy"], "n": dev["n"],
-                     "steps": summary["step"], "batch_size": config.batching.batch_size,
-                     "train_s": stats["loop_s"], "total_s": total})
-        print(f"accuracy {family}: dev {dev['accuracy']:.4f} (n={dev['n']}) after "
-              f"{summary['step']} steps; loop {stats['loop_s']:.0f} s, whole run {total:.0f} s",
-              flush=True)
-    return rows
+        result.update(accuracy=dev["accuracy"], n=dev["n"])
+    else:
+        result["non_embedding"] = non_embedding_parameters(load_run_model(run_dir)[2])
+    return result
 
 
-def tfidf_baseline(train: list[dict[str, Any]], dev: list[dict[str, Any]]) -> dict[str, Any]:
+def tfidf_child(train_file: Path, val_file: Path) -> dict[str, Any]:
     """TF-IDF word 1-2 + char_wb 2-5 grams, logistic regression; fit time includes vectorizing."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline, make_union
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
+    train, dev = read_rows(train_file), read_rows(val_file)
     model = make_pipeline(
         make_union(
             TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1),
@@ -182,158 +165,229 @@ def tfidf_baseline(train: list[dict[str, Any]], dev: list[dict[str, Any]]) -> di
         ),
         LogisticRegression(C=4.0, max_iter=2000, solver="liblinear"),
     )
-    x = [r["text"] for r in train]
     y = np.array([int(r["label"]) for r in train])
     t0 = time.perf_counter()
-    model.fit(x, y)
+    model.fit([r["text"] for r in train], y)
     fit_s = time.perf_counter() - t0
     pred = model.predict([r["text"] for r in dev])
     acc = float(np.mean(pred == np.array([int(r["label"]) for r in dev])))
     n_features = sum(len(v.vocabulary_) for _, v in model[0].transformer_list)
-    print(f"tf-idf + logreg: dev {acc:.4f} (n={len(dev)}), fit {fit_s:.1f} s, "
-          f"{n_features:,} features", flush=True)
     return {"accuracy": acc, "fit_s": fit_s, "n": len(dev), "features": n_features}
 
 
-DEFAULT_THREADS = torch.get_num_threads()
+def child(args: argparse.Namespace) -> None:
+    """Run one variant in this (fresh) process and write its result JSON."""
+    import torch
+
+    torch.set_num_threads(args.threads)
+    train_file, val_file = Path(args.train), Path(args.val)
+    if args.child == "tfidf":
+        result = tfidf_child(train_file, val_file)
+    else:
+        result = train_child(args.child, train_file, val_file, Path(args.work), args.threads)
+    Path(args.result).write_text(json.dumps(result), encoding="utf-8")
 
 
-def render(tp: list[dict[str, Any]], acc: list[dict[str, Any]], tfidf: dict[str, Any],
-           load: tuple[float, float], threads: list[int]) -> str:
-    t1 = [
-        "| model | trainable params | threads | bucketing | steps timed | padding share "
-        "| ms/step (mean) | ms/step (median) | examples/s | real tokens/s | padded tokens/s "
-        "| examples/s (wall) |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in tp:
-        t1.append(
-            f"| {r['family']} | {r['params']:,} | {r['threads']} | "
-            f"{'on' if r['bucket'] else 'off'} | {r['steps']:,} | {r['padding_share']:.1%} "
-            f"| {r['ms_step']:.1f} "
-            f"| {r['median_ms']:.1f} | {r['ex_s']:,.0f} | {r['tok_s']:,.0f} | {r['pad_s']:,.0f} "
-            f"| {r['wall_ex_s']:,.0f} |"
-        )
-    speedups = []
-    for n in threads:
-        for family in FAMILIES:
-            on = next(r for r in tp if r["family"] == family and r["bucket"] and r["threads"] == n)
-            off = next(r for r in tp if r["family"] == family and not r["bucket"]
-                       and r["threads"] == n)
-            stalled = any(r["ms_step"] > STALL_RATIO * r["median_ms"] for r in (on, off))
-            ratio = "n/a (stall-dominated)" if stalled else f"{on['ex_s'] / off['ex_s']:.2f}x"
-            speedups.append(f"{family} {ratio} ({n} thread{'s' if n > 1 else ''})")
-    t2 = ["| model | budget | dev accuracy | training time (loop) | whole run |",
-          "|---|---|---:|---:|---:|"]
-    for r in acc:
-        t2.append(
-            f"| {r['family']} | {ACCURACY_EPOCHS} epochs, batch {r['batch_size']} "
-            f"({r['steps']:,} steps) | {r['accuracy']:.1%} | {r['train_s']:.0f} s "
-            f"| {r['total_s']:.0f} s |"
-        )
-    t2.append(f"| TF-IDF word 1-2 + char_wb 2-5 grams, logistic regression "
-              f"({tfidf['features']:,} features) | one fit | {tfidf['accuracy']:.1%} "
-              f"| {tfidf['fit_s']:.0f} s (fit) | - |")
-    return (
-        f"## {SECTION}\n\n"
-        f"Command: `{COMMAND}` (from the repository root). Date: {datetime.date.today()}.\n"
-        f"Machine: {machine(DEFAULT_THREADS)}. Load average (1 min) {load[0]:.2f} at the start and "
-        f"{load[1]:.2f} at the end ("
-        + ("other processes shared the 2 cores, so rates are noisy"
-           if max(load) > 1.5 else "about 1 is this benchmark itself; the machine was otherwise "
-           "mostly idle")
-        + "; on this shared machine rates vary between runs: compare the mean and median step "
-        "times, and repeat runs before trusting a difference below about 20%).\n\n"
-        "Every run goes through the public pipeline: `load_config(\"configs/sst2-file.yaml\", "
-        "overrides)` + `ftlab.runs.train_run` (bag of GloVe 50d embeddings, head [128], dropout "
-        "0.2, AdamW lr 2e-3, linear schedule, word vocabulary fitted on train, max_length 64). "
-        "BiLSTM = `model.family=rnn model.cell=lstm model.bidirectional=true` (hidden 128 per "
-        "direction, pooling last, same GloVe embeddings and head); GRU = `model.cell=gru "
-        "model.bidirectional=false`. Device cpu, fp32.\n\n"
-        f"**Throughput.** Data: the ASSETS.md SST-2 subset (train rows "
-        f"`numpy.random.default_rng(0).permutation(67349)[:{SUBSET_SIZE}]`, in that order); "
-        f"batch size 32, `train.max_steps` "
-        f"{', '.join(f'{k} {v:,}' for k, v in THROUGHPUT_STEPS.items())} with "
-        f"{threads[0]} thread{'s' if threads[0] > 1 else ''} (about 10 s of training or more "
-        f"per run){f' and {EXTRA_THREADS_STEPS} with more threads' if len(threads) > 1 else ''}"
-        f", of which the first "
-        f"{WARMUP_STEPS} (warm-up) are not counted; `batching.bucket` true (sorted inside "
-        "maxi-batches of 100 batches) or false (random batches). Rates = examples, real tokens "
-        "and padded token slots (B x T) of the counted steps divided by the sum of the "
-        "per-step `seconds` in `metrics.jsonl` (the loop's own timer: forward, backward, clip, "
-        "optimizer step, scheduler; batch loading, observers, start-up and evaluation "
-        "excluded). \"examples/s (wall)\" divides by the wall-clock gaps between consecutive "
-        "step records instead, so it also includes sampler + collate and the observers "
-        "(metrics.jsonl, TensorBoard, progress). `threads` = `torch.set_num_threads` for the "
-        "run (set by this script; ftlab leaves torch's default). Mean ms/step is what the rates "
-        "use. With random batches every step costs about the same, so a mean well above the "
-        "median means stalls (other processes taking the cores); with bucketing the step cost "
-        "also follows the batch's length, so the mean sits above the median anyway.\n\n"
-        + "\n".join(t1)
-        + f"\n\nBucketing speed-up in examples/s: {', '.join(speedups)}. A comparison is "
-        f"marked stall-dominated when either run's mean step time exceeds {STALL_RATIO}x its "
-        "median: with two intra-op threads on two cores, every parallel op waits for both "
-        "threads, so when another process holds one core single ops stall for tens of ms and "
-        "the rate measures the machine's load, not the model. The one-thread rows are the "
-        "figures to compare.\n\n"
-        f"**Dev accuracy after a fixed budget.** Train: all of SST-2 train (67,349 phrases); "
-        f"dev: the official validation set ({acc[0]['n']} sentences). Budget {ACCURACY_EPOCHS} "
-        f"epochs with the config's batch size and otherwise the config's settings, "
-        f"{threads[0]} thread{'s' if threads[0] > 1 else ''}; "
-        "`train.restore_best=false` and `train.eval_every=null` (the end-of-epoch dev "
-        "evaluation is only logged), so the figure is for the final "
-        "weights (nothing is selected on the dev set). The TF-IDF baseline (scikit-learn "
-        "TfidfVectorizer word 1-2 grams + char_wb 2-5 grams (min_df 2), sublinear tf, "
-        "LogisticRegression C=4, liblinear) is fitted on the same train set in the same "
-        "script; its time is fit only (vectorizing included). \"training time (loop)\" sums "
-        "the per-step `seconds`; \"whole run\" is the wall time of `train_run`, from reading "
-        "the data to the last file it writes (checks, encoding, evaluation and reports "
-        "included).\n\n"
-        + "\n".join(t2)
-        + "\n"
-    )
+def flop_units(family: str, r: dict[str, Any]) -> int:
+    """What the non-embedding parameters run over: token slots for an RNN (every padded
+    position goes through the cell), examples for bow (its head sees one pooled vector each)."""
+    return int(r["examples"] if family == "bow" else r["padded"])
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def throughput_table(store: dict[str, Any]) -> list[str]:
+    """One row per (model, bucketing): medians [min, max] over the interleaved runs."""
+    peak = store["peak"]["peak_gflops"]
+    lines = [
+        "| model | bucketing | runs | non-embedding params | padding share | token slots/step "
+        "| ms/step | examples/s | examples/s (wall) | GFLOP/s (6 N x slots) "
+        "| share of matmul peak |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for v, rs in store["runs"].items():
+        family, bucket = v.rsplit("-", 1)
+        gflops = [6 * r["non_embedding"] * flop_units(family, r) / r["loop_s"] / 1e9 for r in rs]
+        shares = [share_of_peak(r["non_embedding"], flop_units(family, r), r["loop_s"], peak)
+                  for r in rs]
+        pads = summarize([r["padding_share"] for r in rs])
+        r0 = rs[0]
+        lines.append(
+            f"| {FAMILIES[family][0]} | {bucket} | {len(rs)} | {r0['non_embedding']:,} | "
+            f"{pads['median']:.1%} | {r0['padded'] / r0['steps']:.0f} | "
+            f"{fmt_range(summarize([r['ms_step'] for r in rs]))} | "
+            f"{fmt_range(summarize([r['ex_s'] for r in rs]), ',.0f')} | "
+            f"{fmt_range(summarize([r['wall_ex_s'] for r in rs]), ',.0f')} | "
+            f"{fmt_range(summarize(gflops), '.2f')} | {fmt_range(summarize(shares), '.1%')} |")
+    return lines
+
+
+def speedups(store: dict[str, Any]) -> list[str]:
+    """Bucketing on / off per model: ratio of median examples/s, per-pair range."""
+    runs, out = store["runs"], []
+    for family, (name, _) in FAMILIES.items():
+        on, off = f"{family}-on", f"{family}-off"
+        if on in runs and off in runs:
+            r = ratio_of([x["ex_s"] for x in runs[on]], [x["ex_s"] for x in runs[off]])
+            out.append(f"- {name}: **{fmt_ratio(r)}**")
+    return out
+
+
+def accuracy_table(store: dict[str, Any]) -> list[str]:
+    """The fixed-budget accuracy rows (single runs)."""
+    lines = ["| model | budget | dev accuracy | training time (loop) | whole run |",
+             "|---|---|---:|---:|---:|"]
+    for r in store["accuracy"]:
+        family = r["variant"].split("-", 1)[1]
+        lines.append(
+            f"| {FAMILIES[family][0]} | {ACCURACY_EPOCHS} epochs, batch {r['batch_size']} "
+            f"({r['step']:,} steps) | {r['accuracy']:.1%} | {r['loop_s']:.0f} s "
+            f"| {r['total_s']:.0f} s |")
+    t = store["tfidf"]
+    lines.append(f"| TF-IDF word 1-2 + char_wb 2-5 grams, logistic regression "
+                 f"({t['features']:,} features) | one fit | {t['accuracy']:.1%} "
+                 f"| {t['fit_s']:.0f} s (fit) | - |")
+    return lines
+
+
+def render(store: dict[str, Any]) -> str:
+    """The BENCHMARKS.md section (without its title) from the stored figures."""
+    acc = store.get("accuracy")
+    lines = [
+        f"Command: `{store['command']}` (from the repository root; raw figures in "
+        "`bench/results/train_throughput.json`).", "",
+        f"Measured {store['date']} on {store['machine']}. Every run: `load_config("
+        "\"configs/sst2-file.yaml\", overrides)` + `ftlab.runs.train_run` (bag of GloVe 50d "
+        "embeddings, head [128], dropout 0.2, AdamW lr 2e-3, linear schedule, word vocabulary "
+        "fitted on train, max_length 64). BiLSTM = `model.family=rnn model.cell=lstm "
+        "model.bidirectional=true` (hidden 128 per direction, pooling last, same GloVe "
+        "embeddings and head); GRU = `model.cell=gru model.bidirectional=false`. Device cpu, "
+        f"fp32, {store['threads']} intra-op thread(s) (`train.threads`; 2-thread rows are not "
+        "measured: on this 2-core machine shared by other jobs they measure the load).", "",
+        f"**Throughput, bucketing on vs off (interleaved).** Data: the ASSETS.md SST-2 subset "
+        f"(train rows `numpy.random.default_rng(0).permutation(67349)[:{SUBSET_SIZE}]`, in that "
+        f"order); batch size 32; `train.max_steps` "
+        f"{', '.join(f'{FAMILIES[k][0]} {v:,}' for k, v in store['steps'].items())}, of which "
+        f"the first {store['warmup']} (warm-up) are not counted; `batching.bucket` true (sorted "
+        "inside maxi-batches of 100 batches) or false (random batches). Order "
+        f"{' '.join(store['order'])}, every run a fresh process. Load average (1 min) "
+        f"{store['load'][0]:.2f} before the first run and {store['load'][1]:.2f} after the last. "
+        f"fp32 matmul at {store['threads']} thread(s): peak {store['peak']['peak_gflops']:.1f} "
+        f"GFLOP/s at the start, {store['peak_end']['peak_gflops']:.1f} at the end. Cells: "
+        "median [min, max] over the runs. ms/step and examples/s use the loop's own timer "
+        "(the per-step `seconds` in `metrics.jsonl`: forward, backward, clip, optimizer step, "
+        "scheduler; batch loading, observers, start-up and evaluation excluded); \"examples/s "
+        "(wall)\" divides by the wall-clock gaps between consecutive step records instead, so it "
+        "also includes sampler + collate and the observers. Padding share and token slots depend "
+        "only on the seed (identical in every repetition). GFLOP/s = 6 x non-embedding "
+        "parameters (counted from the built model) x token slots / loop time; for bow the "
+        "slots are the examples (its only matmuls are the head's, on one pooled vector per "
+        "example: the rest of its step is the embedding gather, mean and optimizer update, "
+        "memory-bound work that a matmul roofline does not describe, so its share is tiny by "
+        "construction). For the RNNs the count includes the small head as if it ran per token "
+        "(a slight overcount) and ignores the sequential dependency that keeps the cell's "
+        "matmuls small (B x hidden per time step).", "",
+        *throughput_table(store), "",
+        "Bucketing speed-up (examples/s, on / off: ratio of the medians, range of the "
+        "per-pair ratios):", "",
+        *speedups(store)]
+    if store.get("note"):
+        lines += ["", store["note"]]
+    if acc:
+        lines += [
+            "", "**Dev accuracy after a fixed budget** (accuracy, not a speed comparison: one "
+            "run each, every run a fresh process; its times are single-run indications, "
+            f"measured {store['accuracy_date']}, load average {store['accuracy_load'][0]:.2f} "
+            f"before and {store['accuracy_load'][1]:.2f} after). Train: all of SST-2 train "
+            f"(67,349 phrases); dev: the official validation set ({acc[0]['n']} sentences). Budget "
+            f"{ACCURACY_EPOCHS} epochs with the config's batch size and otherwise the config's "
+            f"settings, {store['threads']} thread(s); `train.restore_best=false` and "
+            "`train.eval_every=null` (the end-of-epoch dev evaluation is only logged), so the "
+            "figure is for the final weights (nothing is selected on the dev set). The TF-IDF "
+            "baseline (scikit-learn TfidfVectorizer word 1-2 grams + char_wb 2-5 grams (min_df "
+            "2), sublinear tf, LogisticRegression C=4, liblinear) is fitted on the same train set; "
+            "its time is fit only (vectorizing included). \"training time (loop)\" sums the "
+            "per-step `seconds`; \"whole run\" is the wall time of `train_run`, from reading the "
+            "data to the last file it writes (checks, encoding, evaluation and reports "
+            "included).", "",
+            *accuracy_table(store)]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--child", choices=[*VARIANTS, *(f"acc-{f}" for f in ACCURACY), "tfidf"],
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--work", help=argparse.SUPPRESS)
+    parser.add_argument("--train", help=argparse.SUPPRESS)
+    parser.add_argument("--val", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, default=DATA, help="folder with SST-2 "
                         "train.jsonl.gz and validation.jsonl.gz")
+    parser.add_argument("--pairs", type=int, default=3, help="interleaved repetitions (>= 3)")
+    parser.add_argument("--threads", type=int, default=1, help="intra-op threads of every run")
+    parser.add_argument("--steps-scale", type=float, default=1.0, help=argparse.SUPPRESS)
+    parser.add_argument("--skip-accuracy", action="store_true",
+                        help="throughput only; keep the accuracy figures already saved")
     parser.add_argument("--no-write", action="store_true", help="only print the tables")
-    parser.add_argument("--skip-accuracy", action="store_true", help="throughput only")
-    parser.add_argument("--threads", default="1,2", help="comma-separated torch intra-op "
-                        "thread counts for the throughput runs; the accuracy runs use the first")
+    parser.add_argument("--render-only", action="store_true",
+                        help="rewrite the section from bench/results/train_throughput.json")
     args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    if args.render_only:
+        publish(SECTION, render(json.loads(RESULTS.read_text(encoding="utf-8"))), results=RESULTS)
+        return
     train_path, val_path = args.data / "train.jsonl.gz", args.data / "validation.jsonl.gz"
     if not (train_path.exists() and val_path.exists()):
-        print(f"SST-2 not found at {args.data} (train.jsonl.gz, validation.jsonl.gz); this "
-              "benchmark needs ../shared/data/sst2/ (see ASSETS.md). Nothing measured.")
-        return 0
-    threads = [int(t) for t in args.threads.split(",")]
-    load_start = os.getloadavg()[0]
-    started = time.perf_counter()
+        sys.exit(f"SST-2 not found at {args.data} (train.jsonl.gz, validation.jsonl.gz); this "
+                 "benchmark needs ../shared/data/sst2/ (see ASSETS.md). Nothing measured.")
+    if args.steps_scale != 1.0:  # smoke tests only
+        STEPS.update({k: max(WARMUP_STEPS + 5, int(v * args.steps_scale)) for k, v in STEPS.items()})
     train = read_rows(train_path)
-    dev = read_rows(val_path)
+    val = read_rows(val_path)
     order = np.random.default_rng(0).permutation(len(train))[:SUBSET_SIZE]
+    peak = matmul_peak(args.threads)
+    print(f"fp32 matmul at {args.threads} thread(s): peak {peak['peak_gflops']:.1f} GFLOP/s",
+          flush=True)
+    command = f".venv/bin/python bench/train_throughput.py --pairs {args.pairs} --threads {args.threads}"
+    store: dict[str, Any] = {
+        "date": datetime.date.today().isoformat(), "machine": machine(args.threads),
+        "threads": args.threads, "pairs": args.pairs, "steps": dict(STEPS),
+        "warmup": WARMUP_STEPS, "peak": peak, "command": command}
     with tempfile.TemporaryDirectory(prefix="ftlab-bench-") as tmp:
-        tmp_dir = Path(tmp)
-        subset = write_rows([train[i] for i in order], tmp_dir / "sst2-train-8000.jsonl.gz")
-        tp = throughput(subset, val_path, tmp_dir / "runs", threads)
-        torch.set_num_threads(threads[0])
-        acc = [] if args.skip_accuracy else accuracy(train_path, val_path, tmp_dir / "runs")
-    tfidf = tfidf_baseline(train, dev)
-    load_end = os.getloadavg()[0]
-    if not acc:
-        print("\n(--skip-accuracy: tables not rendered)")
-        return 0
-    section = render(tp, acc, tfidf, (load_start, load_end), threads)
-    print()
-    print(section)
-    print(f"total time {time.perf_counter() - started:.0f} s")
-    if not args.no_write:
-        write_section(section)
-        print(f"wrote the {SECTION} section of {ROOT / 'BENCHMARKS.md'}")
-    return 0
+        work = Path(tmp)
+        subset = write_rows([train[i] for i in order], work / "sst2-train-8000.jsonl.gz")
+        small_val = write_rows(val[:THROUGHPUT_VAL_ROWS], work / "validation-small.jsonl.gz")
+
+        def spawn(variant: str, rep: int, train_file: Path, val_file: Path) -> dict[str, Any]:
+            result = work / f"{variant}-{rep}.json"
+            print(f"[{time.strftime('%H:%M:%S')}] {variant} #{rep + 1} (load "
+                  f"{load_average():.2f})", end="", flush=True)
+            info = run_child([sys.executable, __file__, "--child", variant, "--work",
+                              str(work / "runs"), "--train", str(train_file), "--val",
+                              str(val_file), "--result", str(result), "--threads",
+                              str(args.threads)], result, threads=args.threads)
+            print("  " + (f"{info['ex_s']:,.0f} ex/s, {info['ms_step']:.1f} ms/step"
+                          if "ex_s" in info and "accuracy" not in info else
+                          f"dev accuracy {info['accuracy']:.4f}"), flush=True)
+            return info
+
+        store.update(interleaved(VARIANTS, args.pairs,
+                                 lambda v, rep: spawn(v, rep, subset, small_val)))
+        store["peak_end"] = matmul_peak(args.threads)
+        if args.skip_accuracy:
+            if RESULTS.is_file():
+                old = json.loads(RESULTS.read_text(encoding="utf-8"))
+                for key in ("accuracy", "tfidf", "accuracy_date", "accuracy_load"):
+                    if key in old:
+                        store[key] = old[key]
+        else:
+            before = load_average()
+            store["accuracy"] = [spawn(f"acc-{f}", 0, train_path, val_path) for f in ACCURACY]
+            store["tfidf"] = spawn("tfidf", 0, train_path, val_path)
+            store["accuracy_date"] = datetime.date.today().isoformat()
+            store["accuracy_load"] = [before, load_average()]
+    publish(SECTION, render(store), results=RESULTS, store=store, write=not args.no_write)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
