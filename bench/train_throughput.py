@@ -293,9 +293,10 @@ def render(store: dict[str, Any]) -> str:
     if acc:
         lines += [
             "", "**Dev accuracy after a fixed budget** (accuracy, not a speed comparison: one "
-            "run each, every run a fresh process; its times are single-run indications, "
-            f"measured {store['accuracy_date']}, load average {store['accuracy_load'][0]:.2f} "
-            f"before and {store['accuracy_load'][1]:.2f} after). Train: all of SST-2 train "
+            "run each; its times are single-run indications, not claims: measured "
+            f"{store['accuracy_date']}, load average {store['accuracy_load'][0]:.2f} before and "
+            f"{store['accuracy_load'][1]:.2f} after{store.get('accuracy_origin', '')}). "
+            "Train: all of SST-2 train "
             f"(67,349 phrases); dev: the official validation set ({acc[0]['n']} sentences). Budget "
             f"{ACCURACY_EPOCHS} epochs with the config's batch size and otherwise the config's "
             f"settings, {store['threads']} thread(s); `train.restore_best=false` and "
@@ -377,7 +378,7 @@ def main() -> None:
         if args.skip_accuracy:
             if RESULTS.is_file():
                 old = json.loads(RESULTS.read_text(encoding="utf-8"))
-                for key in ("accuracy", "tfidf", "accuracy_date", "accuracy_load"):
+                for key in ("accuracy", "tfidf", "accuracy_date", "accuracy_load", "accuracy_origin"):
                     if key in old:
                         store[key] = old[key]
         else:
