@@ -297,7 +297,9 @@ def render(store: dict[str, Any]) -> str:
             "", "**Dev accuracy after a fixed budget** (accuracy, not a speed comparison: one "
             "run each; its times are single-run indications, not claims: measured "
             f"{store['accuracy_date']}, load average {store['accuracy_load'][0]:.2f} before and "
-            f"{store['accuracy_load'][1]:.2f} after{store.get('accuracy_origin', '')}). "
+            f"{store['accuracy_load'][1]:.2f} after{store.get('accuracy_origin', '')}"
+            + (f"; command `{store['accuracy_command']}`" if store.get("accuracy_command") else "")
+            + "). "
             "Train: all of SST-2 train "
             f"(67,349 phrases); dev: the official validation set ({acc[0]['n']} sentences). Budget "
             f"{ACCURACY_EPOCHS} epochs with the config's batch size and otherwise the config's "
@@ -329,6 +331,8 @@ def main() -> None:
     parser.add_argument("--steps-scale", type=float, default=1.0, help=argparse.SUPPRESS)
     parser.add_argument("--skip-accuracy", action="store_true",
                         help="throughput only; keep the accuracy figures already saved")
+    parser.add_argument("--accuracy-only", action="store_true",
+                        help="measure the accuracy part only; keep the saved throughput figures")
     parser.add_argument("--no-write", action="store_true", help="only print the tables")
     parser.add_argument("--render-only", action="store_true",
                         help="rewrite the section from bench/results/train_throughput.json")
@@ -374,9 +378,13 @@ def main() -> None:
                           f"dev accuracy {info['accuracy']:.4f}"), flush=True)
             return info
 
-        store.update(interleaved(VARIANTS, args.pairs,
-                                 lambda v, rep: spawn(v, rep, subset, small_val)))
-        store["peak_end"] = matmul_peak(args.threads)
+        if args.accuracy_only:  # keep the saved throughput runs, measure the accuracy part
+            store = json.loads(RESULTS.read_text(encoding="utf-8"))
+            store.pop("accuracy_origin", None)
+        else:
+            store.update(interleaved(VARIANTS, args.pairs,
+                                     lambda v, rep: spawn(v, rep, subset, small_val)))
+            store["peak_end"] = matmul_peak(args.threads)
         if args.skip_accuracy:
             if RESULTS.is_file():
                 old = json.loads(RESULTS.read_text(encoding="utf-8"))
@@ -389,6 +397,8 @@ def main() -> None:
             store["tfidf"] = spawn("tfidf", 0, train_path, val_path)
             store["accuracy_date"] = datetime.date.today().isoformat()
             store["accuracy_load"] = [before, load_average()]
+            store["accuracy_command"] = (f".venv/bin/python bench/train_throughput.py --threads "
+                                         f"{args.threads}" + " --accuracy-only" * args.accuracy_only)
     publish(SECTION, render(store), results=RESULTS, store=store, write=not args.no_write)
 
 
