@@ -77,9 +77,13 @@ def render(m: dict[str, Any]) -> str:
     old = OLD_SINGLE_RUN
     lines = [
         f"Command: `.venv/bin/python bench/predict.py --epochs {m['epochs']} --max-train "
-        f"{m['max_train']} --repeat {m['repeat']} --pairs {m['pairs']} --threads {m['threads']}` "
+        f"{m['max_train']} --repeat {m['repeat']} --pairs {m['pairs']} --threads {m['threads']}"
+        f"{' --run RUN_DIR' if m.get('given_run') else ''}` "
         "(from the repository root; results kept in `bench/results/predict.json`, "
-        "`--render-only` rewrites this section from them, `--no-write` prints only).", "",
+        "`--render-only` rewrites this section from them, `--no-write` prints only)."
+        + (" The BiLSTM was trained beforehand with these settings (`predict.train`, the "
+           "script's own training step) and passed as `--run`, so that the shared CPU slot was "
+           "held only for the measurement." if m.get("given_run") else ""), "",
         (__doc__ or "").split("\n\n", 2)[2].strip(), "",
         f"Measured {m['date']} on {m['machine']}. Load average (1 min) {m['load'][0]:.2f} before "
         f"the first run and {m['load'][1]:.2f} after the last; order {' '.join(m['order'])}; "
@@ -169,7 +173,7 @@ def main() -> None:
         preds = {v: read_rows(p)[:len(val)] for v, p in outputs.items()}
     store = {"date": datetime.date.today().isoformat(), "machine": machine(args.threads),
              "threads": args.threads, "epochs": args.epochs, "max_train": args.max_train,
-             "repeat": args.repeat, "pairs": args.pairs, "peak": peak,
+             "repeat": args.repeat, "pairs": args.pairs, "peak": peak, "given_run": bool(args.run),
              "val_accuracy": float(summary.get("best_metric") or 0.0),
              "agreement": agreement(preds), **measured}
     publish(SECTION, render(store), results=RESULTS, store=store, write=not args.no_write)
