@@ -277,9 +277,10 @@ Trials, epochs and accuracies were {identical}.
 | grid 3x3 | {len(g['trials'])} | {g['best']['value']:.4f} | {g['best']['params']['train.lr']:.4g} | {g['best']['params']['model.dropout']:.3g} | {g['epochs_total']:g} | {fmt_range(summarize(minutes['grid']), '.2f')} | {shares(runs['grid'])} |
 | TPE + median pruning | {len(t['trials'])} ({sum(x['state'] == 'PRUNED' for x in t['trials'])} pruned) | {t['best']['value']:.4f} | {t['best']['params']['train.lr']:.4g} | {t['best']['params']['model.dropout']:.3g} | {t['epochs_total']:g} ({share:.0%} of the grid's) | {fmt_range(summarize(minutes['tpe']), '.2f')} | {shares(runs['tpe'])} |
 
-Wall time, grid / TPE: **{fmt_ratio(speed)}** (TPE trains {share:.0%} of the grid's epochs;
-the rest of its time is per-trial cost that pruning does not remove: data preparation and model
-construction for every trial, and evaluations). The share of the matmul peak is tiny by design:
+Wall time, grid / TPE: **{fmt_ratio(speed)}** (TPE trains {share:.0%} of the grid's epochs in
+{len(t['trials'])} trials to the grid's {len(g['trials'])}; the rest of its time is per-trial cost
+that pruning does not remove: data preparation and model construction for every trial, and
+evaluations). The share of the matmul peak is tiny by design:
 the head ({g['non_embedding']:,} parameters) runs once per sentence, and the study's time goes to
 embedding look-ups, data preparation and per-trial set-up, not to matrix products.
 
