@@ -5,8 +5,9 @@ Run from the repository root:  .venv/bin/python bench/onnx_infer.py [--train-row
 
 Trains (unless ``--run`` holds a run already; a new ``--run`` keeps the one it trains)
 all-MiniLM-L6-v2 with ftlab on the first ``--train-rows`` rows of the ASSETS.md SST-2
-permutation (``configs/sst2-minilm.yaml``, 1 epoch, lr 5e-5, batch 32, max length 128), exports it to ONNX once (``RUN/onnx/``, the cache ``ftlab predict
---backend onnxruntime`` uses; export time reported, not counted in the rates), then runs
+permutation (``configs/sst2-minilm.yaml``, 1 epoch, lr 5e-5, batch 32, max length 128),
+exports it to ONNX once (``RUN/onnx/``, the cache ``ftlab predict --backend onnxruntime`` uses;
+export time reported, not counted in the rates), then runs
 ``ftlab.runs.predict_file`` over the official SST-2 validation set (all 872 rows, or the first
 ``--dev-rows``) in five variants, interleaved (A B C D E A B C D E ..., ``--pairs`` repetitions,
 each run a fresh process, ``--threads`` intra-op threads for torch and ONNX Runtime alike;
