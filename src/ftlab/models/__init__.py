@@ -15,7 +15,14 @@ from ftlab.models._head import MLPHead
 from ftlab.models._init import INIT_SCHEMES, init_weights
 from ftlab.models._layers import masked_pool
 from ftlab.models._lora import LoraSettings, default_lora_targets
-from ftlab.models._onnx import OnnxRuntimeModel, export_onnx, onnx_input_names, quantize_onnx_int8
+from ftlab.models._onnx import (
+    Int8Settings,
+    OnnxRuntimeModel,
+    export_onnx,
+    fp32_head_nodes,
+    onnx_input_names,
+    quantize_onnx_int8,
+)
 from ftlab.models._output import classification_loss, num_outputs, probabilities
 from ftlab.models._registry import (
     MODELS,
@@ -47,6 +54,7 @@ __all__ = [
     "INIT_SCHEMES",
     "LoraSettings",
     "MLPHead",
+    "Int8Settings",
     "OnnxRuntimeModel",
     "MODELS",
     "Model",
@@ -55,6 +63,7 @@ __all__ = [
     "TransformerClassifier",
     "build_model",
     "export_onnx",
+    "fp32_head_nodes",
     "onnx_input_names",
     "quantize_onnx_int8",
     "build_transformer",

@@ -9,10 +9,14 @@ dynamic batch and sequence axes); RNN models do not: their packed sequences
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 import io
+import json
 import logging
 import os
 import tempfile
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +27,8 @@ from torch import nn
 from ftlab.core import Batch, optional_import
 from ftlab.errors import ConfigError
 
-__all__ = ["OnnxRuntimeModel", "export_onnx", "onnx_input_names", "quantize_onnx_int8"]
+__all__ = ["Int8Settings", "OnnxRuntimeModel", "export_onnx", "fp32_head_nodes", "onnx_input_names",
+           "quantize_onnx_int8"]
 
 OPSET = 18
 
@@ -123,12 +128,76 @@ def export_onnx(model: nn.Module, path: str | Path, *, opset: int = OPSET) -> Pa
     return path
 
 
-def quantize_onnx_int8(src: str | Path, dst: str | Path) -> Path:
+@dataclasses.dataclass(frozen=True)
+class Int8Settings:
+    """How :func:`quantize_onnx_int8` quantizes (ONNX Runtime dynamic quantization).
+
+    The defaults are what ``--quantize int8`` uses (measured in BENCHMARKS.md, "Inference:
+    torch vs ONNX Runtime"): one int8 scale per output channel, and the last two linear layers
+    before the logits left in float32.
+
+    Attributes:
+        per_channel: one scale per output channel of each weight matrix (else one per tensor).
+        reduce_range: 7-bit weights, for CPUs without VNNI whose u8 x s8 products can saturate
+            (AVX2/AVX-512 without VNNI); not needed where VNNI or AMX is present.
+        fp32_head_layers: how many linear layers, counted back from the logits, stay float32:
+            1 keeps the classifier, 2 also the layer that feeds it (BERT's pooler, DistilBERT's
+            pre_classifier, the bow model's last hidden layer). They run once per example, not
+            once per token, so int8 would save almost no time there.
+    """
+
+    per_channel: bool = True
+    reduce_range: bool = False
+    fp32_head_layers: int = 2
+
+    def key(self) -> str:
+        """A short digest of the settings, for cache file names."""
+        text = json.dumps(dataclasses.asdict(self), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+_LINEAR = ("MatMul", "Gemm")
+
+
+def fp32_head_nodes(graph: Any, layers: int) -> list[str]:
+    """Names of the MatMul/Gemm nodes among the last ``layers`` linear layers before the output.
+
+    A node's depth is the least number of MatMul/Gemm nodes on a path from it to a graph
+    output, itself included (the classifier has depth 1, the layer feeding it 2, ...); nodes of
+    depth <= ``layers`` are returned. ``graph`` is an ``onnx.GraphProto``.
+    """
+    if layers <= 0:
+        return []
+    nodes = list(graph.node)
+    producer = {out: i for i, node in enumerate(nodes) for out in node.output}
+    depth: dict[int, int] = {}
+    queue: deque[tuple[int, int]] = deque((producer[o.name], 0) for o in graph.output
+                                          if o.name in producer)
+    while queue:  # 0-1 breadth-first search: passing a linear node costs 1
+        i, d = queue.popleft()
+        d += nodes[i].op_type in _LINEAR
+        if d > layers or depth.get(i, layers + 1) <= d:
+            continue
+        depth[i] = d
+        for name in nodes[i].input:
+            if name in producer:
+                j = producer[name]
+                (queue.append if nodes[j].op_type in _LINEAR else queue.appendleft)((j, d))
+    return sorted(nodes[i].name for i, d in depth.items()
+                  if nodes[i].op_type in _LINEAR and nodes[i].name)
+
+
+def quantize_onnx_int8(src: str | Path, dst: str | Path,
+                       settings: Int8Settings | None = None) -> Path:
     """Dynamic int8 quantization of an ONNX model's MatMul/Gemm weights (ONNX Runtime).
 
-    Weights become int8 (per tensor); activations are quantized on the fly per batch, as torch's
-    ``quantize_dynamic`` does for Linear layers. Embedding tables stay float32.
+    Weights become int8 (per output channel with the default ``settings``, see
+    :class:`Int8Settings`);
+    activations are quantized on the fly per batch, as torch's ``quantize_dynamic`` does for
+    Linear layers. Embedding tables and the ``settings.fp32_head_layers`` last linear layers
+    (:func:`fp32_head_nodes`) stay float32.
     """
+    settings = settings or Int8Settings()
     quant = optional_import("onnxruntime.quantization", "int8 quantization of an ONNX model")
     onnx = optional_import("onnx", "int8 quantization of an ONNX model")
     dst = Path(dst)
@@ -140,9 +209,17 @@ def quantize_onnx_int8(src: str | Path, dst: str | Path) -> Path:
         proto = onnx.load(str(src))
         del proto.graph.value_info[:]
         onnx.save(proto, tmp)
+        keep = fp32_head_nodes(proto.graph, settings.fp32_head_layers)
+        # dynamic quantization first rewrites each Gemm as a MatMul named "<gemm>_MatMul" (+ Add)
+        # and matches nodes_to_exclude against the rewritten graph; the test that the head's
+        # weights stay float32 in the int8 file guards this naming
+        keep += [f"{name}_MatMul" for name in keep]
         with _quiet():
             quant.quantize_dynamic(tmp, tmp, weight_type=quant.QuantType.QInt8,
-                                   op_types_to_quantize=["MatMul", "Gemm"],
+                                   op_types_to_quantize=list(_LINEAR),
+                                   per_channel=settings.per_channel,
+                                   reduce_range=settings.reduce_range,
+                                   nodes_to_exclude=keep,
                                    extra_options={"MatMulConstBOnly": True})
         os.replace(tmp, dst)
     finally:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import torch
 
 from ftlab.errors import CheckpointError
-from ftlab.models import check_export_target, save_merged
+from ftlab.models import Int8Settings, check_export_target, save_merged
 from ftlab.runs._evaluate import load_run_model
 
 __all__ = ["export_merged", "export_onnx_run", "onnx_model_for_run"]
@@ -60,6 +60,9 @@ def export_merged(run_dir: str | Path, out_dir: str | Path, *, merge: bool = Tru
 
 
 ONNX_DIR = "onnx"  # the run's cached ONNX files (written by predict --backend onnxruntime)
+# bumped when the cache's layout changes: 2 = int8 files named after their Int8Settings (version
+# 1 had one per-tensor model.int8.onnx, which must not be reused)
+CACHE_VERSION = 2
 
 
 def _checkpoint_key(run_dir: Path) -> dict[str, Any]:
@@ -68,23 +71,25 @@ def _checkpoint_key(run_dir: Path) -> dict[str, Any]:
 
     ckpt = run_checkpoint(run_dir)
     files = sorted(p for p in ckpt.rglob("*") if p.is_file())
-    return {"checkpoint": str(ckpt.relative_to(run_dir)),
+    return {"cache_version": CACHE_VERSION, "checkpoint": str(ckpt.relative_to(run_dir)),
             "files": [[str(p.relative_to(ckpt)), p.stat().st_size, p.stat().st_mtime_ns]
                       for p in files]}
 
 
-def _write_onnx(model: torch.nn.Module, directory: Path, quantize: Literal["none", "int8"]) -> Path:
-    """``model.onnx`` (and ``model.int8.onnx``) in ``directory``; the file to run."""
+def _write_onnx(model: torch.nn.Module, directory: Path, quantize: Literal["none", "int8"],
+                int8: Int8Settings, int8_name: str = "model.int8.onnx") -> Path:
+    """``model.onnx`` (and the int8 model ``int8_name``) in ``directory``; the file to run."""
     from ftlab.models import export_onnx, quantize_onnx_int8
 
     fp32 = export_onnx(model, directory / "model.onnx")
     if quantize == "int8":
-        return quantize_onnx_int8(fp32, directory / "model.int8.onnx")
+        return quantize_onnx_int8(fp32, directory / int8_name, int8)
     return fp32
 
 
 def export_onnx_run(run_dir: str | Path, out_dir: str | Path, *,
-                    quantize: Literal["none", "int8"] = "none") -> Path:
+                    quantize: Literal["none", "int8"] = "none",
+                    int8: Int8Settings | None = None) -> Path:
     """Export a run's best (else last) checkpoint as ONNX: ``model.onnx`` and what to feed it.
 
     Writes ``model.onnx`` (inputs ``ids``/``mask`` int64 (B, T), plus ``token_type_ids`` or
@@ -97,6 +102,8 @@ def export_onnx_run(run_dir: str | Path, out_dir: str | Path, *,
         run_dir: a run directory of a bow or transformer model.
         out_dir: a new (or empty) directory.
         quantize: also write the int8 model.
+        int8: how the int8 model is quantized (default :class:`~ftlab.models.Int8Settings`;
+            recorded in ``ftlab_export.json``).
 
     Returns:
         ``out_dir``.
@@ -105,17 +112,19 @@ def export_onnx_run(run_dir: str | Path, out_dir: str | Path, *,
         CheckpointError: not a run directory, or no checkpoint.
         ConfigError: an RNN run (not exportable), or ``out_dir`` is not empty.
     """
+    import dataclasses
     import json
 
     from ftlab.core import staged_dir
     from ftlab.models import onnx_input_names
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
+    int8 = int8 or Int8Settings()
     check_export_target(out_dir)
     config, encoder, model = load_run_model(run_dir, device=torch.device("cpu"))
     inputs = onnx_input_names(model)  # refuses RNN runs before any work
     with staged_dir(out_dir) as tmp:
-        _write_onnx(model, tmp, quantize)
+        _write_onnx(model, tmp, quantize, int8)
         encoder.save(tmp / "encoder")
         info = {
             "format": "onnx", "format_version": 1, "run_dir": str(run_dir.resolve()),
@@ -124,6 +133,7 @@ def export_onnx_run(run_dir: str | Path, out_dir: str | Path, *,
             "probabilities": "sigmoid of the one logit = p(labels[1])"
             if getattr(model, "num_outputs", 2) == 1 else "softmax over the logits",
             "files": sorted(p.name for p in tmp.glob("*.onnx")),
+            **({"int8": dataclasses.asdict(int8)} if quantize == "int8" else {}),
             "preprocessing": encoder.settings(),
             "note": "Run ftlab's encoder (encoder/, ftlab.preprocessing.TextEncoder.load) to get "
                     "the ids, or `ftlab predict RUN --backend onnxruntime` on the source run.",
@@ -134,19 +144,24 @@ def export_onnx_run(run_dir: str | Path, out_dir: str | Path, *,
 
 def onnx_model_for_run(run_dir: Path, model: torch.nn.Module, *,
                        quantize: Literal["none", "int8"] = "none",
-                       threads: int | None = None) -> torch.nn.Module:
+                       threads: int | None = None,
+                       int8: Int8Settings | None = None) -> torch.nn.Module:
     """An :class:`~ftlab.models.OnnxRuntimeModel` of ``model`` (the run's loaded model).
 
-    The ONNX files are cached in ``RUN/onnx/`` and rebuilt when the run's checkpoint changes
-    (``source.json`` records which files they came from); writes are atomic, so two
-    concurrent predictions at worst both export.
+    The ONNX files are cached in ``RUN/onnx/``: ``model.onnx`` and one
+    ``model.int8-<settings digest>.onnx`` per :class:`~ftlab.models.Int8Settings` used, so a
+    file quantized with other settings is never reused. The cache is rebuilt when the run's
+    checkpoint (or the cache's layout) changes (``source.json`` records which files it came
+    from); writes are atomic, so two concurrent predictions at worst both export.
     """
     from ftlab.core import atomic_write_json, read_json
     from ftlab.models import OnnxRuntimeModel
 
+    int8 = int8 or Int8Settings()
     cache = Path(run_dir) / ONNX_DIR
     key = _checkpoint_key(Path(run_dir))
-    name = "model.int8.onnx" if quantize == "int8" else "model.onnx"
+    int8_name = f"model.int8-{int8.key()}.onnx"
+    name = int8_name if quantize == "int8" else "model.onnx"
     source = cache / "source.json"
     fresh = source.is_file() and read_json(source) == key
     if not (fresh and (cache / name).is_file()):
@@ -157,8 +172,8 @@ def onnx_model_for_run(run_dir: Path, model: torch.nn.Module, *,
         if fresh and quantize == "int8" and (cache / "model.onnx").is_file():
             from ftlab.models import quantize_onnx_int8
 
-            quantize_onnx_int8(cache / "model.onnx", cache / name)
+            quantize_onnx_int8(cache / "model.onnx", cache / name, int8)
         else:
-            _write_onnx(model, cache, quantize)
+            _write_onnx(model, cache, quantize, int8, int8_name)
         atomic_write_json(source, key)
     return OnnxRuntimeModel(cache / name, threads=threads)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -11,6 +12,7 @@ import torch
 
 from ftlab.core import dumps_json, guard_write, writes_run
 from ftlab.errors import ConfigError, DataError
+from ftlab.models import Int8Settings
 from ftlab.runs._evaluate import (
     join_torchrun, leave_torchrun, load_run_model, predict_encoded, read_calibration,
     choice_read_options, input_caps, refuse_non_finite,
@@ -36,6 +38,7 @@ def predict_file(
     text_column: str | None = None, text_pair_column: str | None = None,
     distributed: bool = False, threads: int | None = None,
     backend: Literal["torch", "onnxruntime"] = "torch",
+    int8: Int8Settings | None = None,
 ) -> dict[str, Any]:
     """Predict every row of ``input`` (any reader format; labels optional) into JSONL.
 
@@ -50,12 +53,14 @@ def predict_file(
 
     ``backend="onnxruntime"`` runs the run's model exported to ONNX (bow and transformer runs;
     exported once and cached in ``RUN/onnx/``, rebuilt when the checkpoint changes); with
-    ``quantize="int8"`` ONNX Runtime's dynamic int8 quantization instead of torch's. The output
-    file has the same rows and fields as the torch backend's.
+    ``quantize="int8"`` ONNX Runtime's dynamic int8 quantization instead of torch's, set by
+    ``int8`` (default :class:`~ftlab.models.Int8Settings`: per-channel weights, the classifier
+    and the layer before it in float32). The output file has the same rows and fields as the
+    torch backend's.
 
     Returns:
         Counts and timing: rows, seconds, examples_per_s, quantized, backend, world_size,
-        threads.
+        threads (and ``int8``, the quantization settings, for ONNX Runtime int8).
 
     Raises:
         ConfigError: ``backend="onnxruntime"`` for an RNN run, or under torchrun.
@@ -71,7 +76,8 @@ def predict_file(
     if backend == "onnxruntime":
         from ftlab.runs._export import onnx_model_for_run
 
-        model = onnx_model_for_run(run_dir, model, quantize=quantize, threads=threads)
+        model = onnx_model_for_run(run_dir, model, quantize=quantize, threads=threads,
+                                   int8=int8)
     elif quantize == "int8":
         model = quantize_dynamic_int8(model)
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
@@ -125,7 +131,9 @@ def predict_file(
             "examples_per_s": round(len(examples) / max(seconds, 1e-9), 1),
             "quantized": quantize, "backend": backend, "output": str(output),
             "world_size": world,
-            "threads": torch.get_num_threads()}
+            "threads": torch.get_num_threads(),
+            **({"int8": dataclasses.asdict(int8 or Int8Settings())}
+               if backend == "onnxruntime" and quantize == "int8" else {})}
 
 
 def _unlabelled(example: Any) -> Any:
