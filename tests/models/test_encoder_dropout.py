@@ -3,6 +3,7 @@ built, so they reach every dropout module; 0 makes the attention path determinis
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import yaml
 from ftlab.config import load_config
 from ftlab.errors import ConfigError
 from ftlab.models import TransformerClassifier, build_model
-from ftlab.runs import load_run_model
+from ftlab.runs import export_merged, load_run_model
 
 from _tiny_data import write_sentiment_jsonl
 
@@ -107,6 +108,9 @@ def test_a_run_records_the_setting_and_rebuilds_with_it(tmp_path):
     model = load_run_model(run)[2]
     assert model.core.config.attention_probs_dropout_prob == 0.0
     assert model.core.config.hidden_dropout_prob == 0.05
+    exported = json.loads((export_merged(run, tmp_path / "hf") / "config.json").read_text())
+    assert exported["attention_probs_dropout_prob"] == 0.0  # the export says how it was trained
+    assert exported["hidden_dropout_prob"] == 0.05
 
 
 @pytest.mark.parametrize("value", ["1.5", "-0.1", "high"])
