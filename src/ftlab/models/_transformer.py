@@ -244,11 +244,16 @@ def _set_classifier_dropout(model: nn.Module, base: nn.Module, p: float) -> None
 
 
 # The encoder's dropout settings and the config fields that hold them, first match wins:
-# BERT/MiniLM/RoBERTa/ELECTRA/DeBERTa name them like BERT, DistilBERT has its own names.
-ENCODER_DROPOUT_FIELDS: dict[str, tuple[str, ...]] = {
+# BERT/MiniLM/RoBERTa/ELECTRA/DeBERTa/ALBERT name them like BERT, DistilBERT has its own names.
+_ENCODER_DROPOUT_FIELDS: dict[str, tuple[str, ...]] = {
     "attention_dropout": ("attention_probs_dropout_prob", "attention_dropout"),
     "hidden_dropout": ("hidden_dropout_prob", "dropout"),
 }
+
+
+def _is_probability_field(config: Any, field: str) -> bool:
+    value = getattr(config, field, None)
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _encoder_dropout_overrides(name: str, **requested: float | None) -> dict[str, float]:
@@ -266,9 +271,8 @@ def _encoder_dropout_overrides(name: str, **requested: float | None) -> dict[str
     config = load_model_config(name)
     overrides: dict[str, float] = {}
     for key, p in wanted.items():
-        fields = ENCODER_DROPOUT_FIELDS[key]
-        field = next((f for f in fields if isinstance(getattr(config, f, None), int | float)
-                      and not isinstance(getattr(config, f), bool)), None)
+        fields = _ENCODER_DROPOUT_FIELDS[key]
+        field = next((f for f in fields if _is_probability_field(config, f)), None)
         if field is None:
             raise ConfigError(
                 f"model.{key}: the config of model {name!r} (model_type "
