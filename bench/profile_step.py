@@ -1,8 +1,9 @@
 """Profile MiniLM training steps (torch.profiler): where a step's CPU time goes.
 
 Run from the repository root:  .venv/bin/python bench/profile_step.py [--threads 1]
-[--steps 5] [--batch 32] [--length 16] [--no-write]
-(long documents: ``--batch 8 --length 512 --no-write``, as in BENCHMARKS.md's long-document section)
+[--steps 5] [--batch 32] [--length 16] [--attention-dropout P] [--no-write]
+(long documents: ``--batch 8 --length 512 --no-write``, as in BENCHMARKS.md's long-document section;
+``--attention-dropout 0`` profiles the step with ``model.attention_dropout: 0``)
 
 Builds ftlab's MiniLM classifier (``configs/sst2-minilm.yaml``'s model: the packaged
 all-MiniLM-L6-v2, SDPA, 2 classes) and the optimizer ``ftlab train`` builds (AdamW, fused where
@@ -32,6 +33,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--length", type=int, default=16)
     parser.add_argument("--top", type=int, default=12)
+    parser.add_argument("--attention-dropout", type=float, default=None,
+                        help="model.attention_dropout (default: the checkpoint's own, 0.1)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
 
@@ -46,7 +49,8 @@ def main() -> None:
     torch.manual_seed(0)
     load_before = load_average()
     peak = matmul_peak(args.threads)
-    model = build_model("transformer", vocab_size=30522, pad_id=0, num_classes=2, name="minilm")
+    model = build_model("transformer", vocab_size=30522, pad_id=0, num_classes=2, name="minilm",
+                        attention_dropout=args.attention_dropout)
     model.train()
     opt = build_optimizer(model, name="adamw", lr=5e-5, weight_decay=0.01)
     b, t = args.batch, args.length
@@ -82,7 +86,10 @@ def main() -> None:
     flops = 6 * n * b * t
     lines = [
         f"Command: `.venv/bin/python bench/profile_step.py --threads {args.threads} --steps "
-        f"{args.steps} --batch {b} --length {t}` (repository root).", "",
+        f"{args.steps} --batch {b} --length {t}"
+        + ("" if args.attention_dropout is None else
+           f" --attention-dropout {args.attention_dropout:g}")
+        + "` (repository root).", "",
         (__doc__ or "").split("\n\n", 2)[2].strip(), "",
         f"Measured {time.strftime('%Y-%m-%d')} on {machine(args.threads)}; load average (1 min) "
         f"{load_before:.2f} before and {load_average():.2f} after (profiler overhead included "

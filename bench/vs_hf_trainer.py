@@ -96,12 +96,15 @@ class CountingCollator:
 
 def run_hf(variant: str, train_file: Path, val_file: Path, work: Path, rep: int = 0, *,
            max_len: int = MAX_LEN, batch: int = BATCH, eval_batch: int = EVAL_BATCH,
-           num_labels: int = 2, head: int | None = None) -> dict[str, Any]:
+           num_labels: int = 2, head: int | None = None,
+           model_config: dict[str, Any] | None = None) -> dict[str, Any]:
     """One HF Trainer run, written the way the transformers examples do it.
 
     The keyword arguments let other benchmarks (``bench/long_docs.py``) reuse it: ``head`` set
     means head+tail truncation with ftlab's own ``truncate`` (``head`` content tokens from the
-    start, the rest from the end, then [CLS] ... [SEP]), so both tools see the same tokens.
+    start, the rest from the end, then [CLS] ... [SEP]), so both tools see the same tokens;
+    ``model_config`` are model-config fields passed to ``from_pretrained``
+    (``{"attention_probs_dropout_prob": 0.0}``).
     """
     import datasets
     import torch
@@ -136,7 +139,7 @@ def run_hf(variant: str, train_file: Path, val_file: Path, work: Path, rep: int 
     train, val = load(train_file), load(val_file)
     set_seed(SEED)
     model = AutoModelForSequenceClassification.from_pretrained(
-        model_dir, num_labels=num_labels, attn_implementation="sdpa")
+        model_dir, num_labels=num_labels, attn_implementation="sdpa", **(model_config or {}))
     inner = default_data_collator if variant == "hf-pad-max" else DataCollatorWithPadding(tok)
     collator = CountingCollator(inner)
     args = TrainingArguments(

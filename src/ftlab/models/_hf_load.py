@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from ftlab.core import optional_import
 from ftlab.errors import ConfigError
 
-__all__ = ["AttnImplementation", "load_causal_lm", "load_sequence_classifier", "OFFLINE_HINT"]
+__all__ = [
+    "AttnImplementation", "load_causal_lm", "load_model_config", "load_sequence_classifier",
+    "OFFLINE_HINT",
+]
 
 AttnImplementation = Literal["sdpa", "eager"]
+_T = TypeVar("_T")
 
 OFFLINE_HINT = (
     "point model.name at a local directory holding the model (config.json and "
@@ -69,7 +73,7 @@ def _from_pretrained(
 
 def load_sequence_classifier(
     name: str, *, num_labels: int, attn_implementation: AttnImplementation = "sdpa",
-    multiple_choice: bool = False,
+    multiple_choice: bool = False, config_overrides: Mapping[str, Any] | None = None,
 ) -> tuple[Any, set[str]]:
     """Load ``AutoModelForSequenceClassification`` from a hub name, local directory or alias.
 
@@ -84,6 +88,10 @@ def load_sequence_classifier(
         attn_implementation: ``"sdpa"`` (falls back to eager where unsupported) or ``"eager"``.
         multiple_choice: load ``AutoModelForMultipleChoice`` instead (one score per
             ``(context, choice)`` sequence; ``num_labels`` is then ignored).
+        config_overrides: fields of the model's config to set before the model is built
+            (``{"attention_probs_dropout_prob": 0.0}``); each must be a field of that config
+            (check with :func:`load_model_config`), else transformers hands it to the model's
+            constructor, which refuses it.
 
     Returns:
         ``(model, new_keys)``: the model and the state-dict keys that were newly initialised
@@ -101,15 +109,33 @@ def load_sequence_classifier(
     else:
         auto, what = transformers.AutoModelForSequenceClassification, "a sequence classifier"
         kw["num_labels"] = num_labels
-    model, info = _load_auto(transformers, auto, name, what, **kw)
+    kw.update(config_overrides or {})  # from_pretrained sets config fields given by name
+    model, info = _load_auto(
+        transformers, name, what,
+        lambda source, local: _from_pretrained(auto, source, local_files_only=local, **kw))
     new_keys = {str(k) for k in info.get("missing_keys", ())}
     new_keys |= {str(k[0] if isinstance(k, tuple) else k) for k in info.get("mismatched_keys", ())}
     return model, new_keys
 
 
-def _load_auto(transformers: Any, auto: Any, name: str, what: str,
-               **kw: Any) -> tuple[Any, dict[str, Any]]:
-    """``auto.from_pretrained`` offline-first (see :func:`load_sequence_classifier`)."""
+def load_model_config(name: str) -> Any:
+    """The transformers config (``AutoConfig``) of a hub name, local directory or ``"minilm"``,
+    read offline-first like :func:`load_sequence_classifier` (only ``config.json``, no weights).
+
+    Raises:
+        ConfigError: the config cannot be found, reached or read.
+        MissingDependencyError: transformers is not installed.
+    """
+    transformers = optional_import("transformers", purpose="the 'transformer' model family")
+    return _load_auto(
+        transformers, name, "a model config",
+        lambda source, local: transformers.AutoConfig.from_pretrained(
+            source, local_files_only=local))
+
+
+def _load_auto(transformers: Any, name: str, what: str, load: Callable[[str, bool], _T]) -> _T:
+    """``load(source, local_files_only)`` offline-first (see :func:`load_sequence_classifier`),
+    with the errors of an unreachable, missing or unsafe model turned into one ConfigError."""
     from ftlab.preprocessing import (  # the tokenizer's alias and reachability check
         hub_reachable,
         looks_like_path,
@@ -121,7 +147,7 @@ def _load_auto(transformers: Any, auto: Any, name: str, what: str,
     with _quiet(transformers):
         if path.is_dir():
             try:
-                model, info = _from_pretrained(auto, str(path), local_files_only=True, **kw)
+                loaded = load(str(path), True)
             except pickle.UnpicklingError as exc:  # transformers loads .bin with weights_only
                 raise ConfigError(
                     f"model.name {name!r}: refused: this file would execute code when loaded (a "
@@ -142,7 +168,7 @@ def _load_auto(transformers: Any, auto: Any, name: str, what: str,
         else:
             online = hub_reachable()
             try:
-                model, info = _from_pretrained(auto, source, local_files_only=not online, **kw)
+                loaded = load(source, not online)
             except pickle.UnpicklingError as exc:
                 raise ConfigError(
                     f"model.name {name!r}: refused: this file would execute code when loaded (its "
@@ -156,7 +182,7 @@ def _load_auto(transformers: Any, auto: Any, name: str, what: str,
                     f"model.name: cannot load pretrained model {name!r}: {why}"
                     f"{_first_line(exc)}; {OFFLINE_HINT}"
                 ) from exc
-    return model, info
+    return loaded
 
 
 def load_causal_lm(name: str, *, dtype: str = "float32") -> Any:
@@ -170,8 +196,11 @@ def load_causal_lm(name: str, *, dtype: str = "float32") -> Any:
     import torch
 
     transformers = optional_import("transformers", purpose="the 'prompt' model family")
-    model, _ = _load_auto(transformers, transformers.AutoModelForCausalLM, name,
-                          "a causal language model", attn="sdpa", dtype=getattr(torch, dtype))
+    auto = transformers.AutoModelForCausalLM
+    model, _ = _load_auto(
+        transformers, name, "a causal language model",
+        lambda source, local: _from_pretrained(auto, source, local_files_only=local, attn="sdpa",
+                                               dtype=getattr(torch, dtype)))
     model.eval()
     model.requires_grad_(False)
     return model

@@ -3,8 +3,8 @@
 Any ``AutoModelForSequenceClassification`` checkpoint (hub name, local directory or the
 packaged ``minilm``) is wrapped so that ``model(batch) -> logits (B, num_outputs)``. Options:
 freezing, layer-wise learning-rate decay and a separate head learning rate (as explicit
-optimizer param groups, see :meth:`TransformerClassifier.optimizer_groups`), classifier dropout
-and LoRA/DoRA adapters through PEFT.
+optimizer param groups, see :meth:`TransformerClassifier.optimizer_groups`), classifier dropout,
+the encoder's own attention and hidden dropout, and LoRA/DoRA adapters through PEFT.
 
 Checkpoints hold the FULL ``state_dict`` (with LoRA: frozen base weights, adapters and the
 head), so ``ftlab.training`` saves and resumes them unchanged and exactly, without the base
@@ -23,7 +23,7 @@ from torch import nn
 
 from ftlab.core import Batch
 from ftlab.errors import ConfigError, DataError
-from ftlab.models._hf_load import AttnImplementation, load_sequence_classifier
+from ftlab.models._hf_load import AttnImplementation, load_model_config, load_sequence_classifier
 from ftlab.models._init import init_weights
 from ftlab.models._lora import LoraSettings, apply_lora, lora_settings
 from ftlab.models._output import BinaryMode, num_outputs
@@ -243,6 +243,46 @@ def _set_classifier_dropout(model: nn.Module, base: nn.Module, p: float) -> None
             setattr(model.config, attr, p)
 
 
+# The encoder's dropout settings and the config fields that hold them, first match wins:
+# BERT/MiniLM/RoBERTa/ELECTRA/DeBERTa/ALBERT name them like BERT, DistilBERT has its own names.
+_ENCODER_DROPOUT_FIELDS: dict[str, tuple[str, ...]] = {
+    "attention_dropout": ("attention_probs_dropout_prob", "attention_dropout"),
+    "hidden_dropout": ("hidden_dropout_prob", "dropout"),
+}
+
+
+def _is_probability_field(config: Any, field: str) -> bool:
+    value = getattr(config, field, None)
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _encoder_dropout_overrides(name: str, **requested: float | None) -> dict[str, float]:
+    """The model-config fields that carry the requested encoder dropout (unset ones left out).
+
+    Reads the model's config (``config.json`` only) to find the field each setting has in this
+    architecture.
+
+    Raises:
+        ConfigError: a value outside [0, 1), or the model's config has no field for a setting.
+    """
+    wanted = {k: check_dropout(k, v) for k, v in requested.items() if v is not None}
+    if not wanted:
+        return {}
+    config = load_model_config(name)
+    overrides: dict[str, float] = {}
+    for key, p in wanted.items():
+        fields = _ENCODER_DROPOUT_FIELDS[key]
+        field = next((f for f in fields if _is_probability_field(config, f)), None)
+        if field is None:
+            raise ConfigError(
+                f"model.{key}: the config of model {name!r} (model_type "
+                f"{getattr(config, 'model_type', '?')!r}) has no field {' or '.join(fields)} "
+                f"to set; this architecture names its dropout otherwise: unset model.{key}."
+            )
+        overrides[field] = p
+    return overrides
+
+
 def build_transformer(
     *,
     vocab_size: int,
@@ -258,6 +298,8 @@ def build_transformer(
     layer_decay: float | None = None,
     head_lr: float | None = None,
     classifier_dropout: float | None = None,
+    attention_dropout: float | None = None,
+    hidden_dropout: float | None = None,
     lora: LoraSettings | Mapping[str, Any] | None = None,
     attn_implementation: AttnImplementation = "sdpa",
     multiple_choice: bool = False,
@@ -279,6 +321,14 @@ def build_transformer(
         layer_decay: layer-wise learning-rate decay factor in (0, 1] (e.g. 0.9).
         head_lr: learning rate of the new head (e.g. 10x the base rate).
         classifier_dropout: dropout before the head (None: the checkpoint's own setting).
+        attention_dropout: dropout on the encoder's attention probabilities (BERT
+            ``attention_probs_dropout_prob``, DistilBERT ``attention_dropout``; None: the
+            checkpoint's own). 0 lets SDPA use its fused CPU kernel in training instead of the
+            math path with a random mask over B x heads x T x T scores: the main cost of a
+            512-token training step on CPU.
+        hidden_dropout: dropout on the encoder's embeddings and layer outputs (BERT
+            ``hidden_dropout_prob``, DistilBERT ``dropout``; None: the checkpoint's own). BERT-
+            style heads also use it before the classifier unless ``classifier_dropout`` is set.
         lora: LoRA/DoRA options ``{r, alpha, dropout, target_modules, use_dora}`` or None.
         attn_implementation: ``"sdpa"`` (falls back to eager where unsupported) or ``"eager"``.
         multiple_choice: load ``AutoModelForMultipleChoice`` (``num_classes`` = the number of
@@ -317,9 +367,11 @@ def build_transformer(
         raise ConfigError("multiple choice scores every choice and takes a softmax over them; "
                           "set model.binary_mode: softmax.")
 
+    overrides = _encoder_dropout_overrides(name, attention_dropout=attention_dropout,
+                                           hidden_dropout=hidden_dropout)
     hf, new_keys = load_sequence_classifier(
         name, num_labels=n_out, attn_implementation=attn_implementation,
-        multiple_choice=multiple_choice,
+        multiple_choice=multiple_choice, config_overrides=overrides,
     )
     rows = int(hf.get_input_embeddings().num_embeddings)
     if vocab_size > rows or not 0 <= pad_id < rows:
