@@ -67,7 +67,7 @@ RESULTS = ROOT / "bench" / "results" / "vs_hf_trainer.json"
 SUBSET_SIZE = 8000
 SEED = 42
 BATCH, EVAL_BATCH, LR, WD, WARMUP, MAX_LEN = 32, 128, 5e-5, 0.01, 0.06, 128
-VARIANTS = ("hf-pad-max", "hf-dynamic", "hf-grouped", "ftlab", "ftlab-lora")
+VARIANTS = ("hf-pad-max", "hf-dynamic", "hf-grouped", "ftlab", "ftlab-lora", "ftlab-frozen-emb")
 
 
 def peak_rss_mib() -> float:
@@ -96,7 +96,7 @@ class CountingCollator:
 
 def run_hf(variant: str, train_file: Path, val_file: Path, work: Path, rep: int = 0, *,
            max_len: int = MAX_LEN, batch: int = BATCH, eval_batch: int = EVAL_BATCH,
-           num_labels: int = 2, head: int | None = None) -> dict[str, Any]:
+           num_labels: int = 2, head: int | None = None, seed: int = SEED) -> dict[str, Any]:
     """One HF Trainer run, written the way the transformers examples do it.
 
     The keyword arguments let other benchmarks (``bench/long_docs.py``) reuse it: ``head`` set
@@ -134,7 +134,7 @@ def run_hf(variant: str, train_file: Path, val_file: Path, work: Path, rep: int 
         return ds.map(tokenize, batched=True, remove_columns=["text"])
 
     train, val = load(train_file), load(val_file)
-    set_seed(SEED)
+    set_seed(seed)
     model = AutoModelForSequenceClassification.from_pretrained(
         model_dir, num_labels=num_labels, attn_implementation="sdpa")
     inner = default_data_collator if variant == "hf-pad-max" else DataCollatorWithPadding(tok)
@@ -143,7 +143,7 @@ def run_hf(variant: str, train_file: Path, val_file: Path, work: Path, rep: int 
         output_dir=str(work / f"{variant}-{rep}"), per_device_train_batch_size=batch,
         per_device_eval_batch_size=eval_batch, learning_rate=LR, weight_decay=WD,
         num_train_epochs=1, lr_scheduler_type="linear", warmup_steps=WARMUP, max_grad_norm=1.0,
-        seed=SEED, eval_strategy="no", save_strategy="no", logging_steps=50, report_to="none",
+        seed=seed, eval_strategy="no", save_strategy="no", logging_steps=50, report_to="none",
         disable_tqdm=True, use_cpu=True, dataloader_num_workers=0,
         train_sampling_strategy="group_by_length" if variant == "hf-grouped" else "random",
     )
@@ -164,17 +164,18 @@ def run_hf(variant: str, train_file: Path, val_file: Path, work: Path, rep: int 
         "examples": len(train), "tokens": tokens, "slots": slots,
         "val_accuracy": metrics["eval_accuracy"], "optim": str(args.optim),
         "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
-        "non_embedding": non_embedding, "threads": torch.get_num_threads(),
+        "non_embedding": non_embedding, "threads": torch.get_num_threads(), "seed": seed,
     }
 
 
 # ---------------------------------------------------------------- the ftlab variants
 
 
-def ftlab_overrides(train_file: Path, val_file: Path, work: Path) -> list[str]:
+def ftlab_overrides(train_file: Path, val_file: Path, work: Path,
+                    seed: int = SEED) -> list[str]:
     """The shared settings as ``--set`` overrides on the sst2-minilm configs."""
     return [
-        f"output_dir={work}", f"seed={SEED}", "data.split={validation: 0, test: 0}",
+        f"output_dir={work}", f"seed={seed}", "data.split={validation: 0, test: 0}",
         f"data.files={{train: {train_file}, validation: {val_file}}}",
         f"batching.batch_size={BATCH}", f"batching.eval_batch_size={EVAL_BATCH}",
         f"train.lr={LR}", f"train.weight_decay={WD}", f"train.warmup={WARMUP}",
@@ -200,8 +201,13 @@ def read_records(run_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, An
 
 
 def run_ftlab(variant: str, train_file: Path, val_file: Path, work: Path,
-              extra: list[str] | None = None, rep: int = 0) -> dict[str, Any]:
-    """One ftlab run through the public pipeline (config + overrides -> train_run)."""
+              extra: list[str] | None = None, rep: int = 0,
+              seed: int = SEED) -> dict[str, Any]:
+    """One ftlab run through the public pipeline (config + overrides -> train_run).
+
+    ``ftlab-frozen-emb`` is ``ftlab`` with ``model.freeze_embeddings=true`` (the embedding
+    block, word + position + token-type tables and their LayerNorm, gets no gradient and no
+    optimizer update)."""
     import torch
 
     from ftlab.config import load_config
@@ -210,8 +216,10 @@ def run_ftlab(variant: str, train_file: Path, val_file: Path, work: Path,
     started = time.perf_counter()
     config_file = ROOT / "configs" / ("sst2-minilm-lora.yaml" if variant == "ftlab-lora"
                                       else "sst2-minilm.yaml")
-    overrides = ftlab_overrides(train_file, val_file, work) + list(extra or []) + [
+    overrides = ftlab_overrides(train_file, val_file, work, seed) + list(extra or []) + [
         f"train.threads={torch.get_num_threads()}"]
+    if variant == "ftlab-frozen-emb":
+        overrides.append("model.freeze_embeddings=true")
     if variant == "ftlab-lora":
         overrides = [o for o in overrides if not o.startswith("train.lr=")] + ["train.lr=5e-4"]
     config = load_config(config_file, overrides)
@@ -231,6 +239,7 @@ def run_ftlab(variant: str, train_file: Path, val_file: Path, work: Path,
         "stop_reason": summary.get("stop_reason"),
         "trainable": summary["parameters"]["trainable"], "non_embedding": non_embedding,
         "threads": torch.get_num_threads(), "run_threads": summary.get("threads"),
+        "seed": seed,
     }
 
 
@@ -242,11 +251,12 @@ def child(args: argparse.Namespace) -> None:
     work = Path(args.work)
     train_file, val_file = Path(args.train), Path(args.val)
     if args.variant.startswith("hf-"):
-        result = run_hf(args.variant, train_file, val_file, work, rep=args.rep)
+        result = run_hf(args.variant, train_file, val_file, work, rep=args.rep, seed=args.seed)
     else:
         extra = [f"train.max_minutes={args.max_minutes}", f"train.epochs={args.epochs}"] \
             if args.max_minutes else []
-        result = run_ftlab(args.variant, train_file, val_file, work, extra, rep=args.rep)
+        result = run_ftlab(args.variant, train_file, val_file, work, extra, rep=args.rep,
+                           seed=args.seed)
     result["peak_rss_mib"] = peak_rss_mib()
     Path(args.result).write_text(json.dumps(result), encoding="utf-8")
 
@@ -288,6 +298,7 @@ NAMES = {
     "hf-grouped": "3. HF Trainer, dynamic padding + group_by_length",
     "ftlab": "4. ftlab defaults (bucketed batches)",
     "ftlab-lora": "5. ftlab, LoRA r=8 on query/value (lr 5e-4)",
+    "ftlab-frozen-emb": "6. ftlab, frozen embedding block (`model.freeze_embeddings: true`)",
 }
 
 
@@ -410,12 +421,16 @@ def main() -> None:
     parser.add_argument("--val", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     parser.add_argument("--rep", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=SEED, help=argparse.SUPPRESS)
     parser.add_argument("--max-minutes", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--epochs", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--variants", default="hf-grouped,ftlab",
                         help="comma-separated, at least two of: " + ", ".join(VARIANTS))
     parser.add_argument("--pairs", type=int, default=3,
                         help="interleaved repetitions of every variant (at least 3)")
+    parser.add_argument("--seeds", default=None,
+                        help="comma-separated seeds, one per repetition (repetition k runs seed "
+                             "k on every variant; sets --pairs); default: seed 42 every time")
     parser.add_argument("--threads", type=int, default=2,
                         help="intra-op threads of every run (OMP_NUM_THREADS, torch)")
     parser.add_argument("--full-budget-minutes", type=float, default=0,
@@ -439,6 +454,8 @@ def main() -> None:
     if not (DATA / "train.jsonl.gz").is_file():
         sys.exit(f"SST-2 not found under {DATA} (see ../shared/ASSETS.md)")
     variants = args.variants.split(",")
+    seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [SEED] * args.pairs
+    args.pairs = len(seeds)
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         sys.exit(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
@@ -455,12 +472,14 @@ def main() -> None:
         val_file = write_rows(read_rows(DATA / "validation.jsonl.gz"), work / "validation.jsonl")
         if not args.skip_compare:
             measured = interleaved(variants, args.pairs, lambda v, rep: spawn(
-                v, subset_file, val_file, work, threads=args.threads, rep=rep))
+                v, subset_file, val_file, work, threads=args.threads, rep=rep, seed=seeds[rep]))
             peak_end = matmul_peak(args.threads)
-            store["interleaved"] = {
+            # a seeded measurement (several seeds) is kept beside the one-seed one, not over it
+            key = "seeded" if len(set(seeds)) > 1 else "interleaved"
+            store[key] = {
                 "date": date, "machine": versions(args.threads), "threads": args.threads,
-                "subset": args.subset, "pairs": args.pairs, "peak": peak, "peak_end": peak_end,
-                **measured}
+                "subset": args.subset, "pairs": args.pairs, "seeds": seeds, "peak": peak,
+                "peak_end": peak_end, **measured}
         if args.full_budget_minutes:
             full_file = write_rows(train, work / "train-full.jsonl")
             (work / "full").mkdir()
