@@ -383,6 +383,57 @@ def interleaved_ratios(runs: dict[str, list[dict[str, Any]]]) -> str:
     return "\n".join(out)
 
 
+def accuracy_spread(rs: list[dict[str, Any]]) -> dict[str, float]:
+    """Validation accuracy over the seeds, in points: mean, sample SD, min, max."""
+    accs = [r["val_accuracy"] * 100 for r in rs]
+    return {"mean": statistics.mean(accs), "sd": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+            "min": min(accs), "max": max(accs)}
+
+
+def seeded_table(runs: dict[str, list[dict[str, Any]]], peak: float) -> str:
+    """One row per variant over its seeds: medians [min, max]; accuracy mean +- SD [min, max]."""
+    lines = ["| variant | seeds | train examples/s | train s | wall s | token slots (padded) "
+             "| padding | share of matmul peak | val accuracy % mean +- SD [min, max] "
+             "| trainable params | peak RSS MiB |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
+    for variant, rs in runs.items():
+        shares = [share_of_peak(r["non_embedding"], r["slots"], r["train_s"], peak) for r in rs]
+        a = accuracy_spread(rs)
+        slots = summarize([r["slots"] for r in rs])
+        pad = [1 - r["tokens"] / r["slots"] for r in rs]
+        lines.append(
+            f"| {NAMES[variant]} | {', '.join(str(r.get('seed', SEED)) for r in rs)} | "
+            f"{fmt_range(summarize([rate(r) for r in rs]))} | "
+            f"{fmt_range(summarize([r['train_s'] for r in rs]), '.0f')} | "
+            f"{fmt_range(summarize([r['wall_s'] for r in rs]), '.0f')} | "
+            f"{slots['median']:,.0f} | {statistics.median(pad):.1%} | "
+            f"{fmt_range(summarize(shares), '.0%')} | "
+            f"{a['mean']:.2f} +- {a['sd']:.2f} [{a['min']:.2f}, {a['max']:.2f}] | "
+            f"{rs[0]['trainable']:,} | "
+            f"{summarize([r['peak_rss_mib'] for r in rs])['median']:,.0f} |")
+    return "\n".join(lines)
+
+
+def seeded_ratios(runs: dict[str, list[dict[str, Any]]]) -> str:
+    """Each ftlab variant against hf-grouped (and against ftlab's default): the ratio of median
+    examples/s with the per-pair (same seed) range; the accuracy difference of the seed means
+    against the seed spread (the larger of the two sample SDs)."""
+    out = []
+    pairs = [(a, b) for a in runs if a.startswith("ftlab") for b in runs if b.startswith("hf-")]
+    pairs += [(a, "ftlab") for a in runs if a.startswith("ftlab-") and "ftlab" in runs]
+    for a, b in pairs:
+        r = ratio_of([rate(x) for x in runs[a]], [rate(x) for x in runs[b]])
+        sa, sb = accuracy_spread(runs[a]), accuracy_spread(runs[b])
+        diff, spread = sa["mean"] - sb["mean"], max(sa["sd"], sb["sd"])
+        verdict = ("within the seed spread" if abs(diff) <= spread
+                   else "outside the seed spread")
+        goal = " (goal >= 1.15x)" if b == "hf-grouped" else ""
+        out.append(f"- {a} / {b}, training examples/s: **{fmt_ratio(r)}**{goal}; validation "
+                   f"accuracy {a} minus {b}: {diff:+.2f} points (seed SDs {sa['sd']:.2f} and "
+                   f"{sb['sd']:.2f}): {verdict}.")
+    return "\n".join(out)
+
+
 CORRECTION = """\
 **Correction (2026-12-01).** This section used to say ftlab trains at **1.73x** the examples/s
 of the fastest Trainer variant (hf-grouped: 50.3 ex/s vs ftlab 87.1 ex/s, 8,000 rows,
@@ -513,10 +564,28 @@ def render(store: dict[str, Any]) -> str:
             f"kept in `bench/results/vs_hf_trainer.json`, `--no-write` prints only).", "",
             (__doc__ or "").split("\n\n", 2)[2].split("The tables are printed")[0].strip(), "",
             CORRECTION]
+    s = store.get("seeded")
+    if s:
+        peak = s["peak"]["peak_gflops"]
+        body += ["", f"**Interleaved measurement over seeds** ({s['date']}; command `{COMMAND} "
+                 f"--variants {','.join(s['runs'])} --seeds {','.join(map(str, s['seeds']))} "
+                 f"--subset {s['subset']} --threads {s['threads']}` under `/work/bench-slot`; "
+                 f"{s['subset']:,} training rows, 1 epoch; repetition k runs seed k on every "
+                 f"variant, in the order {' '.join(s['order'])}; every run {s['threads']} "
+                 f"thread(s)). Machine: {s['machine']}. Load average (1 min) {s['load'][0]:.2f} "
+                 f"before the first run and {s['load'][1]:.2f} after the last (per run: "
+                 f"{per_run_loads(s)}). fp32 matmul at {s['threads']} thread(s), n = "
+                 f"{s['peak']['n']}: peak {peak:.1f} GFLOP/s before the runs (median "
+                 f"{s['peak']['median_gflops']:.1f}), {s['peak_end']['peak_gflops']:.1f} after; "
+                 f"shares below are of the first peak. Cells: median [min, max] over the seeds.",
+                 "", seeded_table(s["runs"], peak), "", seeded_ratios(s["runs"]), *caveats(s)]
+        if store.get("seeded_reading"):
+            body += ["", store["seeded_reading"]]
     m = store.get("interleaved")
     if m:
         peak = m["peak"]["peak_gflops"]
-        body += ["", f"**Interleaved measurement** ({m['date']}, {m['subset']:,} training rows, "
+        body += ["", f"**{'Earlier i' if s else 'I'}nterleaved measurement** (one seed, "
+                 f"{m['date']}, {m['subset']:,} training rows, "
                  f"{m['pairs']} repetitions of each variant in the order "
                  f"{' '.join(m['order'])}; every run {m['threads']} thread(s)). Machine: "
                  f"{m['machine']}. Load average (1 min) {m['load'][0]:.2f} before the first run "
