@@ -200,29 +200,48 @@ def read_records(run_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, An
     return steps, evals, start
 
 
-def run_ftlab(variant: str, train_file: Path, val_file: Path, work: Path,
-              extra: list[str] | None = None, rep: int = 0,
-              seed: int = SEED) -> dict[str, Any]:
-    """One ftlab run through the public pipeline (config + overrides -> train_run).
+def ftlab_config(variant: str, train_file: Path, val_file: Path, work: Path, *, threads: int,
+                 seed: int = SEED, extra: list[str] | None = None) -> Any:
+    """The validated ftlab config of one variant.
 
     ``ftlab-frozen-emb`` is ``ftlab`` with ``model.freeze_embeddings=true`` (the embedding
     block, word + position + token-type tables and their LayerNorm, gets no gradient and no
-    optimizer update)."""
-    import torch
-
+    optimizer update); ``ftlab-lora`` is ``configs/sst2-minilm-lora.yaml`` at lr 5e-4."""
     from ftlab.config import load_config
-    from ftlab.runs import load_run_model, train_run
 
-    started = time.perf_counter()
     config_file = ROOT / "configs" / ("sst2-minilm-lora.yaml" if variant == "ftlab-lora"
                                       else "sst2-minilm.yaml")
     overrides = ftlab_overrides(train_file, val_file, work, seed) + list(extra or []) + [
-        f"train.threads={torch.get_num_threads()}"]
+        f"train.threads={threads}"]
     if variant == "ftlab-frozen-emb":
         overrides.append("model.freeze_embeddings=true")
     if variant == "ftlab-lora":
         overrides = [o for o in overrides if not o.startswith("train.lr=")] + ["train.lr=5e-4"]
-    config = load_config(config_file, overrides)
+    return load_config(config_file, overrides)
+
+
+def parse_seeds(text: str | None, pairs: int) -> list[int]:
+    """The seed of each repetition: ``"1,2,3"`` -> ``[1, 2, 3]``; none given: SEED ``pairs``
+    times."""
+    if not text:
+        return [SEED] * pairs
+    try:
+        return [int(x) for x in text.split(",")]
+    except ValueError:
+        sys.exit(f"--seeds takes comma-separated integers (e.g. 1,2,3), got {text!r}")
+
+
+def run_ftlab(variant: str, train_file: Path, val_file: Path, work: Path,
+              extra: list[str] | None = None, rep: int = 0,
+              seed: int = SEED) -> dict[str, Any]:
+    """One ftlab run through the public pipeline (:func:`ftlab_config` -> train_run)."""
+    import torch
+
+    from ftlab.runs import load_run_model, train_run
+
+    started = time.perf_counter()
+    config = ftlab_config(variant, train_file, val_file, work, threads=torch.get_num_threads(),
+                          seed=seed, extra=extra)
     summary = train_run(config, name=f"{variant}-{rep}")
     wall = time.perf_counter() - started
     run_dir = Path(summary["path"])
@@ -505,7 +524,7 @@ def main() -> None:
     if not (DATA / "train.jsonl.gz").is_file():
         sys.exit(f"SST-2 not found under {DATA} (see ../shared/ASSETS.md)")
     variants = args.variants.split(",")
-    seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [SEED] * args.pairs
+    seeds = parse_seeds(args.seeds, args.pairs)
     args.pairs = len(seeds)
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:

@@ -1,0 +1,47 @@
+"""bench/vs_hf_trainer.py's seeded comparison: seeds per repetition, the frozen-embedding variant
+and the accuracy-against-seed-spread verdict (no training: config and arithmetic only)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+import vs_hf_trainer as vs  # noqa: E402
+
+
+def test_seeds_one_per_repetition_default_the_fixed_seed():
+    assert vs.parse_seeds("1,2,3", 3) == [1, 2, 3]
+    assert vs.parse_seeds(None, 4) == [vs.SEED] * 4
+    with pytest.raises(SystemExit, match="comma-separated integers"):
+        vs.parse_seeds("1,x", 3)
+
+
+@pytest.mark.parametrize("variant, frozen", [("ftlab", False), ("ftlab-frozen-emb", True)])
+def test_frozen_variant_freezes_embeddings_and_takes_the_seed(tmp_path: Path, variant, frozen):
+    config = vs.ftlab_config(variant, tmp_path / "t.jsonl", tmp_path / "v.jsonl", tmp_path,
+                             threads=1, seed=7)
+    assert config.model.freeze_embeddings is frozen
+    assert config.seed == 7
+    assert config.train.threads == 1
+
+
+def _runs(rate: float, accs: list[float]) -> list[dict]:
+    return [{"examples": 100, "train_s": 100 / rate, "val_accuracy": a, "seed": i + 1}
+            for i, a in enumerate(accs)]
+
+
+def test_accuracy_verdict_against_the_seed_spread():
+    runs = {"ftlab": _runs(12.0, [0.80, 0.82, 0.81]),
+            "ftlab-frozen-emb": _runs(13.0, [0.70, 0.71, 0.72]),
+            "hf-grouped": _runs(10.0, [0.81, 0.80, 0.82])}
+    spread = vs.accuracy_spread(runs["ftlab"])
+    assert spread["mean"] == pytest.approx(81.0) and spread["sd"] == pytest.approx(1.0)
+    lines = vs.seeded_ratios(runs).splitlines()
+    assert lines[0].startswith("- ftlab / hf-grouped") and "1.20x" in lines[0]
+    assert "within the seed spread" in lines[0]
+    frozen = [x for x in lines if x.startswith("- ftlab-frozen-emb / hf-grouped")][0]
+    assert "1.30x" in frozen and "-10.00 points" in frozen and "outside the seed spread" in frozen
+    assert any(x.startswith("- ftlab-frozen-emb / ftlab,") for x in lines)
