@@ -45,3 +45,24 @@ def test_accuracy_verdict_against_the_seed_spread():
     frozen = [x for x in lines if x.startswith("- ftlab-frozen-emb / hf-grouped")][0]
     assert "1.30x" in frozen and "-10.00 points" in frozen and "outside the seed spread" in frozen
     assert any(x.startswith("- ftlab-frozen-emb / ftlab,") for x in lines)
+
+
+def test_profile_section_renders_share_of_peak_and_compile_ratio():
+    import profile_step as ps
+
+    profile = {"date": "d", "machine": "m", "threads": 1, "batch": 2, "length": 5, "steps": 3,
+               "freeze_embeddings": True, "peak": {"peak_gflops": 10.0, "median_gflops": 9.0},
+               "shape_gflops": 8.0, "load": [0.1, 0.2], "step_s": [0.6, 0.5, 0.7],
+               "non_embedding": 1000, "trainable": 900, "regions": {"backward": 1.0},
+               "ops": [{"key": "aten::mm", "self_ms": 2.0, "share": 0.5, "calls": 4}]}
+    text = ps.profile_text(profile)
+    # 6 x 1000 x 10 slots = 60 kFLOP in the median 0.6 s step -> 1e-4 GFLOP/s: 0% of 10
+    assert "**600 ms** [500, 700]" in text and "80% of that peak" in text
+    assert "frozen embedding block" in text and "| `aten::mm` | 2.0 | 50.0% | 4 |" in text
+    runs = {v: [{"first_s": [f, 0.5], "step_s": [s, s, s]} for _ in range(3)]
+            for v, f, s in (("eager", 1.0, 0.4), ("compile", 90.0, 0.5))}
+    compiled = ps.compile_text({"date": "d", "machine": "m", "threads": 1, "batch": 2,
+                                "length": 5, "steps": 3, "runs": runs, "load": [0, 0],
+                                "order": ["eager#1", "compile#1"]})
+    assert "compile / eager: **0.80x [0.80, 0.80]**" in compiled
+    assert ps.render({"profiles": {"k": profile}}).count("**600 ms**") == 1
