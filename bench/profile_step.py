@@ -202,6 +202,10 @@ def compile_child(args: argparse.Namespace) -> None:
 
 def vs_compile(args: argparse.Namespace) -> dict[str, Any]:
     """Eager and ``torch.compile(model)``, interleaved in fresh processes."""
+    import os
+
+    # inductor compiles in a pool of worker processes: keep it to the slot's threads
+    os.environ["TORCHINDUCTOR_COMPILE_THREADS"] = str(args.threads)
     peak = matmul_peak(args.threads)
     with tempfile.TemporaryDirectory(prefix="ftlab-compile-") as tmp:
         def run_one(variant: str, rep: int) -> dict[str, Any]:
