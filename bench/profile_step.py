@@ -349,16 +349,21 @@ def main() -> None:
     if args.child:
         compile_child(args)
         return
-    store = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
+    def stored() -> dict[str, Any]:  # read after measuring: another run may have added to it
+        return json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
+
     if args.render_only:
-        publish(SECTION, render(store), results=RESULTS)
+        publish(SECTION, render(stored()), results=RESULTS)
         return
     if args.vs_compile:
-        store["compile"] = measured = vs_compile(args)
+        measured = vs_compile(args)
+        store = stored()
+        store["compile"] = measured
         text = compile_text(measured)
     else:
         p = profile_once(args)
         key = f"{'frozen-emb' if args.freeze_embeddings else 'default'} {p['batch']}x{p['length']}"
+        store = stored()
         store.setdefault("profiles", {})[key] = p
         text = profile_text(p, args.top)
     if args.no_write:
