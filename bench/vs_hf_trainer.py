@@ -9,8 +9,10 @@ attention, a new 2-way classification head. Data: the ASSETS.md SST-2 subset (tr
 ``numpy.random.default_rng(0).permutation(67349)[:8000]``) and the full official validation set
 (872). Hyperparameters, identical everywhere: 1 epoch, batch 32 (evaluation batch 128), AdamW
 (lr 5e-5, weight decay 0.01 off biases and LayerNorm, fused kernel), warmup 6% of the steps then
-linear decay to 0, gradient clipping at norm 1.0, max length 128 (head truncation), seed 42,
-fp32 (this CPU has no bf16 instructions: bf16 autocast is slower here, so neither side uses it).
+linear decay to 0, gradient clipping at norm 1.0, max length 128 (head truncation), seed 42
+(``--seeds 1,2,3``: repetition k runs seed k on every variant), fp32 (the 2026-11-23 machine had
+no bf16 instructions; the 2026-12-01 machine has AMX-BF16: the ``-bf16`` variants run both
+tools under bf16 autocast).
 
 Variants, each run in a fresh subprocess (clean peak memory, no shared caches), interleaved
 (A B A B ..., ``--pairs`` repetitions, at least 3; BENCHMARKS.md "Methodology"), every run with
@@ -25,6 +27,10 @@ the same intra-op thread count (``--threads``):
    inside maxi-batches of 100 batches, metrics.jsonl + TensorBoard, a safetensors checkpoint
    at the epoch end, doctor and HTML report).
 5. ``ftlab-lora``: as 4 with ``configs/sst2-minilm-lora.yaml`` (rank 8 on query/value, lr 5e-4).
+6. ``ftlab-frozen-emb``: as 4 with ``model.freeze_embeddings=true`` (no gradient, AdamW update
+   or clipping over the embedding block, 11.9M of the 22.7M parameters).
+``hf-grouped-bf16``, ``ftlab-bf16``, ``ftlab-frozen-emb-bf16``: 3, 4 and 6 under bf16 autocast
+(``bf16=True`` / ``train.precision=bf16``); ratios compare equal precisions only.
 
 Per run: wall time of the whole job (model load, tokenisation, training, validation, and
 for ftlab its checkpoint and report), training time (``trainer.train()``; for ftlab the first
@@ -67,7 +73,9 @@ RESULTS = ROOT / "bench" / "results" / "vs_hf_trainer.json"
 SUBSET_SIZE = 8000
 SEED = 42
 BATCH, EVAL_BATCH, LR, WD, WARMUP, MAX_LEN = 32, 128, 5e-5, 0.01, 0.06, 128
-VARIANTS = ("hf-pad-max", "hf-dynamic", "hf-grouped", "ftlab", "ftlab-lora", "ftlab-frozen-emb")
+VARIANTS = ("hf-pad-max", "hf-dynamic", "hf-grouped", "ftlab", "ftlab-lora", "ftlab-frozen-emb",
+            "hf-grouped-bf16", "ftlab-bf16", "ftlab-frozen-emb-bf16")
+BF16 = "-bf16"  # variant suffix: bf16 autocast (HF ``bf16=True``, ftlab ``train.precision=bf16``)
 
 
 def peak_rss_mib() -> float:
@@ -116,6 +124,7 @@ def run_hf(variant: str, train_file: Path, val_file: Path, work: Path, rep: int 
     started = time.perf_counter()
     model_dir = resolve_pretrained_name("minilm")
     tok = AutoTokenizer.from_pretrained(model_dir)
+    name, bf16, variant = variant, variant.endswith(BF16), variant.removesuffix(BF16)
     pad = "max_length" if variant == "hf-pad-max" else False
 
     def tokenize(batch: dict[str, list[Any]]) -> Any:
@@ -140,12 +149,13 @@ def run_hf(variant: str, train_file: Path, val_file: Path, work: Path, rep: int 
     inner = default_data_collator if variant == "hf-pad-max" else DataCollatorWithPadding(tok)
     collator = CountingCollator(inner)
     args = TrainingArguments(
-        output_dir=str(work / f"{variant}-{rep}"), per_device_train_batch_size=batch,
+        output_dir=str(work / f"{name}-{rep}"), per_device_train_batch_size=batch,
         per_device_eval_batch_size=eval_batch, learning_rate=LR, weight_decay=WD,
         num_train_epochs=1, lr_scheduler_type="linear", warmup_steps=WARMUP, max_grad_norm=1.0,
         seed=seed, eval_strategy="no", save_strategy="no", logging_steps=50, report_to="none",
         disable_tqdm=True, use_cpu=True, dataloader_num_workers=0,
         train_sampling_strategy="group_by_length" if variant == "hf-grouped" else "random",
+        bf16=bf16,
     )
 
     def accuracy(pred: Any) -> dict[str, float]:
@@ -160,7 +170,7 @@ def run_hf(variant: str, train_file: Path, val_file: Path, work: Path, rep: int 
     tokens, slots = collator.tokens, collator.slots
     metrics = trainer.evaluate()
     return {
-        "variant": variant, "wall_s": time.perf_counter() - started, "train_s": train_s,
+        "variant": name, "wall_s": time.perf_counter() - started, "train_s": train_s,
         "examples": len(train), "tokens": tokens, "slots": slots,
         "val_accuracy": metrics["eval_accuracy"], "optim": str(args.optim),
         "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
@@ -209,12 +219,15 @@ def ftlab_config(variant: str, train_file: Path, val_file: Path, work: Path, *, 
     optimizer update); ``ftlab-lora`` is ``configs/sst2-minilm-lora.yaml`` at lr 5e-4."""
     from ftlab.config import load_config
 
+    bf16, variant = variant.endswith(BF16), variant.removesuffix(BF16)
     config_file = ROOT / "configs" / ("sst2-minilm-lora.yaml" if variant == "ftlab-lora"
                                       else "sst2-minilm.yaml")
     overrides = ftlab_overrides(train_file, val_file, work, seed) + list(extra or []) + [
         f"train.threads={threads}"]
     if variant == "ftlab-frozen-emb":
         overrides.append("model.freeze_embeddings=true")
+    if bf16:
+        overrides.append("train.precision=bf16")
     if variant == "ftlab-lora":
         overrides = [o for o in overrides if not o.startswith("train.lr=")] + ["train.lr=5e-4"]
     return load_config(config_file, overrides)
@@ -318,6 +331,9 @@ NAMES = {
     "ftlab": "4. ftlab defaults (bucketed batches)",
     "ftlab-lora": "5. ftlab, LoRA r=8 on query/value (lr 5e-4)",
     "ftlab-frozen-emb": "6. ftlab, frozen embedding block (`model.freeze_embeddings: true`)",
+    "hf-grouped-bf16": "3b. as 3, bf16 autocast (`bf16=True`)",
+    "ftlab-bf16": "4b. as 4, bf16 autocast (`train.precision: bf16`)",
+    "ftlab-frozen-emb-bf16": "6b. as 6, bf16 autocast (`train.precision: bf16`)",
 }
 
 
@@ -438,8 +454,14 @@ def seeded_ratios(runs: dict[str, list[dict[str, Any]]]) -> str:
     examples/s with the per-pair (same seed) range; the accuracy difference of the seed means
     against the seed spread (the larger of the two sample SDs)."""
     out = []
-    pairs = [(a, b) for a in runs if a.startswith("ftlab") for b in runs if b.startswith("hf-")]
-    pairs += [(a, "ftlab") for a in runs if a.startswith("ftlab-") and "ftlab" in runs]
+    def same(a: str, b: str) -> bool:  # compare at the same precision only
+        return a.endswith(BF16) == b.endswith(BF16)
+
+    pairs = [(a, b) for a in runs if a.startswith("ftlab") for b in runs
+             if b.startswith("hf-") and same(a, b)]
+    pairs += [(a, b) for a in runs if a.startswith("ftlab-") for b in ("ftlab", "ftlab-bf16")
+              if b in runs and b != a and same(a, b)]
+    pairs += [(a + BF16, a) for a in runs if a + BF16 in runs]  # bf16 against fp32
     for a, b in pairs:
         r = ratio_of([rate(x) for x in runs[a]], [rate(x) for x in runs[b]])
         sa, sb = accuracy_spread(runs[a]), accuracy_spread(runs[b])
@@ -596,6 +618,8 @@ def main() -> None:
             peak_end = matmul_peak(args.threads)
             # a seeded measurement (several seeds) is kept beside the one-seed one, not over it
             key = "seeded" if len(set(seeds)) > 1 else "interleaved"
+            if key == "seeded" and all(v.endswith(BF16) for v in variants):
+                key = "seeded-bf16"
             store[key] = {
                 "date": date, "machine": versions(args.threads), "threads": args.threads,
                 "subset": args.subset, "pairs": args.pairs, "seeds": seeds, "peak": peak,
@@ -625,6 +649,36 @@ def per_run_loads(m: dict[str, Any]) -> str:
     return ", ".join(out)
 
 
+def seeded_block(s: dict[str, Any] | None) -> list[str]:
+    """The lines of one seeded measurement (empty when there is none)."""
+    if not s:
+        return []
+    body: list[str] = []
+    # the higher of the two peak measurements is the machine's capability; the lower one
+    # was taken while other jobs shared the core
+    peak = max(s["peak"]["peak_gflops"], s["peak_end"]["peak_gflops"])
+    bf16 = all(v.endswith(BF16) for v in s["runs"])
+    body += ["", f"**Interleaved measurement over seeds{', bf16 autocast' if bf16 else ''}** "
+             f"({s['date']}; command `{COMMAND} "
+             f"--variants {','.join(s['runs'])} --seeds {','.join(map(str, s['seeds']))} "
+             f"--subset {s['subset']} --threads {s['threads']}` under `/work/bench-slot`; "
+             f"{s['subset']:,} training rows, 1 epoch; repetition k runs seed k on every "
+             f"variant, in the order {' '.join(s['order'])}; every run {s['threads']} "
+             f"thread(s)). Machine: {s['machine']}. Load average (1 min) {s['load'][0]:.2f} "
+             f"before the first run and {s['load'][1]:.2f} after the last (per run: "
+             f"{per_run_loads(s)}). fp32 matmul at {s['threads']} thread(s), n = "
+             f"{s['peak']['n']}: peak {s['peak']['peak_gflops']:.1f} GFLOP/s before the runs "
+             f"(median {s['peak']['median_gflops']:.1f}), {s['peak_end']['peak_gflops']:.1f} "
+             f"after (median {s['peak_end']['median_gflops']:.1f}); shares below are of the "
+             f"higher, {peak:.1f} GFLOP/s (the lower was measured while other jobs shared the "
+             f"core){'; under bf16 autocast the products run faster than this fp32 peak, so a ' if bf16 else ''}"
+             f"{'share is a speed-up over it, not a share of the bf16 peak (not measured)' if bf16 else ''}. "
+             f"Cells: median [min, max] over the seeds.",
+             "", seeded_table(s["runs"], peak), "", seeded_ratios(s["runs"]), "",
+             seeded_reading(s, peak)]
+    return body
+
+
 def render(store: dict[str, Any]) -> str:
     """The BENCHMARKS.md section from the stored results."""
     body = [f"Command: `{COMMAND} --subset N --pairs 3 --threads T` for the interleaved "
@@ -633,30 +687,12 @@ def render(store: dict[str, Any]) -> str:
             f"kept in `bench/results/vs_hf_trainer.json`, `--no-write` prints only).", "",
             (__doc__ or "").split("\n\n", 2)[2].split("The tables are printed")[0].strip(), "",
             CORRECTION]
-    s = store.get("seeded")
-    if s:
-        # the higher of the two peak measurements is the machine's capability; the lower one
-        # was taken while other jobs shared the core
-        peak = max(s["peak"]["peak_gflops"], s["peak_end"]["peak_gflops"])
-        body += ["", f"**Interleaved measurement over seeds** ({s['date']}; command `{COMMAND} "
-                 f"--variants {','.join(s['runs'])} --seeds {','.join(map(str, s['seeds']))} "
-                 f"--subset {s['subset']} --threads {s['threads']}` under `/work/bench-slot`; "
-                 f"{s['subset']:,} training rows, 1 epoch; repetition k runs seed k on every "
-                 f"variant, in the order {' '.join(s['order'])}; every run {s['threads']} "
-                 f"thread(s)). Machine: {s['machine']}. Load average (1 min) {s['load'][0]:.2f} "
-                 f"before the first run and {s['load'][1]:.2f} after the last (per run: "
-                 f"{per_run_loads(s)}). fp32 matmul at {s['threads']} thread(s), n = "
-                 f"{s['peak']['n']}: peak {s['peak']['peak_gflops']:.1f} GFLOP/s before the runs "
-                 f"(median {s['peak']['median_gflops']:.1f}), {s['peak_end']['peak_gflops']:.1f} "
-                 f"after (median {s['peak_end']['median_gflops']:.1f}); shares below are of the "
-                 f"higher, {peak:.1f} GFLOP/s (the lower was measured while other jobs shared the "
-                 f"core). Cells: median [min, max] over the seeds.",
-                 "", seeded_table(s["runs"], peak), "", seeded_ratios(s["runs"]), "",
-                 seeded_reading(s, peak)]
+    for key in ("seeded", "seeded-bf16"):
+        body += seeded_block(store.get(key))
     m = store.get("interleaved")
     if m:
         peak = m["peak"]["peak_gflops"]
-        body += ["", f"**{'Earlier i' if s else 'I'}nterleaved measurement** (one seed, "
+        body += ["", f"**{'Earlier i' if store.get('seeded') else 'I'}nterleaved measurement** (one seed, "
                  f"{m['date']}, {m['subset']:,} training rows, "
                  f"{m['pairs']} repetitions of each variant in the order "
                  f"{' '.join(m['order'])}; every run {m['threads']} thread(s)). Machine: "

@@ -19,11 +19,15 @@ def test_seeds_one_per_repetition_default_the_fixed_seed():
         vs.parse_seeds("1,x", 3)
 
 
-@pytest.mark.parametrize("variant, frozen", [("ftlab", False), ("ftlab-frozen-emb", True)])
-def test_frozen_variant_freezes_embeddings_and_takes_the_seed(tmp_path: Path, variant, frozen):
+@pytest.mark.parametrize("variant, frozen, precision", [
+    ("ftlab", False, "fp32"), ("ftlab-frozen-emb", True, "fp32"),
+    ("ftlab-frozen-emb-bf16", True, "bf16")])
+def test_frozen_variant_freezes_embeddings_and_takes_the_seed(tmp_path: Path, variant, frozen,
+                                                              precision):
     config = vs.ftlab_config(variant, tmp_path / "t.jsonl", tmp_path / "v.jsonl", tmp_path,
                              threads=1, seed=7)
     assert config.model.freeze_embeddings is frozen
+    assert config.train.precision == precision
     assert config.seed == 7
     assert config.train.threads == 1
 
@@ -45,6 +49,10 @@ def test_accuracy_verdict_against_the_seed_spread():
     frozen = [x for x in lines if x.startswith("- ftlab-frozen-emb / hf-grouped")][0]
     assert "1.30x" in frozen and "-10.00 points" in frozen and "outside the seed spread" in frozen
     assert any(x.startswith("- ftlab-frozen-emb / ftlab,") for x in lines)
+    runs["hf-grouped-bf16"] = _runs(30.0, [0.80, 0.81, 0.82])
+    lines = vs.seeded_ratios(runs).splitlines()
+    assert not any("ftlab / hf-grouped-bf16" in x for x in lines)  # equal precisions only
+    assert any(x.startswith("- hf-grouped-bf16 / hf-grouped") and "3.00x" in x for x in lines)
 
 
 def test_profile_section_renders_share_of_peak_and_compile_ratio():
