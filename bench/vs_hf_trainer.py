@@ -522,7 +522,13 @@ def seeded_reading(s: dict[str, Any], peak: float) -> str:
         f"1.12x per slot at 1,000 rows) did not show and this session did not explain (the "
         f"step records put all of ftlab's training time inside its steps, none between them). "
         f"A repetition under an idle machine, more seeds, and 8,000 rows (this measurement used "
-        f"{s['subset']:,} to fit the session's benchmark slot) would settle it."])
+        f"{s['subset']:,} to fit the session's benchmark slot) would settle it. Not measured "
+        f"here: bf16. This machine has AMX-BF16 (`amx_bf16` in /proc/cpuinfo), unlike the "
+        f"2026-11-23 one, and both tools train under bf16 autocast (`train.precision: bf16`, "
+        f"the Trainer's `bf16=True`); the `-bf16` variants are ready (`--variants "
+        f"ftlab-bf16,ftlab-frozen-emb-bf16,hf-grouped-bf16`) but found no free benchmark slot "
+        f"before this session's deadline. bf16 changes the numerics, so its accuracy must be "
+        f"compared over seeds like the rows above."])
 
 
 CORRECTION = """\
