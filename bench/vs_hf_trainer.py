@@ -522,13 +522,47 @@ def seeded_reading(s: dict[str, Any], peak: float) -> str:
         f"1.12x per slot at 1,000 rows) did not show and this session did not explain (the "
         f"step records put all of ftlab's training time inside its steps, none between them). "
         f"A repetition under an idle machine, more seeds, and 8,000 rows (this measurement used "
-        f"{s['subset']:,} to fit the session's benchmark slot) would settle it. Not measured "
-        f"here: bf16. This machine has AMX-BF16 (`amx_bf16` in /proc/cpuinfo), unlike the "
-        f"2026-11-23 one, and both tools train under bf16 autocast (`train.precision: bf16`, "
-        f"the Trainer's `bf16=True`); the `-bf16` variants are ready (`--variants "
-        f"ftlab-bf16,ftlab-frozen-emb-bf16,hf-grouped-bf16`) but found no free benchmark slot "
-        f"before this session's deadline. bf16 changes the numerics, so its accuracy must be "
-        f"compared over seeds like the rows above."])
+        f"{s['subset']:,} to fit the session's benchmark slot) would settle it."
+        + ("" if s.get("bf16_measured") else
+           " Not measured here: bf16. This machine has AMX-BF16 (`amx_bf16` in "
+           "/proc/cpuinfo), unlike the 2026-11-23 one, and both tools train under bf16 "
+           "autocast (`train.precision: bf16`, the Trainer's `bf16=True`); the `-bf16` variants "
+           "are ready (`--variants ftlab-bf16,ftlab-frozen-emb-bf16,hf-grouped-bf16`) but found "
+           "no free benchmark slot before this session's deadline. bf16 changes the numerics, "
+           "so its accuracy must be compared over seeds like the rows above.")])
+
+
+def bf16_reading(b: dict[str, Any], f32: dict[str, Any] | None) -> str:
+    """The bf16 measurement against the goal and against the fp32 one (a different time: not
+    interleaved with it)."""
+    runs = b["runs"]
+    need = {"ftlab-bf16", "ftlab-frozen-emb-bf16", "hf-grouped-bf16"}
+    if not need <= set(runs):
+        return ""
+    loads = {v: [r["load_before"] for r in rs] for v, rs in runs.items()}
+    k = min(range(len(b["seeds"])), key=lambda i: max(loads[v][i] for v in runs))
+    at = {v: rate(runs[v][k]) for v in runs}
+    acc = {v: accuracy_spread(rs)["mean"] for v, rs in runs.items()}
+    out = (f"Reading (bf16). Cleanest repetition #{k + 1} (loads "
+           f"{', '.join(f'{loads[v][k]:.1f}' for v in runs)}): ftlab {at['ftlab-bf16']:.1f}, "
+           f"ftlab with frozen embeddings {at['ftlab-frozen-emb-bf16']:.1f}, hf-grouped "
+           f"{at['hf-grouped-bf16']:.1f} examples/s: frozen / hf-grouped "
+           f"{at['ftlab-frozen-emb-bf16'] / at['hf-grouped-bf16']:.2f}x, ftlab default / "
+           f"hf-grouped {at['ftlab-bf16'] / at['hf-grouped-bf16']:.2f}x at bf16 (goal >= 1.15x: "
+           + ("met in this repetition" if at["ftlab-frozen-emb-bf16"] / at["hf-grouped-bf16"]
+              >= 1.15 else "not met") + "). Accuracy means: "
+           + ", ".join(f"{v} {a:.2f}" for v, a in acc.items()) + ".")
+    if f32:
+        fr = f32["runs"]
+        fk = min(range(len(f32["seeds"])),
+                 key=lambda i: max(r[i]["load_before"] for r in fr.values()))
+        pairs = [(v + BF16, v) for v in fr if v + BF16 in runs]
+        out += (" Against the fp32 measurement's cleanest repetition (another time, so not "
+                "interleaved with it): " + ", ".join(
+                    f"{v} bf16/fp32 {at[b16] / rate(fr[v][fk]):.2f}x, accuracy "
+                    f"{acc[b16] - accuracy_spread(fr[v])['mean']:+.2f} points"
+                    for b16, v in pairs) + ".")
+    return out
 
 
 CORRECTION = """\
@@ -693,8 +727,11 @@ def render(store: dict[str, Any]) -> str:
             f"kept in `bench/results/vs_hf_trainer.json`, `--no-write` prints only).", "",
             (__doc__ or "").split("\n\n", 2)[2].split("The tables are printed")[0].strip(), "",
             CORRECTION]
-    for key in ("seeded", "seeded-bf16"):
-        body += seeded_block(store.get(key))
+    if store.get("seeded"):
+        body += seeded_block(dict(store["seeded"], bf16_measured="seeded-bf16" in store))
+    if store.get("seeded-bf16"):
+        body += [*seeded_block(store["seeded-bf16"]), "",
+                 bf16_reading(store["seeded-bf16"], store.get("seeded"))]
     m = store.get("interleaved")
     if m:
         peak = m["peak"]["peak_gflops"]
