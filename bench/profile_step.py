@@ -336,7 +336,8 @@ def reading(store: dict[str, Any]) -> str:
         f"memory in eager PyTorch. So >= 80% is out of reach for an eager fp32 step on "
         f"16-token batches on this CPU; fusing the element-wise work (what `torch.compile` "
         f"would do, not paying so far) or training without dropout could close part of the "
-        f"gap, and bf16 on this machine's AMX units changes the peak itself (not measured)."]
+        f"gap, and bf16 on this machine's AMX units changes the peak itself (measured end to "
+        f"end in \"ftlab vs the Hugging Face Trainer\", not profiled)."]
     if "compile" in store:
         runs = store["compile"]["runs"]
         eager = statistics.median(statistics.median(r["step_s"]) for r in runs["eager"])

@@ -516,7 +516,7 @@ def seeded_reading(s: dict[str, Any], peak: float) -> str:
         f"{per_slot['ftlab-frozen-emb']:.0f} and {per_slot['hf-grouped']:.0f} slots/s; shares "
         f"of the matmul peak {share['ftlab']:.0%}, {share['ftlab-frozen-emb']:.0%} and "
         f"{share['hf-grouped']:.0%}. So with one thread the frozen embedding block is the "
-        f"fastest ftlab setting measured and reaches parity with the Trainer's "
+        f"fastest fp32 ftlab setting measured and reaches parity with the Trainer's "
         f"`group_by_length`, not 1.15x; ftlab's default was the slowest of the three in the two "
         f"repetitions not swamped by load, which the earlier measurements (parity at 2 threads, "
         f"1.12x per slot at 1,000 rows) did not show and this session did not explain (the "
