@@ -149,6 +149,27 @@ def test_freeze_options_freeze_what_they_say():
         _build(freeze_layers=3)
 
 
+def test_frozen_embeddings_are_left_out_of_the_optimizer_and_get_no_gradient():
+    """The work model.freeze_embeddings saves per step: no embedding gradient, no AdamW update
+    and no clip norm over the embedding block."""
+    from ftlab.training import build_optimizer
+
+    model = _build(freeze_embeddings=True)
+    emb = {id(p) for p in model.embeddings_module().parameters()}
+    opt = build_optimizer(model, name="adamw", lr=1e-3, weight_decay=0.01)
+    in_opt = [p for g in opt.param_groups for p in g["params"]]
+    assert emb and not emb & {id(p) for p in in_opt}
+    assert sum(p.numel() for p in in_opt) == sum(
+        p.numel() for p in model.parameters() if p.requires_grad)
+    before = {k: v.clone() for k, v in model.embeddings_module().state_dict().items()}
+    batch = text_batch()
+    torch.nn.functional.cross_entropy(model(batch), batch.labels).backward()
+    opt.step()
+    assert all(p.grad is None for p in model.embeddings_module().parameters())
+    after = model.embeddings_module().state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
 def test_init_reaches_only_the_new_head():
     from safetensors.torch import load_file
 
