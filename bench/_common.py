@@ -129,8 +129,11 @@ Every speed comparison in this file that says "interleaved" was measured this wa
   the usual forward + backward count (Kaplan et al. 2020; attention's T^2 term is left out, it
   is small below a few hundred tokens).
 
-Figures older than this methodology that were not re-measured are marked "single run, not
-re-measured under the methodology": read them as one sample on a shared machine, not as claims.
+Every speed comparison in this file was re-measured this way on 2026-12-01 (issue 21); each
+section says what changed against its earlier single-run figures and why. A figure measured
+without interleaving (one run, or one process timing several variants) says so where it stands.
+Measurements ran on a shared 2-core VM, with benchmarks serialized on one CPU slot each (at most
+two at once), so each section states its load; a ratio whose range straddles 1 is parity.
 """
 
 
