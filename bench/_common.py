@@ -69,6 +69,16 @@ def publish(title: str, text: str, *, results: Path, store: dict[str, Any] | Non
     write_section(f"## {title}\n\n{text}")
 
 
+def load_results(results: Path) -> dict[str, Any]:
+    """The raw figures a script saved (``{}`` before its first measurement)."""
+    return json.loads(results.read_text(encoding="utf-8")) if results.is_file() else {}
+
+
+def rerender(title: str, render: Callable[[dict[str, Any]], str], results: Path) -> None:
+    """``--render-only``: rewrite a section from the saved figures, measuring nothing."""
+    publish(title, render(load_results(results)), results=results)
+
+
 def write_section(section: str, path: Path = BENCHMARKS) -> None:
     """Replace the section with the same ``## `` title in BENCHMARKS.md, or append it.
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from _common import (
     ROOT, fmt_range, fmt_ratio, interleaved, load_average, machine, matmul_peak, publish,
-    ratio_of, read_rows, run_child, summarize,
+    ratio_of, read_rows, rerender, run_child, summarize,
 )
 
 DATA = ROOT.parent / "shared" / "data" / "sst2" / "train.jsonl.gz"
@@ -155,7 +155,7 @@ def main() -> None:
         child(args)
         return
     if args.render_only:
-        publish(SECTION, render(json.loads(RESULTS.read_text(encoding="utf-8"))), results=RESULTS)
+        rerender(SECTION, render, RESULTS)
         return
     if not args.data.exists():
         sys.exit(f"SST-2 not found at {args.data}; this benchmark needs ../shared/data/sst2/ "

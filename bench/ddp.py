@@ -51,7 +51,7 @@ import numpy as np
 
 from _common import (
     ROOT, fmt_range, fmt_ratio, interleaved, load_average, machine, matmul_peak, publish,
-    ratio_of, read_rows, share_of_peak, summarize, thread_env, write_rows,
+    ratio_of, read_rows, rerender, share_of_peak, summarize, thread_env, write_rows,
 )
 
 DATA = ROOT.parent / "shared" / "data" / "sst2"
@@ -483,8 +483,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.render_only:
-        publish(SECTION, render(json.loads(RESULTS.read_text(encoding="utf-8"))),
-                results=RESULTS)
+        rerender(SECTION, render, RESULTS)
         return 0
     if args.comm_worker:
         comm_worker(args.train, args.val, args.out, args.steps, args.comm_steps)

@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 
 from _common import (
-    ROOT, fmt_range, fmt_ratio, interleaved, load_average, matmul_peak, ratio_of, run_child,
-    share_of_peak, summarize, publish, write_rows,
+    ROOT, fmt_range, fmt_ratio, interleaved, load_average, load_results, matmul_peak, publish,
+    ratio_of, rerender, run_child, share_of_peak, summarize, write_rows,
 )
 from vs_hf_trainer import peak_rss_mib, rate, run_ftlab, run_hf, versions
 
@@ -172,8 +172,9 @@ def describe(m: dict[str, Any]) -> str:
             f"other's, with the range of the per-pair ratios.")
 
 
-def render(store: dict[str, Any], profile: str = "") -> str:
+def render(store: dict[str, Any]) -> str:
     """The BENCHMARKS.md section body: the first measurement, then each block (``--block``)."""
+    profile = store.get("profile", "")
     body = [f"Command: `{store['command']}` (from the repository root; results kept in "
             f"`bench/results/long_docs.json`; `--no-write` prints only, `--smoke` is a tiny "
             f"check that writes nothing).", "",
@@ -219,9 +220,7 @@ def main() -> None:
         child(args)
         return
     if args.render_only:
-        store = json.loads(RESULTS.read_text(encoding="utf-8"))
-        text = render(store, store.get("profile", ""))
-        publish(SECTION, text, results=RESULTS)
+        rerender(SECTION, render, RESULTS)
         return
     if args.smoke:
         args.train, args.val, args.lengths, args.no_write = 16, 16, "128", True
@@ -250,14 +249,14 @@ def main() -> None:
                 variants, args.pairs,
                 lambda v, rep, n=length: spawn(v, n, rep, args, work, train, val))
     store["peak_end"] = matmul_peak(args.threads)
-    old = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
+    old = load_results(RESULTS)
     if args.block:  # a block next to the first measurement, which is kept as it is
         kept = old.get("blocks", {}).get(args.block, {})
         store.update({k: kept[k] for k in ("reading", "profile") if k in kept})
         store = {**old, "blocks": {**old.get("blocks", {}), args.block: store}}
     else:
         store.update({k: old[k] for k in ("reading", "profile", "blocks") if k in old})
-    text = render(store, store.get("profile", ""))
+    text = render(store)
     publish(SECTION, text, results=RESULTS, store=store, write=not args.no_write)
 
 

@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 
 from _common import (
-    ROOT, fmt_range, fmt_ratio, interleaved, load_average, machine, matmul_peak, ratio_of,
-    read_rows, run_child, summarize, publish, write_rows,
+    ROOT, fmt_range, fmt_ratio, interleaved, load_average, machine, matmul_peak, publish,
+    ratio_of, read_rows, rerender, run_child, summarize, write_rows,
 )
 
 DATA = ROOT.parent / "shared" / "data" / "sst2"
@@ -250,8 +250,7 @@ def main() -> None:
         child(args)
         return
     if args.render_only:
-        text = render(json.loads(RESULTS.read_text(encoding="utf-8")))
-        publish(SECTION, text, results=RESULTS)
+        rerender(SECTION, render, RESULTS)
         return
     if not (DATA / "train.jsonl.gz").is_file():
         sys.exit(f"SST-2 not found under {DATA} (see ../shared/ASSETS.md)")

@@ -30,7 +30,7 @@ from typing import Any
 
 from _common import (
     ROOT, fmt_range, fmt_ratio, interleaved, load_average, machine, matmul_peak, publish,
-    ratio_of, read_rows, run_child, summarize, write_rows,
+    ratio_of, read_rows, rerender, run_child, summarize, write_rows,
 )
 from onnx_infer import agreement
 
@@ -137,8 +137,7 @@ def main() -> None:
         child(args)
         return
     if args.render_only:
-        publish(SECTION, render(json.loads(RESULTS.read_text(encoding="utf-8"))),
-                results=RESULTS)
+        rerender(SECTION, render, RESULTS)
         return
     if not (DATA / "train.jsonl.gz").is_file():
         sys.exit(f"SST-2 not found under {DATA} (see ../shared/ASSETS.md)")

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
-    ROOT, fmt_range, interleaved, load_average, machine, matmul_peak, non_embedding_parameters,
-    publish, ratio_of, fmt_ratio, run_child, summarize,
+    ROOT, fmt_range, fmt_ratio, interleaved, load_average, load_results, machine, matmul_peak,
+    non_embedding_parameters, publish, ratio_of, rerender, run_child, summarize,
 )
 
 SECTION = "Profile of a MiniLM training step (CPU)"
@@ -383,15 +383,12 @@ def main() -> None:
     if args.child:
         compile_child(args)
         return
-    def stored() -> dict[str, Any]:  # read after measuring: another run may have added to it
-        return json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
-
     if args.render_only:
-        publish(SECTION, render(stored()), results=RESULTS)
+        rerender(SECTION, render, RESULTS)
         return
     if args.vs_compile:
         measured = vs_compile(args)
-        store = stored()
+        store = load_results(RESULTS)  # read after measuring: another run may have added to it
         store["compile"] = measured
         text = compile_text(measured)
     else:
@@ -399,7 +396,7 @@ def main() -> None:
         key = f"{'frozen-emb' if args.freeze_embeddings else 'default'} {p['batch']}x{p['length']}"
         if args.attention_dropout is not None:  # kept apart from the default-dropout profiles
             key += f" attention-dropout {args.attention_dropout:g}"
-        store = stored()
+        store = load_results(RESULTS)
         store.setdefault("profiles", {})[key] = p
         text = profile_text(p, args.top)
     if args.no_write:

@@ -45,8 +45,8 @@ import numpy as np
 
 from _common import (
     ROOT, fmt_range, fmt_ratio, interleaved, load_average, machine, matmul_peak,
-    non_embedding_parameters, publish, ratio_of, read_rows, run_child, share_of_peak, summarize,
-    write_rows,
+    non_embedding_parameters, publish, ratio_of, read_rows, rerender, run_child, share_of_peak,
+    summarize, write_rows,
 )
 
 DATA = ROOT.parent / "shared" / "data" / "sst2"
@@ -341,7 +341,7 @@ def main() -> None:
         child(args)
         return
     if args.render_only:
-        publish(SECTION, render(json.loads(RESULTS.read_text(encoding="utf-8"))), results=RESULTS)
+        rerender(SECTION, render, RESULTS)
         return
     train_path, val_path = args.data / "train.jsonl.gz", args.data / "validation.jsonl.gz"
     if not (train_path.exists() and val_path.exists()):

@@ -31,7 +31,7 @@ from typing import Any
 
 from _common import (
     ROOT, fmt_range, interleaved, load_average, machine, matmul_peak, publish, read_rows,
-    run_child, summarize,
+    rerender, run_child, summarize,
 )
 
 SST2 = ROOT.parent / "shared" / "data" / "sst2"
@@ -139,7 +139,7 @@ def main() -> None:
         child(args)
         return
     if args.render_only:
-        publish(SECTION, render(json.loads(RESULTS.read_text(encoding="utf-8"))), results=RESULTS)
+        rerender(SECTION, render, RESULTS)
         return
     from ftlab.robustness import TRANSFORMS
 

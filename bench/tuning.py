@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
-    ROOT, fmt_range, fmt_ratio, interleaved, load_average, machine, matmul_peak, publish,
-    ratio_of, run_child, share_of_peak, summarize,
+    ROOT, fmt_range, fmt_ratio, interleaved, load_average, load_results, machine, matmul_peak,
+    publish, ratio_of, rerender, run_child, share_of_peak, summarize,
 )
 
 SECTION = "Tuning: grid vs TPE + pruning, seed variance"
@@ -155,10 +155,9 @@ def main() -> None:
         child(args)
         return
     if args.render_only:
-        publish(SECTION, render(json.loads(RESULTS.read_text(encoding="utf-8"))),
-                results=RESULTS)
+        rerender(SECTION, render, RESULTS)
         return
-    store = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
+    store = load_results(RESULTS)
     peak = matmul_peak(args.threads)
     with tempfile.TemporaryDirectory(prefix="ftlab-tuning-") as tmp:
         work = Path(tmp)

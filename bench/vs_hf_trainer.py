@@ -61,9 +61,9 @@ from typing import Any
 import numpy as np
 
 from _common import (
-    ROOT, fmt_range, fmt_ratio, interleaved, load_average, machine, matmul_peak,
-    non_embedding_parameters, ratio_of, read_rows, run_child, share_of_peak, summarize,
-    publish, write_rows,
+    ROOT, fmt_range, fmt_ratio, interleaved, load_average, load_results, machine, matmul_peak,
+    non_embedding_parameters, publish, ratio_of, read_rows, rerender, run_child, share_of_peak,
+    summarize, write_rows,
 )
 
 DATA = ROOT.parent / "shared" / "data" / "sst2"
@@ -622,8 +622,7 @@ def main() -> None:
         child(args)
         return
     if args.render_only:
-        text = render(json.loads(RESULTS.read_text(encoding="utf-8")))
-        publish(SECTION, text, results=RESULTS)
+        rerender(SECTION, render, RESULTS)
         return
     if not (DATA / "train.jsonl.gz").is_file():
         sys.exit(f"SST-2 not found under {DATA} (see ../shared/ASSETS.md)")
@@ -637,7 +636,7 @@ def main() -> None:
     peak = matmul_peak(args.threads)
     print(f"fp32 matmul at {args.threads} thread(s): peak {peak['peak_gflops']:.1f} GFLOP/s "
           f"(median {peak['median_gflops']:.1f})", flush=True)
-    store = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
+    store = load_results(RESULTS)
     with tempfile.TemporaryDirectory(prefix="ftlab-vs-hf-") as tmp:
         work = Path(tmp)
         train = read_rows(DATA / "train.jsonl.gz")

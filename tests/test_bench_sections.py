@@ -42,8 +42,6 @@ SCRIPTS = ["batching", "train_throughput", "transforms", "ddp", "tuning", "predi
 def test_section_is_rendered_from_the_saved_figures(script: str):
     bench = _load(script)
     store = json.loads(bench.RESULTS.read_text(encoding="utf-8"))
-    body = (bench.render(store, store.get("profile", "")) if script == "long_docs"
-            else bench.render(store))
-    rendered = f"## {bench.SECTION}\n\n{body}".rstrip("\n") + "\n"
+    rendered = f"## {bench.SECTION}\n\n{bench.render(store)}".rstrip("\n") + "\n"
     assert _section(bench.SECTION).rstrip("\n") + "\n" == rendered
     assert "Single run, not re-measured" not in rendered
